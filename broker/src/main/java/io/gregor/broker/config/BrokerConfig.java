@@ -1,0 +1,244 @@
+package io.gregor.broker.config;
+
+import static io.gregor.broker.config.BrokerConfigs.*;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Immutable, validated broker configuration. Built once from properties (file, then {@code --set} overrides); unknown
+ * property names are kept (Kafka tolerates them) and reported by {@link #unknownNames()}.
+ */
+public final class BrokerConfig {
+    private final Map<String, String> originals;
+    private final Map<String, Object> values;
+
+    private BrokerConfig(Map<String, String> originals) {
+        this.originals = Collections.unmodifiableMap(new LinkedHashMap<>(originals));
+        Map<String, Object> parsed = new LinkedHashMap<>();
+        for (ConfigKey key : BrokerConfigs.keys().values()) {
+            String raw = originals.getOrDefault(key.name(), key.defaultValue());
+            parsed.put(key.name(), raw == null ? null : key.parse(raw));
+        }
+        this.values = parsed;
+        validate();
+    }
+
+    public static BrokerConfig of(Map<String, String> properties) {
+        return new BrokerConfig(properties);
+    }
+
+    public static BrokerConfig defaults() {
+        return of(Map.of());
+    }
+
+    /** Reads a server.properties file and applies {@code overrides} on top. */
+    public static BrokerConfig load(Path file, Map<String, String> overrides) throws IOException {
+        Map<String, String> merged = new LinkedHashMap<>();
+        if (file != null) {
+            Properties props = new Properties();
+            try (Reader reader = Files.newBufferedReader(file)) {
+                props.load(reader);
+            }
+            props.stringPropertyNames().forEach(n -> merged.put(n, props.getProperty(n)));
+        }
+        merged.putAll(overrides);
+        return of(merged);
+    }
+
+    public BrokerConfig with(Map<String, String> overrides) {
+        Map<String, String> merged = new LinkedHashMap<>(originals);
+        merged.putAll(overrides);
+        return of(merged);
+    }
+
+    private void validate() {
+        if (listeners().isEmpty()) {
+            throw new ConfigException(LISTENERS, originals.get(LISTENERS), "at least one listener is required");
+        }
+        if (logDirs().isEmpty()) {
+            throw new ConfigException(LOG_DIRS, originals.get(LOG_DIRS), "at least one log directory is required");
+        }
+    }
+
+    public Map<String, String> originals() {
+        return originals;
+    }
+
+    public List<String> unknownNames() {
+        return originals.keySet().stream().filter(n -> BrokerConfigs.key(n) == null).toList();
+    }
+
+    /** The effective value as a string, or null when unset and without default. */
+    public String valueString(String name) {
+        ConfigKey key = BrokerConfigs.key(name);
+        if (key == null) {
+            return originals.get(name);
+        }
+        return originals.getOrDefault(name, key.defaultValue());
+    }
+
+    public boolean isSet(String name) {
+        return originals.containsKey(name);
+    }
+
+    private int intValue(String name) {
+        return (Integer) values.get(name);
+    }
+
+    private long longValue(String name) {
+        return (Long) values.get(name);
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<String> listValue(String name) {
+        Object v = values.get(name);
+        return v == null ? null : (List<String>) v;
+    }
+
+    public int nodeId() {
+        return intValue(NODE_ID);
+    }
+
+    public List<Path> logDirs() {
+        List<String> dirs = listValue(LOG_DIRS);
+        if (dirs == null || dirs.isEmpty()) {
+            return List.of(Path.of((String) values.get(LOG_DIR)));
+        }
+        return dirs.stream().map(Path::of).toList();
+    }
+
+    public List<Endpoint> listeners() {
+        List<Endpoint> result = new ArrayList<>();
+        for (String uri : listValue(LISTENERS)) {
+            result.add(Endpoint.parse(LISTENERS, uri));
+        }
+        return result;
+    }
+
+    public List<Endpoint> advertisedListeners() {
+        List<String> adv = listValue(ADVERTISED_LISTENERS);
+        if (adv == null || adv.isEmpty()) {
+            return listeners();
+        }
+        return adv.stream().map(uri -> Endpoint.parse(ADVERTISED_LISTENERS, uri)).toList();
+    }
+
+    public int numPartitions() {
+        return intValue(NUM_PARTITIONS);
+    }
+
+    public int defaultReplicationFactor() {
+        return intValue(DEFAULT_REPLICATION_FACTOR);
+    }
+
+    public boolean autoCreateTopicsEnable() {
+        return (Boolean) values.get(AUTO_CREATE_TOPICS_ENABLE);
+    }
+
+    public boolean deleteTopicEnable() {
+        return (Boolean) values.get(DELETE_TOPIC_ENABLE);
+    }
+
+    public int messageMaxBytes() {
+        return intValue(MESSAGE_MAX_BYTES);
+    }
+
+    public int socketRequestMaxBytes() {
+        return intValue(SOCKET_REQUEST_MAX_BYTES);
+    }
+
+    public int maxConnections() {
+        return intValue(MAX_CONNECTIONS);
+    }
+
+    public int queuedMaxRequests() {
+        return intValue(QUEUED_MAX_REQUESTS);
+    }
+
+    public int numNetworkThreads() {
+        return intValue(NUM_NETWORK_THREADS);
+    }
+
+    public int numIoThreads() {
+        return intValue(NUM_IO_THREADS);
+    }
+
+    public int logSegmentBytes() {
+        return intValue(LOG_SEGMENT_BYTES);
+    }
+
+    public long logRollMs() {
+        Object ms = values.get(LOG_ROLL_MS);
+        return ms != null ? (Long) ms : intValue(LOG_ROLL_HOURS) * 3_600_000L;
+    }
+
+    public long logRetentionMs() {
+        Object ms = values.get(LOG_RETENTION_MS);
+        if (ms != null) {
+            return (Long) ms;
+        }
+        Object minutes = values.get(LOG_RETENTION_MINUTES);
+        if (minutes != null) {
+            return (Integer) minutes * 60_000L;
+        }
+        return intValue(LOG_RETENTION_HOURS) * 3_600_000L;
+    }
+
+    public long logRetentionBytes() {
+        return longValue(LOG_RETENTION_BYTES);
+    }
+
+    public long logRetentionCheckIntervalMs() {
+        return longValue(LOG_RETENTION_CHECK_INTERVAL_MS);
+    }
+
+    public long logFlushIntervalMessages() {
+        return longValue(LOG_FLUSH_INTERVAL_MESSAGES);
+    }
+
+    public long logFlushIntervalMs() {
+        Object ms = values.get(LOG_FLUSH_INTERVAL_MS);
+        return ms == null ? Long.MAX_VALUE : (Long) ms;
+    }
+
+    public int logIndexIntervalBytes() {
+        return intValue(LOG_INDEX_INTERVAL_BYTES);
+    }
+
+    public int logIndexSizeMaxBytes() {
+        return intValue(LOG_INDEX_SIZE_MAX_BYTES);
+    }
+
+    public boolean logAppendTime() {
+        return "LogAppendTime".equals(values.get(LOG_MESSAGE_TIMESTAMP_TYPE));
+    }
+
+    public long logSegmentDeleteDelayMs() {
+        return longValue(LOG_SEGMENT_DELETE_DELAY_MS);
+    }
+
+    public int minInsyncReplicas() {
+        return intValue(MIN_INSYNC_REPLICAS);
+    }
+
+    public int fetchMaxBytes() {
+        return intValue(FETCH_MAX_BYTES);
+    }
+
+    public long connectionsMaxIdleMs() {
+        return longValue(CONNECTIONS_MAX_IDLE_MS);
+    }
+
+    public String clusterId() {
+        return (String) values.get(CLUSTER_ID);
+    }
+}

@@ -1,0 +1,112 @@
+package io.gregor.broker.config;
+
+import static io.gregor.broker.config.ConfigType.BOOLEAN;
+import static io.gregor.broker.config.ConfigType.INT;
+import static io.gregor.broker.config.ConfigType.LIST;
+import static io.gregor.broker.config.ConfigType.LONG;
+import static io.gregor.broker.config.ConfigType.STRING;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The broker's configuration properties: Kafka's names and defaults wherever Kafka has the same setting.
+ * This table is the single definition; {@code docs/configuration.md} is generated from it.
+ */
+public final class BrokerConfigs {
+    public static final String NODE_ID = "node.id";
+    public static final String LOG_DIRS = "log.dirs";
+    public static final String LOG_DIR = "log.dir";
+    public static final String LISTENERS = "listeners";
+    public static final String ADVERTISED_LISTENERS = "advertised.listeners";
+    public static final String NUM_PARTITIONS = "num.partitions";
+    public static final String DEFAULT_REPLICATION_FACTOR = "default.replication.factor";
+    public static final String AUTO_CREATE_TOPICS_ENABLE = "auto.create.topics.enable";
+    public static final String DELETE_TOPIC_ENABLE = "delete.topic.enable";
+    public static final String MESSAGE_MAX_BYTES = "message.max.bytes";
+    public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
+    public static final String MAX_CONNECTIONS = "max.connections";
+    public static final String QUEUED_MAX_REQUESTS = "queued.max.requests";
+    public static final String NUM_NETWORK_THREADS = "num.network.threads";
+    public static final String NUM_IO_THREADS = "num.io.threads";
+    public static final String LOG_SEGMENT_BYTES = "log.segment.bytes";
+    public static final String LOG_ROLL_MS = "log.roll.ms";
+    public static final String LOG_ROLL_HOURS = "log.roll.hours";
+    public static final String LOG_RETENTION_MS = "log.retention.ms";
+    public static final String LOG_RETENTION_MINUTES = "log.retention.minutes";
+    public static final String LOG_RETENTION_HOURS = "log.retention.hours";
+    public static final String LOG_RETENTION_BYTES = "log.retention.bytes";
+    public static final String LOG_RETENTION_CHECK_INTERVAL_MS = "log.retention.check.interval.ms";
+    public static final String LOG_FLUSH_INTERVAL_MESSAGES = "log.flush.interval.messages";
+    public static final String LOG_FLUSH_INTERVAL_MS = "log.flush.interval.ms";
+    public static final String LOG_INDEX_INTERVAL_BYTES = "log.index.interval.bytes";
+    public static final String LOG_INDEX_SIZE_MAX_BYTES = "log.index.size.max.bytes";
+    public static final String LOG_MESSAGE_TIMESTAMP_TYPE = "log.message.timestamp.type";
+    public static final String LOG_SEGMENT_DELETE_DELAY_MS = "log.segment.delete.delay.ms";
+    public static final String LOG_CLEANUP_POLICY = "log.cleanup.policy";
+    public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
+    public static final String COMPRESSION_TYPE = "compression.type";
+    public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
+    public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
+    public static final String CLUSTER_ID = "cluster.id";
+
+    private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
+
+    static {
+        add(ConfigKey.atLeast(NODE_ID, INT, "1", 0, "The id of this node in the cluster."));
+        add(ConfigKey.of(LOG_DIRS, LIST, null, "Directories holding the log data. Overrides log.dir."));
+        add(ConfigKey.of(LOG_DIR, STRING, "./data", "Directory holding the log data (used when log.dirs is not set)."));
+        add(ConfigKey.of(LISTENERS, LIST, "PLAINTEXT://127.0.0.1:9092",
+                "Comma-separated listener URIs the broker binds, e.g. PLAINTEXT://0.0.0.0:9092. Port 0 picks a free port."));
+        add(ConfigKey.of(ADVERTISED_LISTENERS, LIST, null,
+                "Listeners published to clients in Metadata responses, when different from listeners."));
+        add(ConfigKey.atLeast(NUM_PARTITIONS, INT, "1", 1, "Default number of partitions of auto-created topics."));
+        add(ConfigKey.atLeast(DEFAULT_REPLICATION_FACTOR, INT, "1", 1, "Default replication factor of auto-created topics."));
+        add(ConfigKey.of(AUTO_CREATE_TOPICS_ENABLE, BOOLEAN, "true", "Create a topic when a client asks for metadata of an unknown one."));
+        add(ConfigKey.of(DELETE_TOPIC_ENABLE, BOOLEAN, "true", "Allow DeleteTopics."));
+        add(ConfigKey.atLeast(MESSAGE_MAX_BYTES, INT, "1048588", 0, "Largest record batch size the broker accepts (topic: max.message.bytes)."));
+        add(ConfigKey.atLeast(SOCKET_REQUEST_MAX_BYTES, INT, "104857600", 1, "Largest request frame the broker reads; larger frames close the connection."));
+        add(ConfigKey.atLeast(MAX_CONNECTIONS, INT, String.valueOf(Integer.MAX_VALUE), 0, "Maximum number of open client connections."));
+        add(ConfigKey.atLeast(QUEUED_MAX_REQUESTS, INT, "500", 1, "Requests in progress per connection before the broker stops reading from it."));
+        add(ConfigKey.atLeast(NUM_NETWORK_THREADS, INT, "0", 0, "Network event-loop threads (0 = one per core)."));
+        add(ConfigKey.atLeast(NUM_IO_THREADS, INT, "8", 1, "Threads that run request handlers which touch the disk."));
+        add(ConfigKey.atLeast(LOG_SEGMENT_BYTES, INT, "1073741824", 14, "Size at which a segment file is rolled."));
+        add(ConfigKey.atLeast(LOG_ROLL_MS, LONG, null, 1, "Age at which a segment is rolled (overrides log.roll.hours)."));
+        add(ConfigKey.atLeast(LOG_ROLL_HOURS, INT, "168", 1, "Age in hours at which a segment is rolled."));
+        add(ConfigKey.of(LOG_RETENTION_MS, LONG, null, "Retention time in ms; -1 keeps forever (overrides minutes and hours)."));
+        add(ConfigKey.of(LOG_RETENTION_MINUTES, INT, null, "Retention time in minutes (overrides hours)."));
+        add(ConfigKey.of(LOG_RETENTION_HOURS, INT, "168", "Retention time in hours."));
+        add(ConfigKey.of(LOG_RETENTION_BYTES, LONG, "-1", "Maximum size of a partition's log before old segments are deleted; -1 = unlimited."));
+        add(ConfigKey.atLeast(LOG_RETENTION_CHECK_INTERVAL_MS, LONG, "300000", 1, "How often retention is checked."));
+        add(ConfigKey.atLeast(LOG_FLUSH_INTERVAL_MESSAGES, LONG, String.valueOf(Long.MAX_VALUE), 1,
+                "Messages accumulated before a forced fsync. Gregor fsyncs acks=all writes before answering regardless."));
+        add(ConfigKey.of(LOG_FLUSH_INTERVAL_MS, LONG, null, "Maximum time data stays unsynced (Gregor syncs continuously in group commits)."));
+        add(ConfigKey.atLeast(LOG_INDEX_INTERVAL_BYTES, INT, "4096", 0, "Bytes between offset index entries."));
+        add(ConfigKey.atLeast(LOG_INDEX_SIZE_MAX_BYTES, INT, "10485760", 4, "Maximum size of an offset index file."));
+        add(ConfigKey.oneOf(LOG_MESSAGE_TIMESTAMP_TYPE, "CreateTime", "Timestamp kept in records: CreateTime or LogAppendTime.",
+                "CreateTime", "LogAppendTime"));
+        add(ConfigKey.atLeast(LOG_SEGMENT_DELETE_DELAY_MS, LONG, "60000", 0, "Delay before a deleted segment file is removed from disk."));
+        add(ConfigKey.of(LOG_CLEANUP_POLICY, LIST, "delete", "delete or compact (compaction is not implemented yet; compact is stored)."));
+        add(ConfigKey.atLeast(MIN_INSYNC_REPLICAS, INT, "1", 1, "Replicas that must hold an acks=all write before it is acknowledged."));
+        add(ConfigKey.oneOf(COMPRESSION_TYPE, "producer", "Final compression of a topic; only producer (keep as sent) is supported.",
+                "producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"));
+        add(ConfigKey.atLeast(FETCH_MAX_BYTES, INT, "57671680", 1024, "Largest fetch response the broker builds."));
+        add(ConfigKey.of(CONNECTIONS_MAX_IDLE_MS, LONG, "600000", "Idle connections are closed after this many ms."));
+        add(ConfigKey.of(CLUSTER_ID, STRING, null, "Cluster id; generated on first start and kept in meta.properties."));
+    }
+
+    private BrokerConfigs() {
+    }
+
+    private static void add(ConfigKey key) {
+        KEYS.put(key.name(), key);
+    }
+
+    public static Map<String, ConfigKey> keys() {
+        return java.util.Collections.unmodifiableMap(KEYS);
+    }
+
+    public static ConfigKey key(String name) {
+        return KEYS.get(name);
+    }
+}
