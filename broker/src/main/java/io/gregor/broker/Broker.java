@@ -1,31 +1,200 @@
 package io.gregor.broker;
 
 import io.gregor.broker.config.BrokerConfig;
+import io.gregor.broker.config.Endpoint;
+import io.gregor.broker.handlers.BrokerServices;
+import io.gregor.broker.handlers.Handlers;
+import io.gregor.broker.handlers.ProducerIdManager;
+import io.gregor.broker.metadata.ControllerResult;
+import io.gregor.broker.metadata.MetadataImage;
+import io.gregor.broker.metadata.MetadataManager;
+import io.gregor.broker.metadata.MetadataRecord;
+import io.gregor.broker.metadata.TopicOperations;
+import io.gregor.broker.network.HandlerRegistry;
+import io.gregor.broker.network.KafkaServer;
+import io.gregor.broker.replica.DelayedOperations;
+import io.gregor.broker.replica.PartitionManager;
+import io.gregor.metadata.RaftMetadataLog;
+import io.gregor.metadata.RaftSettings;
+import io.gregor.storage.FailureProbe;
+import io.gregor.storage.LogManager;
+import io.gregor.storage.Time;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.Uuid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** One Gregor node: storage, metadata, network. Work in progress: this placeholder only fixes the API. */
+/**
+ * One Gregor node: storage, metadata log, partitions, request handlers and listeners, started in that order and
+ * stopped in reverse. A single node is a cluster of one.
+ */
 public final class Broker implements AutoCloseable {
-    private final BrokerConfig config;
+    private static final Logger log = LoggerFactory.getLogger(Broker.class);
+    static final String METADATA_DIR = "__gregor_metadata";
+
+    private final BrokerConfig staticConfig;
+    private final FailureProbe probe;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private volatile BrokerConfig config;
+    private volatile List<Endpoint> advertised = List.of();
+    private KafkaServer server;
+    private MetadataManager metadata;
+    private PartitionManager partitions;
+    private boolean closed;
 
     public Broker(BrokerConfig config) {
-        this.config = config;
+        this(config, FailureProbe.NONE);
     }
 
-    /** Loads the data directory, starts the metadata log and binds the listeners. */
-    public void start() throws java.io.IOException {
-        throw new UnsupportedOperationException("not yet");
+    /** A broker whose storage goes through {@code probe} (fault-injection tests). */
+    public Broker(BrokerConfig config, FailureProbe probe) {
+        this.staticConfig = config;
+        this.config = config;
+        this.probe = probe;
+    }
+
+    /** Loads the data directory, replays the metadata log, opens the partitions and binds the listeners. */
+    public synchronized void start() throws IOException {
+        long startNs = System.nanoTime();
+        Path logDir = staticConfig.logDirs().get(0).toAbsolutePath();
+        Files.createDirectories(logDir);
+        if (staticConfig.logDirs().size() > 1) {
+            log.warn("Only the first of log.dirs is used for now: {}", logDir);
+        }
+        try {
+            LogManager logManager = new LogManager(logDir, Time.SYSTEM, probe);
+            closeables.add(logManager);
+            ExecutorService ioPool = Executors.newFixedThreadPool(staticConfig.numIoThreads(), daemonThreads("gregor-io"));
+            closeables.add(ioPool::shutdownNow);
+            DelayedOperations delayed = new DelayedOperations(ioPool);
+            closeables.add(delayed);
+
+            metadata = new MetadataManager();
+            closeables.add(metadata);
+            partitions = new PartitionManager(staticConfig, logManager, delayed);
+            closeables.add(partitions);
+            metadata.addListener(partitions);
+            metadata.addListener(this::onMetadata);
+            RaftMetadataLog raft = new RaftMetadataLog(new RaftSettings(logDir.resolve(METADATA_DIR), staticConfig.nodeId(),
+                    "127.0.0.1", 0, 10_000, Duration.ofSeconds(30)), metadata);
+            closeables.add(raft);
+            metadata.attach(raft);
+            raft.start();
+            config = effectiveConfig(metadata.image());
+            metadata.replayDone();
+            partitions.removeStrayLogs(metadata.image());
+            ensureClusterId();
+
+            BrokerServices services = new BrokerServices(() -> config, metadata,
+                    new TopicOperations(metadata, () -> config, () -> 1), partitions, delayed,
+                    new ProducerIdManager(metadata), () -> advertised);
+            HandlerRegistry registry = Handlers.registry(services);
+            server = new KafkaServer(staticConfig, registry, ioPool);
+            closeables.add(server);
+            server.start();
+            advertised = resolveAdvertised(server.boundAddresses());
+            scheduleHousekeeping(logManager);
+            log.info("Gregor node {} started in {} ms: {} (cluster {}, data in {}, {} partitions{})", staticConfig.nodeId(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), advertised, services.clusterId(), logDir,
+                    partitions.partitions().size(), logManager.hadCleanShutdown() ? "" : ", recovered after unclean shutdown");
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void ensureClusterId() {
+        if (metadata.image().clusterId() != null) {
+            return;
+        }
+        String id = staticConfig.clusterId() != null ? staticConfig.clusterId() : Uuid.randomUuid().toString();
+        metadata.write(image -> image.clusterId() != null ? ControllerResult.noChange(null)
+                : ControllerResult.of(List.of(new MetadataRecord.ClusterIdSet(id)), null)).join();
+    }
+
+    private void onMetadata(MetadataImage previous, MetadataImage next) {
+        if (!previous.brokerConfigs().equals(next.brokerConfigs())) {
+            config = effectiveConfig(next);
+            partitions.updateBrokerConfig(config, next);
+        }
+    }
+
+    private BrokerConfig effectiveConfig(MetadataImage image) {
+        return image.brokerConfigs().isEmpty() ? staticConfig : staticConfig.with(image.brokerConfigs());
+    }
+
+    private List<Endpoint> resolveAdvertised(List<InetSocketAddress> bound) {
+        List<Endpoint> listeners = staticConfig.listeners();
+        List<Endpoint> result = new ArrayList<>();
+        for (Endpoint adv : staticConfig.advertisedListeners()) {
+            int index = indexOf(listeners, adv.listenerName());
+            int port = adv.port() == 0 && index >= 0 ? bound.get(index).getPort() : adv.port();
+            String host = adv.host().isEmpty() || adv.host().equals("0.0.0.0") || adv.host().equals("::")
+                    ? "127.0.0.1" : adv.host();
+            result.add(new Endpoint(adv.listenerName(), host, port));
+        }
+        return List.copyOf(result);
+    }
+
+    private static int indexOf(List<Endpoint> endpoints, String name) {
+        for (int i = 0; i < endpoints.size(); i++) {
+            if (endpoints.get(i).listenerName().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private void scheduleHousekeeping(LogManager logManager) {
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemonThreads("gregor-housekeeping"));
+        closeables.add(scheduler::shutdownNow);
+        long interval = staticConfig.logRetentionCheckIntervalMs();
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                logManager.runRetention();
+            } catch (RuntimeException e) {
+                log.error("Retention check failed", e);
+            }
+        }, Math.min(interval, 30_000), interval, TimeUnit.MILLISECONDS);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     public BrokerConfig config() {
         return config;
     }
 
+    public MetadataManager metadata() {
+        return metadata;
+    }
+
+    public PartitionManager partitions() {
+        return partitions;
+    }
+
     /** The addresses actually bound, one per listener, in listener order (port 0 resolved). */
     public List<InetSocketAddress> boundAddresses() {
-        return List.of();
+        return server == null ? List.of() : server.boundAddresses();
     }
 
     /** The bound port of the first listener. */
@@ -33,12 +202,35 @@ public final class Broker implements AutoCloseable {
         return boundAddresses().get(0).getPort();
     }
 
+    /** "host:port" of the first listener, for clients' bootstrap.servers. */
+    public String bootstrapServers() {
+        InetSocketAddress a = boundAddresses().get(0);
+        return a.getHostString() + ":" + a.getPort();
+    }
+
     public void awaitShutdown() throws InterruptedException {
         stopped.await();
     }
 
+    /** Stops listeners first, then partitions and storage (writing the clean-shutdown marker), then metadata. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<AutoCloseable> reverse = new ArrayList<>(closeables);
+        java.util.Collections.reverse(reverse);
+        // The server goes first so no request arrives while storage closes.
+        reverse.sort((a, b) -> Boolean.compare(b == server, a == server));
+        for (AutoCloseable c : reverse) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("Error while stopping {}", c, e);
+            }
+        }
         stopped.countDown();
+        log.info("Gregor node {} stopped", staticConfig.nodeId());
     }
 }

@@ -1,0 +1,142 @@
+package io.gregor.broker.config;
+
+import static io.gregor.broker.config.ConfigType.BOOLEAN;
+import static io.gregor.broker.config.ConfigType.DOUBLE;
+import static io.gregor.broker.config.ConfigType.INT;
+import static io.gregor.broker.config.ConfigType.LIST;
+import static io.gregor.broker.config.ConfigType.LONG;
+
+import io.gregor.storage.LogConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Topic-level configuration properties (Kafka's names), each with the broker property it defaults to. Settings
+ * that Gregor stores but does not act on yet are marked so in their documentation.
+ */
+public final class TopicConfigs {
+    public static final String CLEANUP_POLICY = "cleanup.policy";
+    public static final String RETENTION_MS = "retention.ms";
+    public static final String RETENTION_BYTES = "retention.bytes";
+    public static final String SEGMENT_BYTES = "segment.bytes";
+    public static final String SEGMENT_MS = "segment.ms";
+    public static final String SEGMENT_INDEX_BYTES = "segment.index.bytes";
+    public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
+    public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
+    public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
+    public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
+    public static final String FLUSH_MESSAGES = "flush.messages";
+    public static final String FLUSH_MS = "flush.ms";
+    public static final String FILE_DELETE_DELAY_MS = "file.delete.delay.ms";
+    public static final String COMPRESSION_TYPE = "compression.type";
+
+    /** A topic property: its definition and how to read its broker-level default. */
+    public record TopicKey(ConfigKey key, String brokerSynonym, Function<BrokerConfig, String> brokerDefault) {
+    }
+
+    private static final Map<String, TopicKey> KEYS = new LinkedHashMap<>();
+
+    static {
+        add(ConfigKey.of(CLEANUP_POLICY, LIST, null, "delete and/or compact (compaction: stored, not applied yet)."),
+                BrokerConfigs.LOG_CLEANUP_POLICY, c -> c.valueString(BrokerConfigs.LOG_CLEANUP_POLICY));
+        add(ConfigKey.atLeast(RETENTION_MS, LONG, null, -1, "Time a record is kept; -1 = forever."),
+                BrokerConfigs.LOG_RETENTION_MS, c -> String.valueOf(c.logRetentionMs()));
+        add(ConfigKey.atLeast(RETENTION_BYTES, LONG, null, -1, "Size a partition may reach before old segments go; -1 = unlimited."),
+                BrokerConfigs.LOG_RETENTION_BYTES, c -> String.valueOf(c.logRetentionBytes()));
+        add(ConfigKey.atLeast(SEGMENT_BYTES, INT, null, 14, "Segment file size."),
+                BrokerConfigs.LOG_SEGMENT_BYTES, c -> String.valueOf(c.logSegmentBytes()));
+        add(ConfigKey.atLeast(SEGMENT_MS, LONG, null, 1, "Segment age at which it is rolled."),
+                BrokerConfigs.LOG_ROLL_MS, c -> String.valueOf(c.logRollMs()));
+        add(ConfigKey.atLeast(SEGMENT_INDEX_BYTES, INT, null, 4, "Offset index size limit."),
+                BrokerConfigs.LOG_INDEX_SIZE_MAX_BYTES, c -> String.valueOf(c.logIndexSizeMaxBytes()));
+        add(ConfigKey.atLeast(INDEX_INTERVAL_BYTES, INT, null, 0, "Bytes between index entries."),
+                BrokerConfigs.LOG_INDEX_INTERVAL_BYTES, c -> String.valueOf(c.logIndexIntervalBytes()));
+        add(ConfigKey.atLeast(MAX_MESSAGE_BYTES, INT, null, 0, "Largest record batch accepted."),
+                BrokerConfigs.MESSAGE_MAX_BYTES, c -> String.valueOf(c.messageMaxBytes()));
+        add(ConfigKey.oneOf(MESSAGE_TIMESTAMP_TYPE, null, "CreateTime or LogAppendTime.", "CreateTime", "LogAppendTime"),
+                BrokerConfigs.LOG_MESSAGE_TIMESTAMP_TYPE, c -> c.valueString(BrokerConfigs.LOG_MESSAGE_TIMESTAMP_TYPE));
+        add(ConfigKey.atLeast(MIN_INSYNC_REPLICAS, INT, null, 1, "Replicas that must hold an acks=all write."),
+                BrokerConfigs.MIN_INSYNC_REPLICAS, c -> String.valueOf(c.minInsyncReplicas()));
+        add(ConfigKey.atLeast(FLUSH_MESSAGES, LONG, null, 1, "Messages between forced fsyncs."),
+                BrokerConfigs.LOG_FLUSH_INTERVAL_MESSAGES, c -> String.valueOf(c.logFlushIntervalMessages()));
+        add(ConfigKey.atLeast(FLUSH_MS, LONG, null, 0, "Time between forced fsyncs."),
+                BrokerConfigs.LOG_FLUSH_INTERVAL_MS, c -> String.valueOf(c.logFlushIntervalMs()));
+        add(ConfigKey.atLeast(FILE_DELETE_DELAY_MS, LONG, null, 0, "Delay before a deleted segment leaves the disk."),
+                BrokerConfigs.LOG_SEGMENT_DELETE_DELAY_MS, c -> String.valueOf(c.logSegmentDeleteDelayMs()));
+        add(ConfigKey.oneOf(COMPRESSION_TYPE, null, "Final compression; only producer is applied.",
+                "producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"),
+                BrokerConfigs.COMPRESSION_TYPE, c -> c.valueString(BrokerConfigs.COMPRESSION_TYPE));
+        // Accepted and stored so that tools and frameworks that set them work; not acted on yet.
+        stored(ConfigKey.atLeast("delete.retention.ms", LONG, "86400000", 0, "Stored; applies to compaction."));
+        stored(ConfigKey.atLeast("min.compaction.lag.ms", LONG, "0", 0, "Stored; applies to compaction."));
+        stored(ConfigKey.atLeast("max.compaction.lag.ms", LONG, String.valueOf(Long.MAX_VALUE), 1, "Stored; applies to compaction."));
+        stored(ConfigKey.of("min.cleanable.dirty.ratio", DOUBLE, "0.5", "Stored; applies to compaction."));
+        stored(ConfigKey.atLeast("segment.jitter.ms", LONG, "0", 0, "Stored; not applied."));
+        stored(ConfigKey.of("preallocate", BOOLEAN, "false", "Stored; not applied."));
+        stored(ConfigKey.of("unclean.leader.election.enable", BOOLEAN, "false", "Stored; applies to replication."));
+        stored(ConfigKey.atLeast("message.timestamp.before.max.ms", LONG, String.valueOf(Long.MAX_VALUE), 0, "Stored; not applied."));
+        stored(ConfigKey.atLeast("message.timestamp.after.max.ms", LONG, "3600000", 0, "Stored; not applied."));
+        stored(ConfigKey.of("remote.storage.enable", BOOLEAN, "false", "Tiered storage is not supported; stored only."));
+        stored(ConfigKey.of("local.retention.ms", LONG, "-2", "Tiered storage is not supported; stored only."));
+        stored(ConfigKey.of("local.retention.bytes", LONG, "-2", "Tiered storage is not supported; stored only."));
+        stored(ConfigKey.of("follower.replication.throttled.replicas", LIST, "", "Stored; applies to replication."));
+        stored(ConfigKey.of("leader.replication.throttled.replicas", LIST, "", "Stored; applies to replication."));
+        stored(ConfigKey.of("message.format.version", ConfigType.STRING, "3.0-IV1", "Deprecated; stored only."));
+        stored(ConfigKey.of("message.downconversion.enable", BOOLEAN, "true", "Deprecated; stored only."));
+    }
+
+    private TopicConfigs() {
+    }
+
+    private static void add(ConfigKey key, String synonym, Function<BrokerConfig, String> brokerDefault) {
+        KEYS.put(key.name(), new TopicKey(key, synonym, brokerDefault));
+    }
+
+    private static void stored(ConfigKey key) {
+        KEYS.put(key.name(), new TopicKey(key, null, c -> key.defaultValue()));
+    }
+
+    public static Map<String, TopicKey> keys() {
+        return java.util.Collections.unmodifiableMap(KEYS);
+    }
+
+    /** Validates topic overrides; throws {@link ConfigException} for an unknown name or a bad value. */
+    public static void validate(Map<String, String> overrides) {
+        for (Map.Entry<String, String> e : overrides.entrySet()) {
+            TopicKey key = KEYS.get(e.getKey());
+            if (key == null) {
+                throw new ConfigException("Unknown topic config name: " + e.getKey());
+            }
+            key.key().parse(e.getValue());
+        }
+    }
+
+    /** The effective value of a topic property: the override, else the broker default. */
+    public static String effective(String name, Map<String, String> overrides, BrokerConfig broker) {
+        String override = overrides.get(name);
+        return override != null ? override : KEYS.get(name).brokerDefault().apply(broker);
+    }
+
+    /** The storage settings of a topic's logs. */
+    public static LogConfig logConfig(Map<String, String> overrides, BrokerConfig broker) {
+        Function<String, String> v = name -> effective(name, overrides, broker);
+        long flushMs = Long.parseLong(v.apply(FLUSH_MS));
+        return new LogConfig(
+                Integer.parseInt(v.apply(SEGMENT_BYTES)),
+                Long.parseLong(v.apply(SEGMENT_MS)),
+                Integer.parseInt(v.apply(INDEX_INTERVAL_BYTES)),
+                Integer.parseInt(v.apply(SEGMENT_INDEX_BYTES)),
+                Long.parseLong(v.apply(RETENTION_MS)),
+                Long.parseLong(v.apply(RETENTION_BYTES)),
+                Long.parseLong(v.apply(FLUSH_MESSAGES)),
+                flushMs,
+                "LogAppendTime".equals(v.apply(MESSAGE_TIMESTAMP_TYPE)),
+                Integer.parseInt(v.apply(MAX_MESSAGE_BYTES)),
+                Long.parseLong(v.apply(FILE_DELETE_DELAY_MS)));
+    }
+
+    public static int minInsyncReplicas(Map<String, String> overrides, BrokerConfig broker) {
+        return Integer.parseInt(effective(MIN_INSYNC_REPLICAS, overrides, broker));
+    }
+}

@@ -1,0 +1,125 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.metadata.ApiError;
+import io.gregor.broker.metadata.TopicOperations.CreateResult;
+import io.gregor.broker.metadata.TopicOperations.NewTopic;
+import io.gregor.broker.network.ApiHandler;
+import io.gregor.broker.network.RequestContext;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.CreateTopicsRequestData;
+import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic;
+import org.apache.kafka.common.message.CreateTopicsResponseData;
+import org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicConfigs;
+import org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicResult;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * CreateTopics v2-7, validate-only included; per-topic configs are validated against Kafka's topic config names.
+ * A replication factor above the number of live brokers is refused.
+ *
+ * <p>Errors per topic: TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS,
+ * INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG, INVALID_REQUEST.
+ */
+public final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequestData> {
+    private final BrokerServices services;
+
+    public CreateTopicsHandler(BrokerServices services) {
+        this.services = services;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.CREATE_TOPICS;
+    }
+
+    @Override
+    public short minVersion() {
+        return 2;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 7;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, CreateTopicsRequestData request) {
+        short version = context.apiVersion();
+        CreateTopicsResponseData response = new CreateTopicsResponseData();
+        List<NewTopic> toCreate = new ArrayList<>();
+        for (CreatableTopic topic : request.topics()) {
+            ApiError invalid = checkAssignments(topic);
+            if (invalid != null) {
+                response.topics().add(result(topic.name(), invalid, version));
+                continue;
+            }
+            Map<String, String> configs = new LinkedHashMap<>();
+            topic.configs().forEach(c -> configs.put(c.name(), c.value()));
+            int partitions = topic.assignments().isEmpty() ? topic.numPartitions() : topic.assignments().size();
+            short rf = topic.assignments().isEmpty() ? topic.replicationFactor()
+                    : (short) topic.assignments().iterator().next().brokerIds().size();
+            toCreate.add(new NewTopic(topic.name(), partitions, rf, configs));
+        }
+        return services.topics().create(toCreate, request.validateOnly()).thenApply(results -> {
+            for (CreateResult created : results) {
+                CreatableTopicResult r = result(created.name(), created.error(), version);
+                if (created.error().isSuccess()) {
+                    fill(r, created, version);
+                }
+                response.topics().add(r);
+            }
+            return response;
+        });
+    }
+
+    private ApiError checkAssignments(CreatableTopic topic) {
+        if (topic.assignments().isEmpty()) {
+            return null;
+        }
+        if (topic.numPartitions() != -1 || topic.replicationFactor() != -1) {
+            return ApiError.of(Errors.INVALID_REQUEST, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
+        }
+        int node = services.nodeId();
+        for (var assignment : topic.assignments()) {
+            if (assignment.brokerIds().isEmpty() || assignment.brokerIds().stream().anyMatch(id -> id != node)) {
+                return ApiError.of(Errors.INVALID_REPLICA_ASSIGNMENT, "Replica assignment for partition "
+                        + assignment.partitionIndex() + " names brokers " + assignment.brokerIds()
+                        + " but only broker " + node + " is registered.");
+            }
+        }
+        return null;
+    }
+
+    private static CreatableTopicResult result(String name, ApiError error, short version) {
+        CreatableTopicResult r = new CreatableTopicResult().setName(name).setErrorCode(error.code());
+        if (version >= 1) {
+            r.setErrorMessage(error.message());
+        }
+        if (version >= 5) {
+            r.setNumPartitions(-1).setReplicationFactor((short) -1);
+        }
+        return r;
+    }
+
+    private void fill(CreatableTopicResult r, CreateResult created, short version) {
+        if (version >= 7) {
+            r.setTopicId(created.topic().id());
+        }
+        if (version >= 5) {
+            r.setNumPartitions(created.topic().partitions()).setReplicationFactor((short) 1);
+            List<CreatableTopicConfigs> configs = new ArrayList<>();
+            for (ConfigDescriber.Entry e : ConfigDescriber.topic(created.topic().configs(), services.config().get(),
+                    services.metadata().image().brokerConfigs())) {
+                configs.add(new CreatableTopicConfigs().setName(e.name()).setValue(e.value()).setReadOnly(e.readOnly())
+                        .setConfigSource(e.source()).setIsSensitive(e.sensitive()));
+            }
+            r.setConfigs(configs);
+        }
+    }
+}

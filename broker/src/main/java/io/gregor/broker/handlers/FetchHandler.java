@@ -1,0 +1,163 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.metadata.MetadataImage;
+import io.gregor.broker.metadata.TopicImage;
+import io.gregor.broker.network.ApiHandler;
+import io.gregor.broker.network.RequestContext;
+import io.gregor.broker.replica.DelayedOperations;
+import io.gregor.broker.replica.FileSliceRecords;
+import io.gregor.broker.replica.Partition;
+import io.gregor.storage.FetchSlice;
+import io.gregor.storage.KafkaStorageException;
+import io.gregor.storage.Log;
+import io.gregor.storage.OffsetOutOfRangeException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
+import org.apache.kafka.common.message.FetchResponseData.PartitionData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fetch v4-18 for consumers. Reads whole batches up to the high watermark (the last stable offset is the same until
+ * transactions exist), at least one whole batch even above the size limits (KIP-74), and parks the request until
+ * min bytes are there or max wait passes. Records leave through sendfile. Fetch sessions are not kept: every
+ * response has session id 0, which clients treat as "send full requests".
+ *
+ * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13+), OFFSET_OUT_OF_RANGE,
+ * FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR.
+ */
+public final class FetchHandler implements ApiHandler<FetchRequestData> {
+    private static final Logger log = LoggerFactory.getLogger(FetchHandler.class);
+    private static final long MAX_WAIT_CAP_MS = 60_000;
+
+    private final BrokerServices services;
+
+    public FetchHandler(BrokerServices services) {
+        this.services = services;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.FETCH;
+    }
+
+    @Override
+    public short minVersion() {
+        return 4;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 18;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, FetchRequestData request) {
+        short version = context.apiVersion();
+        Read first = read(request, version);
+        if (first.hasError || first.bytes >= request.minBytes() || request.maxWaitMs() <= 0 || first.watched.isEmpty()) {
+            return CompletableFuture.completedFuture(first.response);
+        }
+        CompletableFuture<ApiMessage> result = new CompletableFuture<>();
+        DelayedOperations.Operation op = new DelayedOperations.Operation() {
+            @Override
+            protected boolean tryComplete() {
+                Read again = read(request, version);
+                return (again.bytes >= request.minBytes() || again.hasError) && forceComplete();
+            }
+
+            @Override
+            protected void onComplete() {
+                try {
+                    result.complete(read(request, version).response);
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            }
+        };
+        services.delayed().park(op, first.watched, Math.min(request.maxWaitMs(), MAX_WAIT_CAP_MS));
+        return result;
+    }
+
+    /** One pass over the requested partitions. */
+    private record Read(FetchResponseData response, int bytes, boolean hasError, Set<Partition> watched) {
+    }
+
+    private Read read(FetchRequestData request, short version) {
+        MetadataImage image = services.metadata().image();
+        boolean byId = version >= 13;
+        int responseBudget = Math.min(request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes(),
+                services.config().get().fetchMaxBytes());
+        boolean readCommitted = request.isolationLevel() == 1;
+        FetchResponseData response = new FetchResponseData().setSessionId(0).setErrorCode(Errors.NONE.code());
+        int bytes = 0;
+        boolean hasError = false;
+        Set<Partition> watched = new LinkedHashSet<>();
+        for (FetchRequestData.FetchTopic wanted : request.topics()) {
+            TopicImage topic = byId ? image.topic(wanted.topicId()) : image.topic(wanted.topic());
+            FetchableTopicResponse topicResponse = new FetchableTopicResponse()
+                    .setTopic(byId ? "" : wanted.topic()).setTopicId(byId ? wanted.topicId() : Uuid.ZERO_UUID);
+            response.responses().add(topicResponse);
+            for (FetchRequestData.FetchPartition p : wanted.partitions()) {
+                PartitionData data = new PartitionData().setPartitionIndex(p.partition())
+                        .setHighWatermark(-1).setLastStableOffset(-1).setLogStartOffset(-1)
+                        .setRecords(MemoryRecords.EMPTY);
+                topicResponse.partitions().add(data);
+                Partition partition = topic == null ? null : services.partitions().partition(topic.name(), p.partition());
+                if (partition == null) {
+                    data.setErrorCode((byId && topic == null ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
+                    hasError = true;
+                    continue;
+                }
+                Errors epochError = checkEpoch(partition, p.currentLeaderEpoch());
+                if (epochError != Errors.NONE) {
+                    data.setErrorCode(epochError.code());
+                    hasError = true;
+                    continue;
+                }
+                Log partitionLog = partition.log();
+                long hw = partitionLog.highWatermark();
+                data.setHighWatermark(hw).setLastStableOffset(hw)
+                        .setLogStartOffset(version >= 5 ? partitionLog.logStartOffset() : -1);
+                if (readCommitted) {
+                    data.setAbortedTransactions(new ArrayList<>());
+                }
+                watched.add(partition);
+                int budget = Math.min(p.partitionMaxBytes(), responseBudget - bytes);
+                try {
+                    FetchSlice slice = partitionLog.read(p.fetchOffset(), Math.max(budget, 0), hw, bytes == 0);
+                    if (!slice.isEmpty()) {
+                        data.setRecords(new FileSliceRecords(slice));
+                        bytes += slice.size();
+                    }
+                } catch (OffsetOutOfRangeException e) {
+                    data.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code());
+                    hasError = true;
+                } catch (KafkaStorageException e) {
+                    log.error("Storage error reading {}: {}", partition, e.getMessage());
+                    data.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
+                    hasError = true;
+                }
+            }
+        }
+        return new Read(response, bytes, hasError, watched);
+    }
+
+    private static Errors checkEpoch(Partition partition, int requestEpoch) {
+        if (requestEpoch < 0 || requestEpoch == partition.leaderEpoch()) {
+            return Errors.NONE;
+        }
+        return requestEpoch < partition.leaderEpoch() ? Errors.FENCED_LEADER_EPOCH : Errors.UNKNOWN_LEADER_EPOCH;
+    }
+}

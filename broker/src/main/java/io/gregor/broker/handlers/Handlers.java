@@ -1,0 +1,22 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.network.ApiVersionsHandler;
+import io.gregor.broker.network.HandlerRegistry;
+
+/** Every API the broker serves; the ApiVersions response is derived from this list. */
+public final class Handlers {
+    private Handlers() {
+    }
+
+    public static HandlerRegistry registry(BrokerServices services) {
+        HandlerRegistry registry = new HandlerRegistry();
+        registry.register(new ApiVersionsHandler(registry))
+                .register(new MetadataHandler(services))
+                .register(new ProduceHandler(services))
+                .register(new FetchHandler(services))
+                .register(new ListOffsetsHandler(services))
+                .register(new CreateTopicsHandler(services))
+                .register(new InitProducerIdHandler(services));
+        return registry;
+    }
+}

@@ -1,0 +1,150 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.config.Endpoint;
+import io.gregor.broker.metadata.MetadataImage;
+import io.gregor.broker.metadata.TopicImage;
+import io.gregor.broker.metadata.TopicOperations;
+import io.gregor.broker.metadata.TopicOperations.NewTopic;
+import io.gregor.broker.network.ApiHandler;
+import io.gregor.broker.network.RequestContext;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponsePartition;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseTopic;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * Metadata v0-13: brokers, controller, cluster id and topics. Unknown topics are created when auto-creation is on
+ * and the client allows it, and appear with their leader in this same response (pykafka and kafka-python give up
+ * otherwise).
+ *
+ * <p>Errors per topic: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID, INVALID_TOPIC_EXCEPTION,
+ * LEADER_NOT_AVAILABLE (auto-creation failed), INVALID_REPLICATION_FACTOR.
+ */
+public final class MetadataHandler implements ApiHandler<MetadataRequestData> {
+    private final BrokerServices services;
+
+    public MetadataHandler(BrokerServices services) {
+        this.services = services;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.METADATA;
+    }
+
+    @Override
+    public short minVersion() {
+        return 0;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 13;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, MetadataRequestData request) {
+        short version = context.apiVersion();
+        MetadataImage image = services.metadata().image();
+        boolean allTopics = request.topics() == null || version == 0 && request.topics().isEmpty();
+        if (allTopics) {
+            List<MetadataResponseTopic> topics = new ArrayList<>();
+            for (TopicImage topic : image.topics()) {
+                topics.add(describe(topic, version));
+            }
+            return CompletableFuture.completedFuture(response(context, topics));
+        }
+        boolean allowAutoCreate = version < 4 || request.allowAutoTopicCreation();
+        Map<String, MetadataResponseTopic> byName = new LinkedHashMap<>();
+        List<MetadataResponseTopic> byId = new ArrayList<>();
+        List<NewTopic> toCreate = new ArrayList<>();
+        for (MetadataRequestData.MetadataRequestTopic wanted : request.topics()) {
+            if (wanted.name() == null) {
+                TopicImage topic = image.topic(wanted.topicId());
+                byId.add(topic != null ? describe(topic, version) : new MetadataResponseTopic()
+                        .setTopicId(wanted.topicId()).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
+                continue;
+            }
+            TopicImage topic = image.topic(wanted.name());
+            if (topic != null) {
+                byName.put(wanted.name(), describe(topic, version));
+            } else if (TopicOperations.invalidNameReason(wanted.name()) != null) {
+                byName.put(wanted.name(), error(wanted.name(), Errors.INVALID_TOPIC_EXCEPTION));
+            } else if (allowAutoCreate && services.config().get().autoCreateTopicsEnable()) {
+                byName.put(wanted.name(), null);
+                toCreate.add(new NewTopic(wanted.name(), -1, (short) -1, Map.of()));
+            } else {
+                byName.put(wanted.name(), error(wanted.name(), Errors.UNKNOWN_TOPIC_OR_PARTITION));
+            }
+        }
+        if (toCreate.isEmpty()) {
+            return CompletableFuture.completedFuture(response(context, concat(byName, byId)));
+        }
+        return services.topics().create(toCreate, false).handle((results, failure) -> {
+            MetadataImage now = services.metadata().image();
+            for (NewTopic created : toCreate) {
+                TopicImage topic = now.topic(created.name());
+                byName.put(created.name(), topic != null ? describe(topic, version)
+                        : error(created.name(), failure == null ? errorOf(results, created.name()) : Errors.LEADER_NOT_AVAILABLE));
+            }
+            return response(context, concat(byName, byId));
+        });
+    }
+
+    private static Errors errorOf(List<TopicOperations.CreateResult> results, String name) {
+        return results.stream().filter(r -> r.name().equals(name)).map(r -> r.error().error())
+                .filter(e -> e != Errors.NONE && e != Errors.TOPIC_ALREADY_EXISTS).findFirst().orElse(Errors.LEADER_NOT_AVAILABLE);
+    }
+
+    private static List<MetadataResponseTopic> concat(Map<String, MetadataResponseTopic> byName, List<MetadataResponseTopic> byId) {
+        List<MetadataResponseTopic> all = new ArrayList<>(byName.values());
+        all.addAll(byId);
+        return all;
+    }
+
+    private static MetadataResponseTopic error(String name, Errors error) {
+        return new MetadataResponseTopic().setName(name).setErrorCode(error.code()).setIsInternal(false);
+    }
+
+    private MetadataResponseTopic describe(TopicImage topic, short version) {
+        int node = services.nodeId();
+        MetadataResponseTopic result = new MetadataResponseTopic()
+                .setName(topic.name())
+                .setTopicId(version >= 10 ? topic.id() : Uuid.ZERO_UUID)
+                .setIsInternal(topic.isInternal())
+                .setErrorCode(Errors.NONE.code());
+        for (int p = 0; p < topic.partitions(); p++) {
+            var partition = services.partitions().partition(topic.name(), p);
+            int epoch = partition == null ? 0 : partition.leaderEpoch();
+            result.partitions().add(new MetadataResponsePartition()
+                    .setPartitionIndex(p)
+                    .setErrorCode(partition == null ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code())
+                    .setLeaderId(partition == null ? -1 : node)
+                    .setLeaderEpoch(epoch)
+                    .setReplicaNodes(List.of(node))
+                    .setIsrNodes(List.of(node))
+                    .setOfflineReplicas(List.of()));
+        }
+        return result;
+    }
+
+    private MetadataResponseData response(RequestContext context, List<MetadataResponseTopic> topics) {
+        Endpoint endpoint = services.advertisedFor(context.listenerName());
+        MetadataResponseData response = new MetadataResponseData()
+                .setControllerId(services.nodeId())
+                .setClusterId(services.clusterId());
+        response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
+                .setNodeId(services.nodeId()).setHost(endpoint.host()).setPort(endpoint.port()).setRack(null));
+        response.topics().addAll(topics);
+        return response;
+    }
+}

@@ -1,0 +1,127 @@
+package io.gregor.broker.metadata;
+
+import io.gregor.broker.metadata.MetadataRecord.BrokerConfigsSet;
+import io.gregor.broker.metadata.MetadataRecord.ClusterIdSet;
+import io.gregor.broker.metadata.MetadataRecord.PartitionsAdded;
+import io.gregor.broker.metadata.MetadataRecord.ProducerIdsAllocated;
+import io.gregor.broker.metadata.MetadataRecord.TopicConfigsSet;
+import io.gregor.broker.metadata.MetadataRecord.TopicCreated;
+import io.gregor.broker.metadata.MetadataRecord.TopicDeleted;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * An immutable view of the cluster metadata at one point of the metadata log. {@link #apply} returns a new image;
+ * readers on any thread hold an image and see a consistent state.
+ */
+public final class MetadataImage {
+    public static final MetadataImage EMPTY = new MetadataImage(Map.of(), Map.of(), Map.of(), 0, null, -1);
+
+    private final Map<String, TopicImage> byName;
+    private final Map<Uuid, TopicImage> byId;
+    private final Map<String, String> brokerConfigs;
+    private final long nextProducerIdBlock;
+    private final String clusterId;
+    private final long offset;
+
+    private MetadataImage(Map<String, TopicImage> byName, Map<Uuid, TopicImage> byId, Map<String, String> brokerConfigs,
+                          long nextProducerIdBlock, String clusterId, long offset) {
+        this.byName = byName;
+        this.byId = byId;
+        this.brokerConfigs = brokerConfigs;
+        this.nextProducerIdBlock = nextProducerIdBlock;
+        this.clusterId = clusterId;
+        this.offset = offset;
+    }
+
+    public TopicImage topic(String name) {
+        return byName.get(name);
+    }
+
+    public TopicImage topic(Uuid id) {
+        return byId.get(id);
+    }
+
+    public Collection<TopicImage> topics() {
+        return byName.values();
+    }
+
+    public Map<String, String> brokerConfigs() {
+        return brokerConfigs;
+    }
+
+    public long nextProducerIdBlock() {
+        return nextProducerIdBlock;
+    }
+
+    public String clusterId() {
+        return clusterId;
+    }
+
+    /** Index of the last metadata log entry applied. */
+    public long offset() {
+        return offset;
+    }
+
+    /** Applies one entry's records. Records that no longer fit (a topic deleted meanwhile) are skipped. */
+    public MetadataImage apply(long newOffset, List<MetadataRecord> records) {
+        Map<String, TopicImage> names = new HashMap<>(byName);
+        Map<Uuid, TopicImage> ids = new HashMap<>(byId);
+        Map<String, String> broker = brokerConfigs;
+        long producerIds = nextProducerIdBlock;
+        String cluster = clusterId;
+        for (MetadataRecord record : records) {
+            switch (record) {
+                case TopicCreated t -> {
+                    if (!names.containsKey(t.name()) && !ids.containsKey(t.id())) {
+                        TopicImage topic = new TopicImage(t.name(), t.id(), t.partitions(), t.configs());
+                        names.put(t.name(), topic);
+                        ids.put(t.id(), topic);
+                    }
+                }
+                case TopicDeleted t -> {
+                    TopicImage topic = ids.remove(t.id());
+                    if (topic != null) {
+                        names.remove(topic.name());
+                    }
+                }
+                case PartitionsAdded p -> replace(names, ids, p.id(), t -> t.withPartitions(Math.max(t.partitions(), p.newCount())));
+                case TopicConfigsSet c -> replace(names, ids, c.id(), t -> t.withConfigs(c.configs()));
+                case BrokerConfigsSet c -> broker = Map.copyOf(c.configs());
+                case ProducerIdsAllocated p -> producerIds = Math.max(producerIds, p.nextBlockStart());
+                case ClusterIdSet c -> cluster = cluster == null ? c.clusterId() : cluster;
+            }
+        }
+        return new MetadataImage(Map.copyOf(names), Map.copyOf(ids), broker, producerIds, cluster, newOffset);
+    }
+
+    private static void replace(Map<String, TopicImage> names, Map<Uuid, TopicImage> ids, Uuid id,
+                                java.util.function.UnaryOperator<TopicImage> change) {
+        TopicImage topic = ids.get(id);
+        if (topic != null) {
+            TopicImage changed = change.apply(topic);
+            ids.put(id, changed);
+            names.put(changed.name(), changed);
+        }
+    }
+
+    /** The records that rebuild this image from empty: the snapshot contents. */
+    public List<MetadataRecord> toRecords() {
+        List<MetadataRecord> records = new ArrayList<>();
+        if (clusterId != null) {
+            records.add(new ClusterIdSet(clusterId));
+        }
+        for (TopicImage t : byName.values()) {
+            records.add(new TopicCreated(t.name(), t.id(), t.partitions(), t.configs()));
+        }
+        if (!brokerConfigs.isEmpty()) {
+            records.add(new BrokerConfigsSet(brokerConfigs));
+        }
+        records.add(new ProducerIdsAllocated(nextProducerIdBlock));
+        return records;
+    }
+}

@@ -1,0 +1,238 @@
+package io.gregor.broker.metadata;
+
+import io.gregor.broker.config.BrokerConfig;
+import io.gregor.broker.config.ConfigException;
+import io.gregor.broker.config.TopicConfigs;
+import io.gregor.broker.metadata.MetadataRecord.PartitionsAdded;
+import io.gregor.broker.metadata.MetadataRecord.TopicConfigsSet;
+import io.gregor.broker.metadata.MetadataRecord.TopicCreated;
+import io.gregor.broker.metadata.MetadataRecord.TopicDeleted;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * Topic life-cycle decisions (create, delete, add partitions, change configs): validation against the current image,
+ * then the records that carry them out. Each call is one metadata write, so a batch of topics is atomic per call.
+ */
+public final class TopicOperations {
+    public static final int MAX_NAME_LENGTH = 249;
+    private static final int MAX_PARTITIONS = 100_000;
+
+    private final MetadataManager metadata;
+    private final Supplier<BrokerConfig> config;
+    private final Supplier<Integer> liveBrokers;
+
+    public TopicOperations(MetadataManager metadata, Supplier<BrokerConfig> config, Supplier<Integer> liveBrokers) {
+        this.metadata = metadata;
+        this.config = config;
+        this.liveBrokers = liveBrokers;
+    }
+
+    /** A topic to create; -1 partitions or replication factor means the broker default. */
+    public record NewTopic(String name, int partitions, short replicationFactor, Map<String, String> configs) {
+    }
+
+    /** The outcome for one topic. */
+    public record CreateResult(String name, ApiError error, TopicImage topic) {
+    }
+
+    /** Kafka's topic name rules; returns null when valid. */
+    public static String invalidNameReason(String name) {
+        if (name == null || name.isEmpty()) {
+            return "Topic name is illegal, it can't be empty";
+        }
+        if (name.equals(".") || name.equals("..")) {
+            return "Topic name cannot be \".\" or \"..\"";
+        }
+        if (name.length() > MAX_NAME_LENGTH) {
+            return "Topic name is illegal, it can't be longer than " + MAX_NAME_LENGTH + " characters, topic name: " + name;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')) {
+                return "Topic name \"" + name + "\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'";
+            }
+        }
+        return null;
+    }
+
+    public CompletableFuture<List<CreateResult>> create(List<NewTopic> topics, boolean validateOnly) {
+        return metadata.write(image -> {
+            List<MetadataRecord> records = new ArrayList<>();
+            List<CreateResult> results = new ArrayList<>();
+            Set<String> inBatch = new HashSet<>();
+            for (NewTopic topic : topics) {
+                ApiError error = validateNew(image, topic, inBatch);
+                if (!error.isSuccess()) {
+                    results.add(new CreateResult(topic.name(), error, null));
+                    continue;
+                }
+                inBatch.add(topic.name());
+                int partitions = topic.partitions() < 0 ? config.get().numPartitions() : topic.partitions();
+                TopicImage created = new TopicImage(topic.name(), Uuid.randomUuid(), partitions, topic.configs());
+                if (!validateOnly) {
+                    records.add(new TopicCreated(created.name(), created.id(), partitions, created.configs()));
+                }
+                results.add(new CreateResult(topic.name(), ApiError.NONE, created));
+            }
+            return ControllerResult.of(records, results);
+        });
+    }
+
+    private ApiError validateNew(MetadataImage image, NewTopic topic, Set<String> inBatch) {
+        String invalid = invalidNameReason(topic.name());
+        if (invalid != null) {
+            return ApiError.of(Errors.INVALID_TOPIC_EXCEPTION, invalid);
+        }
+        if (image.topic(topic.name()) != null || inBatch.contains(topic.name())) {
+            return ApiError.of(Errors.TOPIC_ALREADY_EXISTS, "Topic '" + topic.name() + "' already exists.");
+        }
+        String collides = collision(image, topic.name());
+        if (collides != null) {
+            return ApiError.of(Errors.INVALID_TOPIC_EXCEPTION, "Topic '" + topic.name()
+                    + "' collides with existing topic: " + collides);
+        }
+        if (topic.partitions() == 0 || topic.partitions() < -1 || topic.partitions() > MAX_PARTITIONS) {
+            return ApiError.of(Errors.INVALID_PARTITIONS, "Number of partitions was set to an invalid non-positive value.");
+        }
+        int rf = topic.replicationFactor() < 0 ? config.get().defaultReplicationFactor() : topic.replicationFactor();
+        if (topic.replicationFactor() == 0 || topic.replicationFactor() < -1) {
+            return ApiError.of(Errors.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0, or -1 to use the default value.");
+        }
+        int brokers = liveBrokers.get();
+        if (rf > brokers) {
+            return ApiError.of(Errors.INVALID_REPLICATION_FACTOR, "Unable to replicate the partition " + rf
+                    + " time(s): The target replication factor of " + rf + " cannot be reached because only "
+                    + brokers + " broker(s) are registered.");
+        }
+        try {
+            TopicConfigs.validate(topic.configs());
+        } catch (ConfigException e) {
+            return ApiError.of(Errors.INVALID_CONFIG, e.getMessage());
+        }
+        return ApiError.NONE;
+    }
+
+    /** Kafka refuses names that differ only by '.' versus '_' (they collide in metric names). */
+    private static String collision(MetadataImage image, String name) {
+        if (!name.contains(".") && !name.contains("_")) {
+            return null;
+        }
+        String normal = name.replace('.', '_');
+        for (TopicImage t : image.topics()) {
+            if (!t.name().equals(name) && t.name().replace('.', '_').equals(normal)) {
+                return t.name();
+            }
+        }
+        return null;
+    }
+
+    /** Deletes topics given by name or id (one of the two per entry). */
+    public record DeleteTarget(String name, Uuid id) {
+    }
+
+    public record DeleteResult(String name, Uuid id, ApiError error) {
+    }
+
+    public CompletableFuture<List<DeleteResult>> delete(List<DeleteTarget> targets) {
+        boolean enabled = config.get().deleteTopicEnable();
+        return metadata.write(image -> {
+            List<MetadataRecord> records = new ArrayList<>();
+            List<DeleteResult> results = new ArrayList<>();
+            Set<Uuid> seen = new HashSet<>();
+            for (DeleteTarget target : targets) {
+                TopicImage topic = target.id() != null && !Uuid.ZERO_UUID.equals(target.id())
+                        ? image.topic(target.id()) : image.topic(target.name());
+                if (topic == null) {
+                    boolean byId = target.id() != null && !Uuid.ZERO_UUID.equals(target.id());
+                    results.add(new DeleteResult(target.name(), target.id(), byId
+                            ? ApiError.of(Errors.UNKNOWN_TOPIC_ID, null)
+                            : ApiError.of(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.")));
+                } else if (!enabled) {
+                    results.add(new DeleteResult(topic.name(), topic.id(), ApiError.of(Errors.TOPIC_DELETION_DISABLED,
+                            "Topic deletion is disabled.")));
+                } else {
+                    if (seen.add(topic.id())) {
+                        records.add(new TopicDeleted(topic.id()));
+                    }
+                    results.add(new DeleteResult(topic.name(), topic.id(), ApiError.NONE));
+                }
+            }
+            return ControllerResult.of(records, results);
+        });
+    }
+
+    public record PartitionsChange(String name, int count) {
+    }
+
+    public CompletableFuture<List<ApiError>> createPartitions(List<PartitionsChange> changes, boolean validateOnly) {
+        return metadata.write(image -> {
+            List<MetadataRecord> records = new ArrayList<>();
+            List<ApiError> results = new ArrayList<>();
+            for (PartitionsChange change : changes) {
+                TopicImage topic = image.topic(change.name());
+                if (topic == null) {
+                    results.add(ApiError.of(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + change.name() + "' does not exist."));
+                } else if (change.count() < topic.partitions()) {
+                    results.add(ApiError.of(Errors.INVALID_PARTITIONS, "The topic " + change.name() + " currently has "
+                            + topic.partitions() + " partition(s); " + change.count() + " would not be an increase."));
+                } else if (change.count() == topic.partitions()) {
+                    results.add(ApiError.of(Errors.INVALID_PARTITIONS, "Topic already has " + topic.partitions() + " partition(s)."));
+                } else if (change.count() > MAX_PARTITIONS) {
+                    results.add(ApiError.of(Errors.INVALID_PARTITIONS, "At most " + MAX_PARTITIONS + " partitions per topic."));
+                } else {
+                    if (!validateOnly) {
+                        records.add(new PartitionsAdded(topic.id(), change.count()));
+                    }
+                    results.add(ApiError.NONE);
+                }
+            }
+            return ControllerResult.of(records, results);
+        });
+    }
+
+    /** Replaces (incremental=false) or edits the overrides of topics; null values delete a key. */
+    public record ConfigChange(String topic, Map<String, String> changes, boolean replaceAll) {
+    }
+
+    public CompletableFuture<List<ApiError>> alterConfigs(List<ConfigChange> changes, boolean validateOnly) {
+        return metadata.write(image -> {
+            List<MetadataRecord> records = new ArrayList<>();
+            List<ApiError> results = new ArrayList<>();
+            for (ConfigChange change : changes) {
+                TopicImage topic = image.topic(change.topic());
+                if (topic == null) {
+                    results.add(ApiError.of(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + change.topic() + "' does not exist."));
+                    continue;
+                }
+                Map<String, String> next = change.replaceAll() ? new LinkedHashMap<>() : new LinkedHashMap<>(topic.configs());
+                change.changes().forEach((k, v) -> {
+                    if (v == null) {
+                        next.remove(k);
+                    } else {
+                        next.put(k, v);
+                    }
+                });
+                try {
+                    TopicConfigs.validate(next);
+                } catch (ConfigException e) {
+                    results.add(ApiError.of(Errors.INVALID_CONFIG, e.getMessage()));
+                    continue;
+                }
+                if (!validateOnly) {
+                    records.add(new TopicConfigsSet(topic.id(), next));
+                }
+                results.add(ApiError.NONE);
+            }
+            return ControllerResult.of(records, results);
+        });
+    }
+}

@@ -1,0 +1,74 @@
+package io.gregor.broker.network;
+
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
+import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersionCollection;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * ApiVersions: the ranges come from the handler registry, so nothing is advertised that is not served.
+ *
+ * <p>Errors: UNSUPPORTED_VERSION (request newer than ours, answered in v0 by the connection), INVALID_REQUEST
+ * (v3+ with an invalid client software name or version).
+ */
+public final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequestData> {
+    private final HandlerRegistry registry;
+
+    public ApiVersionsHandler(HandlerRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.API_VERSIONS;
+    }
+
+    @Override
+    public short minVersion() {
+        return 0;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 4;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, ApiVersionsRequestData request) {
+        ApiVersionsResponseData response = new ApiVersionsResponseData().setApiKeys(apiKeys(registry));
+        if (context.apiVersion() >= 3 && !(valid(request.clientSoftwareName()) && valid(request.clientSoftwareVersion()))) {
+            response.setErrorCode(Errors.INVALID_REQUEST.code());
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    /** KIP-511 software names: alphanumerics, '.', '-'; must start and end with an alphanumeric. */
+    private static boolean valid(String s) {
+        return s != null && s.matches("[a-zA-Z0-9](?:[a-zA-Z0-9\\-.]*[a-zA-Z0-9])?");
+    }
+
+    static ApiVersionsResponseData unsupportedVersionResponse(HandlerRegistry registry) {
+        return new ApiVersionsResponseData().setErrorCode(Errors.UNSUPPORTED_VERSION.code()).setApiKeys(apiKeys(registry));
+    }
+
+    private static ApiVersionCollection apiKeys(HandlerRegistry registry) {
+        ApiVersionCollection keys = new ApiVersionCollection();
+        registry.all().stream()
+                .sorted(java.util.Comparator.comparingInt(h -> h.apiKey().id))
+                .forEach(h -> keys.add(new ApiVersion().setApiKey(h.apiKey().id)
+                        .setMinVersion(advertisedMin(h)).setMaxVersion(h.maxVersion())));
+        return keys;
+    }
+
+    /**
+     * Produce is advertised from v0 even though v0-2 are answered as unsupported until the legacy codec serves them:
+     * librdkafka stops compressing when Produce v0 is missing (KAFKA-18659), as Kafka 4.x also does.
+     */
+    private static short advertisedMin(ApiHandler<?> handler) {
+        return handler.apiKey() == ApiKeys.PRODUCE ? 0 : handler.minVersion();
+    }
+}

@@ -1,0 +1,39 @@
+package io.gregor.broker.network;
+
+import io.gregor.protocol.RequestParser;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.Map;
+import org.apache.kafka.common.protocol.ApiKeys;
+
+/** The API handlers of a broker, by key; also the source of the advertised version ranges. */
+public final class HandlerRegistry implements RequestParser.VersionRange {
+    private final Map<ApiKeys, ApiHandler<?>> handlers = new EnumMap<>(ApiKeys.class);
+
+    public HandlerRegistry register(ApiHandler<?> handler) {
+        short schemaMin = handler.apiKey().messageType.lowestSupportedVersion();
+        short schemaMax = handler.apiKey().messageType.highestSupportedVersion(true);
+        if (handler.minVersion() < schemaMin || handler.maxVersion() > schemaMax || handler.minVersion() > handler.maxVersion()) {
+            throw new IllegalArgumentException(handler.apiKey() + " handler declares v" + handler.minVersion() + "-v"
+                    + handler.maxVersion() + " but the codec knows v" + schemaMin + "-v" + schemaMax);
+        }
+        if (handlers.putIfAbsent(handler.apiKey(), handler) != null) {
+            throw new IllegalArgumentException("two handlers for " + handler.apiKey());
+        }
+        return this;
+    }
+
+    public ApiHandler<?> handler(ApiKeys key) {
+        return handlers.get(key);
+    }
+
+    public Collection<ApiHandler<?>> all() {
+        return handlers.values();
+    }
+
+    @Override
+    public short[] rangeOf(ApiKeys key) {
+        ApiHandler<?> handler = handlers.get(key);
+        return handler == null ? null : new short[] {handler.minVersion(), handler.maxVersion()};
+    }
+}

@@ -1,0 +1,33 @@
+package io.gregor.metadata;
+
+/** Failure of a {@link RaftMetadataLog} operation; {@link #reason()} tells callers what to do next. */
+public final class MetadataLogException extends RuntimeException {
+
+    /** Why an operation failed. */
+    public enum Reason {
+        /** This node is not (or no longer) the leader; retry on the leader. */
+        NOT_LEADER,
+        /** The log is closed or was never started. */
+        CLOSED,
+        /** {@link RaftMetadataLog#start()} did not finish within the start timeout. */
+        START_TIMEOUT,
+        /** Anything else: I/O error, state machine error, Raft error. */
+        FAILED
+    }
+
+    private final Reason reason;
+
+    MetadataLogException(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    MetadataLogException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}

@@ -1,0 +1,350 @@
+package io.gregor.metadata;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster-metadata log of one node: a Raft group on Apache Ratis whose committed entries are
+ * applied, in order, to a {@link MetadataStateMachine}. Today the group has one peer, this node.
+ *
+ * <p>On-disk layout under {@link RaftSettings#dir()} (see {@code docs/metadata-log.md}):
+ * <pre>
+ * meta.properties                      group id and node id, written once
+ * raft/&lt;group-uuid&gt;/in_use.lock
+ * raft/&lt;group-uuid&gt;/current/raft-meta    term and vote
+ * raft/&lt;group-uuid&gt;/current/raft-meta.conf  last committed configuration
+ * raft/&lt;group-uuid&gt;/current/log_inprogress_&lt;first&gt;, log_&lt;first&gt;-&lt;last&gt;   Raft log segments
+ * raft/&lt;group-uuid&gt;/sm/snapshot.&lt;term&gt;_&lt;index&gt;[.md5]   snapshots ({@link SnapshotFile})
+ * </pre>
+ *
+ * <p>Thread-safety: {@link #append}, {@link #lastAppliedIndex} and {@link #isLeader} may be called
+ * from any thread; {@link #start} once; {@link #close} from any thread, any number of times.
+ * Futures returned by {@code append} complete on a dedicated single thread
+ * ({@code gregor-metadata-completions}), in commit order, never on the Ratis apply thread, so
+ * dependent stages may block briefly or append again without stalling the log.
+ */
+public final class RaftMetadataLog implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RaftMetadataLog.class);
+
+    /** Ratis storage root under {@link RaftSettings#dir()}; group directories live inside. */
+    static final String RAFT_DIR = "raft";
+
+    private enum State { NEW, STARTING, RUNNING, CLOSED }
+
+    private final RaftSettings settings;
+    private final RatisStateMachine stateMachine;
+    private final Consumer<RaftProperties> propertyOverrides;
+    private final RaftPeerId peerId;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    private final Set<CompletableFuture<Long>> pending = ConcurrentHashMap.newKeySet();
+    private final ExecutorService completions;
+
+    private volatile State state = State.NEW;
+    private volatile RaftGroupId groupId;
+    private volatile RaftServer server;
+    private volatile RaftServer.Division division;
+
+    public RaftMetadataLog(RaftSettings settings, MetadataStateMachine stateMachine) {
+        this(settings, stateMachine, properties -> {});
+    }
+
+    /** For tests: {@code propertyOverrides} may change any Ratis property before the server is built. */
+    RaftMetadataLog(RaftSettings settings, MetadataStateMachine stateMachine,
+            Consumer<RaftProperties> propertyOverrides) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.stateMachine = new RatisStateMachine(Objects.requireNonNull(stateMachine, "stateMachine"));
+        this.propertyOverrides = Objects.requireNonNull(propertyOverrides, "propertyOverrides");
+        this.peerId = RaftPeerId.valueOf("n" + settings.nodeId());
+        this.completions = Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().daemon().name("gregor-metadata-completions").factory());
+    }
+
+    /**
+     * Starts the Ratis server of the one-peer group, then waits until this node is leader and has
+     * applied every committed entry (the snapshot is restored and the log after it replayed before
+     * this returns).
+     *
+     * @throws MetadataLogException {@code START_TIMEOUT} after {@link RaftSettings#startTimeout()},
+     *     {@code FAILED} on I/O errors, {@code CLOSED} if closed meanwhile
+     * @throws IllegalStateException if called twice
+     */
+    public void start() {
+        long startNs = System.nanoTime();
+        synchronized (this) {
+            if (state != State.NEW) {
+                throw new IllegalStateException("Metadata log already " + state.name().toLowerCase());
+            }
+            state = State.STARTING;
+            RatisLogging.quietUnlessConfigured();
+            try {
+                startServer();
+            } catch (IOException | RuntimeException e) {
+                closeServer();
+                state = State.CLOSED;
+                completions.shutdown();
+                throw new MetadataLogException(MetadataLogException.Reason.FAILED,
+                        "Cannot start the metadata log in " + settings.dir() + ": " + e.getMessage(), e);
+            }
+        }
+        awaitReadyLeader(startNs + settings.startTimeout().toNanos());
+        synchronized (this) {
+            if (state != State.STARTING) {
+                throw closed();
+            }
+            state = State.RUNNING;
+        }
+        InetSocketAddress address = server.getServerRpc().getInetSocketAddress();
+        LOG.info("Metadata log started in {} ms: node {} leads group {} at {}, last applied index {}",
+                (System.nanoTime() - startNs) / 1_000_000, settings.nodeId(), groupId, address,
+                lastAppliedIndex());
+    }
+
+    private void startServer() throws IOException {
+        NodeMetaProperties meta = NodeMetaProperties.loadOrCreate(settings.dir(), settings.nodeId());
+        groupId = RaftGroupId.valueOf(meta.groupId());
+        Path storageDir = settings.dir().resolve(RAFT_DIR);
+        RaftProperties properties = RatisProperties.forSingleNode(settings, storageDir);
+        propertyOverrides.accept(properties);
+        // The address in the group only matters to other peers. The stored configuration wins
+        // over it on restart, which is harmless for a single peer: it never calls itself.
+        RaftPeer self = RaftPeer.newBuilder()
+                .setId(peerId)
+                .setAddress(settings.host() + ":" + settings.port())
+                .build();
+        server = RaftServer.newBuilder()
+                .setServerId(peerId)
+                .setGroup(RaftGroup.valueOf(groupId, self))
+                .setStateMachine(stateMachine)
+                .setProperties(properties)
+                // RECOVER formats an empty directory and loads an existing one; FORMAT would wipe it.
+                .setOption(RaftStorage.StartupOption.RECOVER)
+                .build();
+        server.start();
+        division = server.getDivision(groupId);
+    }
+
+    private void awaitReadyLeader(long deadlineNs) {
+        try {
+            stateMachine.firstLeaderReady().get(Math.max(0, deadlineNs - System.nanoTime()), TimeUnit.NANOSECONDS);
+            // Ratis notifies while applying the leader's start-up entry and marks it applied
+            // right after; the gap is microseconds.
+            while (!division.getInfo().isLeaderReady() && System.nanoTime() < deadlineNs && state == State.STARTING) {
+                LockSupport.parkNanos(50_000);
+            }
+            if (division.getInfo().isLeaderReady()) {
+                return;
+            }
+        } catch (TimeoutException e) {
+            // reported below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new MetadataLogException(MetadataLogException.Reason.FAILED,
+                    "Interrupted while starting the metadata log", e);
+        } catch (ExecutionException e) {
+            close();
+            throw closed();
+        }
+        if (state != State.STARTING) {
+            throw closed();
+        }
+        String detail = describe();
+        close();
+        throw new MetadataLogException(MetadataLogException.Reason.START_TIMEOUT,
+                "Metadata log in " + settings.dir() + " did not become a ready leader within "
+                        + settings.startTimeout().toMillis() + " ms (" + detail + ")");
+    }
+
+    private String describe() {
+        RaftServer.Division current = division;
+        if (current == null) {
+            return "server not started";
+        }
+        DivisionInfo info = current.getInfo();
+        return "node " + settings.nodeId() + " role=" + info.getCurrentRole() + " term=" + info.getCurrentTerm()
+                + " leader=" + info.getLeaderId() + " committed=" + current.getRaftLog().getLastCommittedIndex()
+                + " applied=" + lastAppliedIndex() + " conf=" + current.getRaftConf();
+    }
+
+    /**
+     * Appends one entry. The future completes with the entry's log index once the entry is
+     * committed (fsynced on a majority, here this node) and {@link MetadataStateMachine#apply}
+     * has returned for it; exceptionally with a {@link MetadataLogException} when this node is not
+     * the leader, the log is closed (pending appends fail with {@code CLOSED} on close; such an
+     * entry may still have been committed), or Ratis or the state machine fails.
+     */
+    public CompletableFuture<Long> append(byte[] entry) {
+        Objects.requireNonNull(entry, "entry");
+        if (state != State.RUNNING) {
+            return CompletableFuture.failedFuture(closed());
+        }
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        pending.add(result);
+        if (state != State.RUNNING) {
+            // close() may have drained the pending set before we added to it.
+            fail(result, closed());
+            return result;
+        }
+        RaftClientRequest request = RaftClientRequest.newBuilder()
+                .setClientId(clientId)
+                .setServerId(peerId)
+                .setGroupId(groupId)
+                .setCallId(callIds.incrementAndGet())
+                .setMessage(Message.valueOf(ByteString.copyFrom(entry)))
+                .setType(RaftClientRequest.writeRequestType())
+                .build();
+        try {
+            server.submitClientRequestAsync(request).whenComplete((reply, error) -> complete(result, reply, error));
+        } catch (IOException | RuntimeException e) {
+            complete(result, null, e);
+        }
+        return result;
+    }
+
+    private void complete(CompletableFuture<Long> result, RaftClientReply reply, Throwable error) {
+        Runnable completion;
+        if (error != null) {
+            completion = () -> fail(result, translate(error));
+        } else if (!reply.isSuccess()) {
+            completion = () -> fail(result, translate(reply.getException()));
+        } else {
+            long index = reply.getLogIndex();
+            completion = () -> {
+                pending.remove(result);
+                result.complete(index);
+            };
+        }
+        try {
+            completions.execute(completion);
+        } catch (RejectedExecutionException closing) {
+            completion.run();
+        }
+    }
+
+    private void fail(CompletableFuture<Long> result, MetadataLogException error) {
+        pending.remove(result);
+        result.completeExceptionally(error);
+    }
+
+    private MetadataLogException translate(Throwable error) {
+        Throwable cause = error;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof MetadataLogException e) {
+            return e;
+        }
+        if (cause instanceof NotLeaderException || cause instanceof LeaderNotReadyException
+                || cause instanceof LeaderSteppingDownException) {
+            return new MetadataLogException(MetadataLogException.Reason.NOT_LEADER,
+                    "Node " + settings.nodeId() + " is not the metadata leader: " + cause.getMessage(), cause);
+        }
+        if (cause instanceof AlreadyClosedException || state == State.CLOSED) {
+            return new MetadataLogException(MetadataLogException.Reason.CLOSED, "Metadata log is closed", cause);
+        }
+        return new MetadataLogException(MetadataLogException.Reason.FAILED,
+                "Metadata append failed: " + cause, cause);
+    }
+
+    private MetadataLogException closed() {
+        return new MetadataLogException(MetadataLogException.Reason.CLOSED,
+                state == State.NEW ? "Metadata log is not started" : "Metadata log is closed");
+    }
+
+    /**
+     * Index of the last entry applied to the state machine (or restored from a snapshot); -1 when
+     * none. Raft-internal entries count, so this may be above the last index given to
+     * {@link MetadataStateMachine#apply}.
+     */
+    public long lastAppliedIndex() {
+        return stateMachine.lastAppliedIndex();
+    }
+
+    /** True if this node is the leader and has applied every committed entry, so appends succeed. */
+    public boolean isLeader() {
+        RaftServer.Division current = division;
+        if (state != State.RUNNING || current == null) {
+            return false;
+        }
+        DivisionInfo info = current.getInfo();
+        return info.isLeader() && info.isLeaderReady();
+    }
+
+    /** Address the Raft RPC server is bound to (the ephemeral port when {@code port} was 0). */
+    InetSocketAddress rpcAddress() {
+        return server.getServerRpc().getInetSocketAddress();
+    }
+
+    /**
+     * Stops the Ratis server. Appends still pending afterwards complete exceptionally with
+     * {@code CLOSED}; none is left hanging. Idempotent.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            state = State.CLOSED;
+        }
+        stateMachine.firstLeaderReady().completeExceptionally(closed());
+        long startNs = System.nanoTime();
+        closeServer();
+        MetadataLogException closed = closed();
+        for (CompletableFuture<Long> future : pending) {
+            fail(future, closed);
+        }
+        completions.shutdown();
+        LOG.info("Metadata log closed in {} ms at applied index {}", (System.nanoTime() - startNs) / 1_000_000,
+                lastAppliedIndex());
+    }
+
+    private void closeServer() {
+        RaftServer current = server;
+        if (current == null) {
+            return;
+        }
+        try {
+            current.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Error closing the metadata Raft server in {}", settings.dir(), e);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.gregor.metadata;
+
+import org.slf4j.ILoggerFactory;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns Ratis' INFO chatter (every configuration key read, every role change, every segment roll)
+ * down to WARN, unless the application's logging configuration sets a level for
+ * {@code org.apache.ratis} itself. The events that matter are logged by this module at INFO:
+ * start-up time, snapshot restore and creation, leader changes.
+ *
+ * <p>Only logback is handled (it is an optional dependency); with another SLF4J binding the
+ * application's configuration decides.
+ */
+final class RatisLogging {
+
+    static final String RATIS_LOGGER = "org.apache.ratis";
+
+    private RatisLogging() {}
+
+    static void quietUnlessConfigured() {
+        try {
+            LogbackLevels.warnIfUnset(LoggerFactory.getILoggerFactory(), RATIS_LOGGER);
+        } catch (LinkageError absent) {
+            // logback is not on the class path: nothing to do.
+        }
+    }
+
+    /** Isolated so that a missing logback only fails this class's linking, caught above. */
+    private static final class LogbackLevels {
+        static void warnIfUnset(ILoggerFactory factory, String name) {
+            if (factory instanceof ch.qos.logback.classic.LoggerContext context) {
+                ch.qos.logback.classic.Logger logger = context.getLogger(name);
+                if (logger.getLevel() == null) {
+                    logger.setLevel(ch.qos.logback.classic.Level.WARN);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package io.gregor.storage;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Group commit: one thread fsyncs logs on request. Callers ask for durability up to an offset
+ * and get a future completed after an fsync that covers it. Requests that arrive while an fsync
+ * runs are batched: the next pass does one {@link Log#flush()} per log for all of them.
+ *
+ * <p>Thread-safety: {@link #flush}, {@link #markDirty} and {@link #close} may be called from any
+ * thread; futures and the listener run on the flusher thread.
+ */
+public final class GroupCommitFlusher implements AutoCloseable {
+
+    /** Told after each fsync that advanced a log's flushed offset. */
+    public interface FlushListener {
+        void onFlushed(Log log, long flushedOffset);
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(GroupCommitFlusher.class);
+
+    private record Waiter(long upToOffsetExclusive, CompletableFuture<Void> future) {}
+
+    private final FlushListener listener;
+    private final Thread thread;
+    private Map<Log, List<Waiter>> pending = new IdentityHashMap<>();
+    private boolean closed;
+
+    public GroupCommitFlusher(String name, FlushListener listener) {
+        this.listener = listener;
+        this.thread = new Thread(this::run, name);
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /**
+     * A future completed once {@code log.flushedOffset() >= upToOffsetExclusive}; immediately if
+     * already so. Completes exceptionally with {@link KafkaStorageException} on an I/O error or
+     * when the flusher is closed.
+     */
+    public CompletableFuture<Void> flush(Log log, long upToOffsetExclusive) {
+        if (log.flushedOffset() >= upToOffsetExclusive) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        if (!enqueue(log, new Waiter(upToOffsetExclusive, future))) {
+            future.completeExceptionally(new KafkaStorageException("Flusher is closed"));
+        }
+        return future;
+    }
+
+    /** Asks for a flush of {@code log} soon, with nobody waiting. */
+    public void markDirty(Log log) {
+        enqueue(log, null);
+    }
+
+    private synchronized boolean enqueue(Log log, Waiter waiter) {
+        if (closed) {
+            return false;
+        }
+        List<Waiter> waiters = pending.computeIfAbsent(log, ignored -> new ArrayList<>());
+        if (waiter != null) {
+            waiters.add(waiter);
+        }
+        notifyAll();
+        return true;
+    }
+
+    private synchronized Map<Log, List<Waiter>> takeBatch() throws InterruptedException {
+        while (pending.isEmpty() && !closed) {
+            wait();
+        }
+        Map<Log, List<Waiter>> batch = pending;
+        pending = new IdentityHashMap<>();
+        return batch;
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                Map<Log, List<Waiter>> batch = takeBatch();
+                if (batch.isEmpty()) {
+                    return;
+                }
+                batch.forEach(this::flushOne);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void flushOne(Log log, List<Waiter> waiters) {
+        long before = log.flushedOffset();
+        try {
+            log.flush();
+        } catch (RuntimeException e) {
+            LOG.warn("Group commit flush of {} failed: {}", log.dir(), e.toString());
+            StorageException failure = e instanceof StorageException storage ? storage : new KafkaStorageException(e.getMessage(), e);
+            waiters.forEach(waiter -> waiter.future().completeExceptionally(failure));
+            return;
+        }
+        long flushed = log.flushedOffset();
+        if (flushed > before) {
+            try {
+                listener.onFlushed(log, flushed);
+            } catch (RuntimeException e) {
+                LOG.warn("Flush listener failed for {}", log.dir(), e);
+            }
+        }
+        for (Waiter waiter : waiters) {
+            if (flushed >= waiter.upToOffsetExclusive()) {
+                waiter.future().complete(null);
+            } else {
+                waiter.future().completeExceptionally(new KafkaStorageException(
+                        "Flush of " + log.dir() + " reached " + flushed + ", below requested " + waiter.upToOffsetExclusive()));
+            }
+        }
+    }
+
+    /** Finishes the pending requests, then stops the thread. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true;
+            notifyAll();
+        }
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,602 @@
+package io.gregor.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One partition's log: a directory of {@link LogSegment}s named by base offset, plus the
+ * {@code leader-epoch-checkpoint}, {@code recovery-point}, {@code log-start-offset} and
+ * {@code high-watermark} checkpoint files ({@link CheckpointFile} format).
+ *
+ * <p>Named offsets, in order: {@code logStartOffset <= highWatermark <= logEndOffset} and
+ * {@code flushedOffset <= logEndOffset}. The log end offset (LEO) is the next offset to assign;
+ * the flushed offset (recovery point) bounds what is known to be fsynced; the high watermark is
+ * set by the broker.
+ *
+ * <p>Thread-safety: appends, rolls, retention and truncation are serialized by one lock; reads,
+ * {@link #flush()} and the offset accessors are lock-free (flushes serialize among themselves so
+ * an fsync never blocks an append). Appends publish the segment size before index entries and
+ * the log end offset last, so a reader that sees an offset below the LEO finds its bytes.
+ */
+public final class Log implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Log.class);
+    private static final long RECOVERY_POINT_CHECKPOINT_INTERVAL_MS = 60_000L;
+
+    private final Path dir;
+    private final Time time;
+    private final FailureProbe probe;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Object flushLock = new Object();
+    private final ConcurrentSkipListMap<Long, LogSegment> segments;
+    private final LogCheckpoints checkpoints;
+    private final LeaderEpochCache epochs;
+    private final DeletedSegments deleted = new DeletedSegments();
+    private final AtomicBoolean directoryDirty = new AtomicBoolean();
+    private volatile LogConfig config;
+    private volatile long logStartOffset;
+    private volatile long logEndOffset;
+    private volatile long highWatermark;
+    private volatile long flushedOffset;
+    private volatile long lastFlushMs;
+    private volatile boolean closed;
+    private long lastRecoveryPointCheckpointMs;
+
+    private Log(Path dir, LogConfig config, Time time, FailureProbe probe, LogCheckpoints checkpoints, LeaderEpochCacheHolder holder, LogLoader.Result loaded) {
+        this.dir = dir;
+        this.config = config;
+        this.time = time;
+        this.probe = probe;
+        this.checkpoints = checkpoints;
+        this.epochs = holder.cache;
+        this.segments = loaded.segments();
+        this.logStartOffset = loaded.logStartOffset();
+        this.logEndOffset = loaded.logEndOffset();
+        this.highWatermark = loaded.highWatermark();
+        this.flushedOffset = loaded.logEndOffset();
+        this.lastFlushMs = time.milliseconds();
+        this.lastRecoveryPointCheckpointMs = lastFlushMs;
+        holder.log = this;
+    }
+
+    /** Lets the epoch cache read the LEO of a log that does not exist yet while loading. */
+    private static final class LeaderEpochCacheHolder {
+        private LeaderEpochCache cache;
+        private Log log;
+        private long loadingEndOffset;
+
+        long logEndOffset() {
+            return log == null ? loadingEndOffset : log.logEndOffset();
+        }
+    }
+
+    /**
+     * Opens (creating if needed) the log in {@code dir}. Recovers the tail when
+     * {@code hadCleanShutdown} is false, and any segment whose index files are missing or corrupt.
+     *
+     * @throws KafkaStorageException on an I/O error
+     */
+    public static Log open(Path dir, LogConfig config, Time time, FailureProbe probe, boolean hadCleanShutdown) {
+        try {
+            LogCheckpoints checkpoints = new LogCheckpoints(dir);
+            java.nio.file.Files.createDirectories(dir);
+            LeaderEpochCacheHolder holder = new LeaderEpochCacheHolder();
+            holder.cache = new LeaderEpochCache(new CheckpointFile(dir.resolve(LeaderEpochCache.FILE_NAME)), holder::logEndOffset);
+            LogLoader.Result loaded = new LogLoader(dir, config, time, hadCleanShutdown).load(checkpoints, holder.cache);
+            holder.loadingEndOffset = loaded.logEndOffset();
+            checkpoints.writeRecoveryPoint(loaded.logEndOffset());
+            checkpoints.writeLogStartOffset(loaded.logStartOffset());
+            LOG.debug("{}: opened, log start offset {}, log end offset {}, {} segments",
+                    dir, loaded.logStartOffset(), loaded.logEndOffset(), loaded.segments().size());
+            return new Log(dir, config, time, probe, checkpoints, holder, loaded);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Failed to open log " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Appends one or more magic-v2 batches (the buffer's position..limit) exactly as a producer
+     * sent them, after validating each; stamps base offset and leader epoch (and LogAppendTime
+     * when configured) in place. Either every batch is appended or none is.
+     *
+     * @throws CorruptRecordException on a malformed batch
+     * @throws RecordTooLargeException when a batch exceeds {@code max.message.bytes}
+     * @throws KafkaStorageException on an I/O error (the file is truncated back)
+     */
+    public LogAppendInfo append(ByteBuffer records, int leaderEpoch) {
+        ByteBuffer buffer = records.duplicate().order(ByteOrder.BIG_ENDIAN);
+        int start = buffer.position();
+        int end = buffer.limit();
+        if (start == end) {
+            throw new CorruptRecordException("Empty record set");
+        }
+        LogConfig current = config;
+        List<Integer> sizes = new ArrayList<>();
+        for (int position = start; position < end; ) {
+            int size = RecordBatchHeader.validate(buffer, position, end - position, current.maxMessageBytes());
+            sizes.add(size);
+            position += size;
+        }
+        lock.lock();
+        try {
+            ensureOpen();
+            return appendValidated(buffer, start, end, sizes, leaderEpoch, current);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private LogAppendInfo appendValidated(ByteBuffer buffer, int start, int end, List<Integer> sizes, int leaderEpoch, LogConfig current) {
+        long nowMs = time.milliseconds();
+        long next = logEndOffset;
+        long appendTime = current.logAppendTime() ? nowMs : -1L;
+        long maxTimestamp = -1L;
+        long offsetOfMaxTimestamp = next;
+        int recordCount = 0;
+        List<FileBatchScanner.Entry> batches = new ArrayList<>(sizes.size());
+        int position = start;
+        for (int size : sizes) {
+            RecordBatchHeader.stampOffsetAndEpoch(buffer, position, next, leaderEpoch);
+            if (current.logAppendTime()) {
+                RecordBatchHeader.stampLogAppendTime(buffer, position, size, nowMs);
+            }
+            int delta = RecordBatchHeader.lastOffsetDelta(buffer, position);
+            long batchMaxTimestamp = RecordBatchHeader.maxTimestamp(buffer, position);
+            if (batchMaxTimestamp > maxTimestamp) {
+                maxTimestamp = batchMaxTimestamp;
+                offsetOfMaxTimestamp = next;
+            }
+            recordCount += RecordBatchHeader.recordCount(buffer, position);
+            batches.add(new FileBatchScanner.Entry(position - start, size, next, next + delta, batchMaxTimestamp));
+            next += delta + 1L;
+            position += size;
+        }
+        long firstOffset = logEndOffset;
+        long lastOffset = next - 1;
+        try {
+            LogSegment active = segments.lastEntry().getValue();
+            if (active.shouldRoll(end - start, lastOffset, nowMs, current)) {
+                active = roll(active, nowMs);
+            }
+            active.append(buffer.duplicate().position(start).limit(end), batches, probe, current.indexIntervalBytes());
+        } catch (IOException e) {
+            throw new KafkaStorageException("Append to " + dir + " at offset " + firstOffset + " failed: " + e.getMessage(), e);
+        }
+        logEndOffset = next;
+        if (leaderEpoch >= 0 && leaderEpoch > epochs.latestEpoch()) {
+            epochs.assign(leaderEpoch, firstOffset);
+        }
+        return new LogAppendInfo(firstOffset, lastOffset, appendTime, maxTimestamp, offsetOfMaxTimestamp, end - start, recordCount);
+    }
+
+    private LogSegment roll(LogSegment active, long nowMs) throws IOException {
+        probe.beforeRoll(active.logFile());
+        long base = logEndOffset;
+        LogSegment rolled = LogSegment.open(dir, base, config.maxIndexBytes(), nowMs);
+        active.onBecomeInactive();
+        segments.put(base, rolled);
+        directoryDirty.set(true);
+        LOG.debug("{}: rolled new segment at offset {}", dir, base);
+        return rolled;
+    }
+
+    /**
+     * Whole batches from the one holding {@code startOffset}, within one segment: stops before a
+     * batch whose base offset is {@code >= maxOffsetExclusive} or that would take the total past
+     * {@code maxBytes}; when {@code minOneBatch} the first batch is returned even if larger.
+     *
+     * @throws OffsetOutOfRangeException when {@code startOffset} is outside [log start, log end]
+     */
+    public FetchSlice read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        long start = logStartOffset;
+        long end = logEndOffset;
+        if (startOffset < start || startOffset > end) {
+            throw new OffsetOutOfRangeException("Offset " + startOffset + " is out of range [" + start + ", " + end + "] of " + dir);
+        }
+        if (startOffset == end) {
+            return FetchSlice.EMPTY;
+        }
+        Map.Entry<Long, LogSegment> entry = segments.floorEntry(startOffset);
+        if (entry == null) {
+            throw new OffsetOutOfRangeException("Offset " + startOffset + " was deleted from " + dir + " (log start " + logStartOffset + ")");
+        }
+        try {
+            while (entry != null) {
+                FetchSlice slice = entry.getValue().read(startOffset, maxBytes, maxOffsetExclusive, minOneBatch);
+                if (slice != null) {
+                    return slice;
+                }
+                entry = segments.higherEntry(entry.getKey());
+            }
+            return FetchSlice.EMPTY;
+        } catch (IOException e) {
+            throw new KafkaStorageException("Read from " + dir + " at offset " + startOffset + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    public long logStartOffset() {
+        return logStartOffset;
+    }
+
+    public long logEndOffset() {
+        return logEndOffset;
+    }
+
+    /** Every offset below this is fsynced (the recovery point). */
+    public long flushedOffset() {
+        return flushedOffset;
+    }
+
+    public long highWatermark() {
+        return highWatermark;
+    }
+
+    /** Sets the high watermark, clamped to [log start offset, log end offset]. */
+    public void updateHighWatermark(long hw) {
+        lock.lock();
+        try {
+            highWatermark = Math.min(Math.max(hw, logStartOffset), logEndOffset);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Fsyncs every segment that may hold unflushed data and advances the flushed offset to the
+     * log end offset seen at the start. Concurrent appends continue meanwhile.
+     *
+     * @throws KafkaStorageException on an I/O error
+     */
+    public void flush() {
+        synchronized (flushLock) {
+            long target = logEndOffset;
+            long nowMs = time.milliseconds();
+            if (target <= flushedOffset) {
+                lastFlushMs = nowMs;
+                return;
+            }
+            try {
+                Long from = segments.floorKey(flushedOffset);
+                for (LogSegment segment : (from == null ? segments : segments.tailMap(from)).values()) {
+                    if (segment.baseOffset() >= target) {
+                        break;
+                    }
+                    probe.beforeFlush(segment.logFile());
+                    segment.flush();
+                }
+                if (directoryDirty.getAndSet(false)) {
+                    CheckpointFile.fsyncDirectory(dir);
+                }
+            } catch (IOException e) {
+                throw new KafkaStorageException("Flush of " + dir + " failed: " + e.getMessage(), e);
+            }
+            flushedOffset = target;
+            lastFlushMs = nowMs;
+            maybeCheckpointRecoveryPoint(nowMs);
+        }
+    }
+
+    private void maybeCheckpointRecoveryPoint(long nowMs) {
+        if (nowMs - lastRecoveryPointCheckpointMs < RECOVERY_POINT_CHECKPOINT_INTERVAL_MS) {
+            return;
+        }
+        lastRecoveryPointCheckpointMs = nowMs;
+        try {
+            checkpoints.writeRecoveryPoint(flushedOffset);
+            checkpoints.writeHighWatermark(highWatermark);
+        } catch (IOException e) {
+            LOG.warn("{}: failed to checkpoint the recovery point: {}", dir, e.toString());
+        }
+    }
+
+    /** True when {@code flush.messages} or {@code flush.ms} says the unflushed tail must be flushed. */
+    public boolean needsFlushByPolicy() {
+        long unflushed = logEndOffset - flushedOffset;
+        LogConfig current = config;
+        return unflushed > 0
+                && (unflushed >= current.flushMessages() || time.milliseconds() - lastFlushMs >= current.flushMs());
+    }
+
+    /**
+     * The first batch whose max timestamp is {@code >= targetTimestamp}, as (that max timestamp,
+     * its base offset, or the log start offset if larger); null when none.
+     */
+    public TimestampOffset offsetForTimestamp(long targetTimestamp) {
+        try {
+            for (LogSegment segment : segments.values()) {
+                TimestampOffset found = segment.maxTimestamp().timestamp() >= targetTimestamp ? segment.findByTimestamp(targetTimestamp) : null;
+                if (found != null) {
+                    return new TimestampOffset(found.timestamp(), Math.max(found.offset(), logStartOffset));
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            throw new KafkaStorageException("Timestamp lookup in " + dir + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The largest batch max timestamp and that batch's base offset; null when the log is empty. */
+    public TimestampOffset maxTimestampAndOffset() {
+        if (logEndOffset == logStartOffset) {
+            return null;
+        }
+        TimestampOffset max = null;
+        for (LogSegment segment : segments.values()) {
+            TimestampOffset candidate = segment.maxTimestamp();
+            if (segment.size() > 0 && (max == null || candidate.timestamp() > max.timestamp())) {
+                max = candidate;
+            }
+        }
+        return max;
+    }
+
+    /**
+     * DeleteRecords: advances the log start offset to {@code offset} (persisted) and deletes the
+     * segments wholly below it.
+     *
+     * @throws IllegalArgumentException when {@code offset} is beyond the high watermark
+     */
+    public void deleteRecordsBefore(long offset) {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (offset > highWatermark) {
+                throw new IllegalArgumentException("Cannot delete records before " + offset + ": beyond the high watermark " + highWatermark);
+            }
+            if (offset <= logStartOffset) {
+                return;
+            }
+            advanceLogStartOffset(offset);
+            for (LogSegment segment : nonActiveSegments()) {
+                Long nextBase = segments.higherKey(segment.baseOffset());
+                if (nextBase == null || nextBase > offset) {
+                    break;
+                }
+                deleteSegment(segment, "log start offset " + offset);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Deletes whole non-active segments by {@code retention.ms} (largest timestamp older than now
+     * minus retention) and {@code retention.bytes} (oldest first while the log stays at or above
+     * the limit). A segment is only deleted when the high watermark has passed its last offset.
+     *
+     * @return the number of segments deleted
+     */
+    public int applyRetention() {
+        lock.lock();
+        try {
+            ensureOpen();
+            long nowMs = time.milliseconds();
+            deleted.sweep(nowMs);
+            LogConfig current = config;
+            int count = 0;
+            long excessBytes = current.retentionBytes() < 0 ? Long.MIN_VALUE : sizeInBytes() - current.retentionBytes();
+            for (LogSegment segment : nonActiveSegments()) {
+                long nextBase = segments.higherKey(segment.baseOffset());
+                boolean expired = current.retentionMs() >= 0 && segment.maxTimestamp().timestamp() < nowMs - current.retentionMs();
+                boolean oversize = excessBytes != Long.MIN_VALUE && excessBytes - segment.size() >= 0;
+                if (nextBase > highWatermark || !(expired || oversize)) {
+                    break;
+                }
+                excessBytes -= segment.size();
+                advanceLogStartOffset(nextBase);
+                deleteSegment(segment, expired ? "retention.ms" : "retention.bytes");
+                count++;
+            }
+            return count;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Rolls the active segment when it is older than {@code segment.ms}. */
+    public void maybeRoll() {
+        lock.lock();
+        try {
+            ensureOpen();
+            long nowMs = time.milliseconds();
+            LogSegment active = segments.lastEntry().getValue();
+            if (active.shouldRoll(0, logEndOffset, nowMs, config)) {
+                roll(active, nowMs);
+            }
+        } catch (IOException e) {
+            throw new KafkaStorageException("Roll of " + dir + " failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Removes every offset {@code >= offset} (a follower truncating to its leader). The batch
+     * holding {@code offset} goes too, so the new log end offset may be lower than {@code offset}.
+     */
+    public void truncateTo(long offset) {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (offset >= logEndOffset) {
+                return;
+            }
+            if (offset < logStartOffset) {
+                throw new IllegalArgumentException("Cannot truncate " + dir + " to " + offset + " below log start " + logStartOffset);
+            }
+            for (LogSegment segment : new ArrayList<>(segments.tailMap(offset, false).values())) {
+                if (segments.size() > 1 && segment.baseOffset() >= offset) {
+                    deleteSegment(segment, "truncation to " + offset);
+                }
+            }
+            LogSegment active = segments.lastEntry().getValue();
+            long newEnd = Math.max(active.truncateTo(offset), active.baseOffset());
+            active.onBecomeActive(config.maxIndexBytes());
+            logEndOffset = newEnd;
+            highWatermark = Math.min(highWatermark, newEnd);
+            synchronized (flushLock) {
+                flushedOffset = Math.min(flushedOffset, newEnd);
+            }
+            checkpoints.writeRecoveryPoint(flushedOffset);
+            epochs.truncateFromEnd(newEnd);
+            LOG.info("{}: truncated to offset {}, log end offset now {}", dir, offset, newEnd);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Truncation of " + dir + " failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Records that leader epoch {@code epoch} starts at {@code startOffset}. */
+    public void assignEpoch(int epoch, long startOffset) {
+        epochs.assign(epoch, startOffset);
+    }
+
+    /**
+     * OffsetForLeaderEpoch: for the latest epoch, the log end offset; for an earlier one, the
+     * start offset of the next higher epoch, with the largest known epoch {@code <= epoch}; -1/-1
+     * when unknown.
+     */
+    public EpochEndOffset endOffsetForEpoch(int epoch) {
+        return epochs.endOffsetFor(epoch);
+    }
+
+    /** The latest leader epoch, or -1. */
+    public int latestEpoch() {
+        return epochs.latestEpoch();
+    }
+
+    /** Takes effect for the next append or roll; index sizes at the next roll. */
+    public void updateConfig(LogConfig config) {
+        this.config = config;
+    }
+
+    public LogConfig config() {
+        return config;
+    }
+
+    public long sizeInBytes() {
+        long total = 0;
+        for (LogSegment segment : segments.values()) {
+            total += segment.size();
+        }
+        return total;
+    }
+
+    public int numberOfSegments() {
+        return segments.size();
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Flushes, writes the final index entries and checkpoints, and closes every file. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                flush();
+            } catch (KafkaStorageException e) {
+                LOG.error("{}: flush at close failed; the next open recovers the tail", dir, e);
+            }
+            deleted.releaseAll();
+            for (LogSegment segment : segments.values()) {
+                segment.close();
+            }
+            checkpoints.writeRecoveryPoint(flushedOffset);
+            checkpoints.writeLogStartOffset(logStartOffset);
+            checkpoints.writeHighWatermark(highWatermark);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Close of " + dir + " failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes every file and removes the directory. */
+    public void deleteFiles() {
+        markDeleted();
+        releaseHandles();
+        LogFiles.deleteRecursively(dir);
+    }
+
+    /** Refuses further appends and changes; reads keep working on open channels. */
+    void markDeleted() {
+        lock.lock();
+        try {
+            closed = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes every channel without touching files (after {@link #markDeleted()}). */
+    void releaseHandles() {
+        deleted.closeAll();
+        for (LogSegment segment : segments.values()) {
+            segment.closeHandle();
+        }
+    }
+
+    int pendingDeletions() {
+        return deleted.size();
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new KafkaStorageException("Log " + dir + " is closed");
+        }
+    }
+
+    private List<LogSegment> nonActiveSegments() {
+        List<LogSegment> all = new ArrayList<>(segments.values());
+        return all.subList(0, all.size() - 1);
+    }
+
+    private void advanceLogStartOffset(long offset) {
+        if (offset <= logStartOffset) {
+            return;
+        }
+        logStartOffset = offset;
+        highWatermark = Math.max(highWatermark, offset);
+        try {
+            checkpoints.writeLogStartOffset(offset);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Failed to checkpoint log start offset of " + dir, e);
+        }
+        epochs.truncateFromStart(offset);
+    }
+
+    private void deleteSegment(LogSegment segment, String reason) {
+        segments.remove(segment.baseOffset());
+        try {
+            segment.renameToDeleted();
+        } catch (IOException e) {
+            LOG.warn("{}: failed to rename deleted segment {}: {}", dir, segment.baseOffset(), e.toString());
+        }
+        deleted.add(segment, time.milliseconds() + config.fileDeleteDelayMs());
+        LOG.info("{}: deleted segment {} ({})", dir, segment.baseOffset(), reason);
+        deleted.sweep(time.milliseconds());
+    }
+
+    @Override
+    public String toString() {
+        return "Log(" + dir + ", logStartOffset=" + logStartOffset + ", logEndOffset=" + logEndOffset + ")";
+    }
+}

@@ -1,0 +1,292 @@
+package io.gregor.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LogTest {
+
+    private static final long START_MS = 1_700_000_000_000L;
+
+    @TempDir
+    Path dir;
+
+    private final MockTime time = new MockTime(START_MS);
+    private Log log;
+
+    @AfterEach
+    void tearDown() {
+        if (log != null) {
+            log.close();
+        }
+    }
+
+    private Log open(LogConfig config) {
+        return open(config, FailureProbe.NONE);
+    }
+
+    private Log open(LogConfig config, FailureProbe probe) {
+        log = Log.open(dir.resolve("topic-0"), config, time, probe, true);
+        return log;
+    }
+
+    private static LogConfig smallSegments() {
+        return LogConfig.defaults().withSegmentBytes(1024).withIndexIntervalBytes(100).withMaxIndexBytes(4096);
+    }
+
+    @Test
+    void shouldReadBackEveryBatchAcrossManySegmentRolls() throws IOException {
+        // Appending 200 batches into 1 KiB segments and reading from every offset returns the batch holding it.
+        open(smallSegments());
+        List<Long> bases = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            LogAppendInfo info = log.append(TestBatches.batch(1 + i % 3, 40 + i % 50, START_MS + i), 0);
+            bases.add(info.firstOffset());
+            assertThat(info.lastOffset()).isEqualTo(info.firstOffset() + i % 3);
+        }
+        assertThat(log.numberOfSegments()).isGreaterThan(10);
+        for (int i = 0; i < bases.size(); i++) {
+            for (long offset = bases.get(i); offset < (i + 1 < bases.size() ? bases.get(i + 1) : log.logEndOffset()); offset++) {
+                FetchSlice slice = log.read(offset, 1, Long.MAX_VALUE, true);
+                ByteBuffer bytes = TestBatches.bytesOf(slice);
+                assertThat(slice.firstOffset()).isEqualTo(bases.get(i));
+                assertThat(TestBatches.baseOffsets(bytes)).containsExactly(bases.get(i));
+                RecordBatchHeader.validateContent(bytes, 0, bytes.remaining());
+            }
+        }
+        assertThat(log.read(log.logEndOffset(), 1000, Long.MAX_VALUE, true)).isEqualTo(FetchSlice.EMPTY);
+    }
+
+    @Test
+    void shouldStampOffsetsAndLeaderEpochInPlace() {
+        // Two batches in one append get consecutive base offsets and the leader epoch; the CRC stays valid.
+        open(LogConfig.defaults());
+        ByteBuffer records = TestBatches.concat(TestBatches.batch(3, 10, START_MS), TestBatches.batch(2, 10, START_MS + 5));
+        LogAppendInfo info = log.append(records, 7);
+        assertThat(info.firstOffset()).isZero();
+        assertThat(info.lastOffset()).isEqualTo(4);
+        assertThat(info.recordCount()).isEqualTo(5);
+        assertThat(info.maxTimestamp()).isEqualTo(START_MS + 5);
+        assertThat(info.offsetOfMaxTimestamp()).isEqualTo(3);
+        assertThat(info.logAppendTimeMs()).isEqualTo(-1);
+        assertThat(TestBatches.baseOffsets(records)).containsExactly(0L, 3L);
+        assertThat(records.getInt(RecordBatchHeader.PARTITION_LEADER_EPOCH)).isEqualTo(7);
+        assertThat(log.latestEpoch()).isEqualTo(7);
+        assertThat(log.logEndOffset()).isEqualTo(5);
+    }
+
+    @Test
+    void shouldStampLogAppendTimeAndRecomputeCrc() throws IOException {
+        // With LogAppendTime the stored batch carries the broker time, the timestamp-type bit and a valid CRC.
+        open(LogConfig.defaults().withLogAppendTime(true));
+        LogAppendInfo info = log.append(TestBatches.batch(2, 20, 5L), 0);
+        assertThat(info.logAppendTimeMs()).isEqualTo(START_MS);
+        ByteBuffer stored = TestBatches.bytesOf(log.read(0, 10_000, Long.MAX_VALUE, false));
+        assertThat(RecordBatchHeader.maxTimestamp(stored, 0)).isEqualTo(START_MS);
+        assertThat(stored.getShort(RecordBatchHeader.ATTRIBUTES) & 0x8).isEqualTo(8);
+        RecordBatchHeader.validateContent(stored, 0, stored.remaining());
+    }
+
+    @Test
+    void shouldHonourMaxBytesMinOneBatchAndMaxOffset() {
+        // Ten 100-byte batches: maxBytes cuts at whole batches, minOneBatch returns an oversized first batch, maxOffset stops early.
+        open(LogConfig.defaults());
+        for (int i = 0; i < 10; i++) {
+            log.append(TestBatches.batch(1, 100 - RecordBatchHeader.HEADER_SIZE, START_MS), 0);
+        }
+        assertThat(log.read(2, 350, Long.MAX_VALUE, false).size()).isEqualTo(300);
+        assertThat(log.read(2, 350, Long.MAX_VALUE, false).lastOffset()).isEqualTo(4);
+        assertThat(log.read(2, 50, Long.MAX_VALUE, false).isEmpty()).isTrue();
+        FetchSlice one = log.read(2, 50, Long.MAX_VALUE, true);
+        assertThat(one.size()).isEqualTo(100);
+        assertThat(one.firstOffset()).isEqualTo(2);
+        assertThat(log.read(2, 10_000, 5, false).lastOffset()).isEqualTo(4);
+        assertThat(log.read(2, 10_000, 2, true).isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldRejectOffsetsOutOfRange() {
+        // Reading beyond the log end offset fails; reading at it returns nothing.
+        open(LogConfig.defaults());
+        log.append(TestBatches.batch(5, 10, START_MS), 0);
+        assertThat(log.read(5, 100, Long.MAX_VALUE, true).isEmpty()).isTrue();
+        assertThatThrownBy(() -> log.read(6, 100, Long.MAX_VALUE, true)).isInstanceOf(OffsetOutOfRangeException.class);
+        assertThatThrownBy(() -> log.read(-1, 100, Long.MAX_VALUE, true)).isInstanceOf(OffsetOutOfRangeException.class);
+    }
+
+    @Test
+    void shouldRejectCorruptBatchesAndAppendNothing() {
+        // A flipped payload byte, a wrong magic, an inconsistent count or a bad length is rejected and the log is unchanged.
+        open(LogConfig.defaults());
+        log.append(TestBatches.batch(1, 10, START_MS), 0);
+        ByteBuffer badCrc = TestBatches.batch(1, 10, START_MS);
+        badCrc.put(RecordBatchHeader.HEADER_SIZE + 3, (byte) 99);
+        ByteBuffer badMagic = TestBatches.batch(1, 10, START_MS);
+        badMagic.put(RecordBatchHeader.MAGIC, (byte) 1);
+        ByteBuffer badCount = TestBatches.batch(2, 10, START_MS);
+        badCount.putInt(RecordBatchHeader.RECORD_COUNT, 3);
+        TestBatches.fixCrc(badCount, 0);
+        ByteBuffer badLength = TestBatches.batch(1, 10, START_MS);
+        badLength.putInt(RecordBatchHeader.LENGTH, 500);
+        ByteBuffer goodThenBad = TestBatches.concat(TestBatches.batch(1, 10, START_MS), badCrc);
+        for (ByteBuffer bad : List.of(badCrc, badMagic, badCount, badLength, goodThenBad)) {
+            assertThatThrownBy(() -> log.append(bad, 0)).isInstanceOf(CorruptRecordException.class);
+        }
+        assertThat(log.logEndOffset()).isEqualTo(1);
+        assertThat(log.sizeInBytes()).isEqualTo(TestBatches.batch(1, 10, START_MS).remaining());
+    }
+
+    @Test
+    void shouldRejectBatchLargerThanMaxMessageBytes() {
+        // A 2000-byte batch is refused by a log with max.message.bytes 1000.
+        open(LogConfig.defaults().withMaxMessageBytes(1000));
+        assertThatThrownBy(() -> log.append(TestBatches.batch(1, 2000, START_MS), 0)).isInstanceOf(RecordTooLargeException.class);
+        assertThat(log.logEndOffset()).isZero();
+    }
+
+    @Test
+    void shouldStayValidAndAppendableAfterDiskFull() throws IOException {
+        // A probe writes half a batch then fails like a full disk; the append fails, the tail is truncated, and later appends work.
+        AtomicBoolean full = new AtomicBoolean();
+        FailureProbe probe = new FailureProbe() {
+            @Override
+            public void beforeAppend(Path segment, int bytes) throws IOException {
+                if (full.get()) {
+                    try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+                        channel.write(ByteBuffer.allocate(bytes / 2));
+                    }
+                    throw new IOException("No space left on device");
+                }
+            }
+        };
+        open(smallSegments(), probe);
+        for (int i = 0; i < 20; i++) {
+            log.append(TestBatches.batch(2, 50, START_MS + i), 0);
+        }
+        long endBefore = log.logEndOffset();
+        long sizeBefore = log.sizeInBytes();
+        full.set(true);
+        assertThatThrownBy(() -> log.append(TestBatches.batch(1, 50, START_MS), 0))
+                .isInstanceOf(KafkaStorageException.class).hasMessageContaining("No space left");
+        assertThat(log.logEndOffset()).isEqualTo(endBefore);
+        assertThat(log.sizeInBytes()).isEqualTo(sizeBefore);
+        full.set(false);
+        LogAppendInfo info = log.append(TestBatches.batch(1, 50, START_MS), 0);
+        assertThat(info.firstOffset()).isEqualTo(endBefore);
+        assertThat(TestBatches.baseOffsets(TestBatches.bytesOf(log.read(endBefore, 1000, Long.MAX_VALUE, true)))).containsExactly(endBefore);
+        log.close();
+        open(smallSegments());
+        assertThat(log.logEndOffset()).isEqualTo(endBefore + 1);
+    }
+
+    @Test
+    void shouldFindOffsetsByTimestamp() {
+        // Batches with increasing timestamps across segments: the lookup returns the first batch at or after the target.
+        open(smallSegments());
+        for (int i = 0; i < 100; i++) {
+            log.append(TestBatches.batch(2, 60, START_MS + i * 10L), 0);
+        }
+        assertThat(log.offsetForTimestamp(START_MS)).isEqualTo(new TimestampOffset(START_MS, 0));
+        assertThat(log.offsetForTimestamp(START_MS + 505)).isEqualTo(new TimestampOffset(START_MS + 510, 102));
+        assertThat(log.offsetForTimestamp(START_MS + 990)).isEqualTo(new TimestampOffset(START_MS + 990, 198));
+        assertThat(log.offsetForTimestamp(START_MS + 991)).isNull();
+        assertThat(log.maxTimestampAndOffset()).isEqualTo(new TimestampOffset(START_MS + 990, 198));
+    }
+
+    @Test
+    void shouldFindOffsetsByTimestampWhenTimestampsGoBackwards() {
+        // A late batch with a small timestamp does not hide later batches from the lookup.
+        open(smallSegments());
+        long[] timestamps = {100, 300, 200, 250, 400, 50, 500};
+        for (long timestamp : timestamps) {
+            log.append(TestBatches.batch(1, 200, timestamp), 0);
+        }
+        assertThat(log.offsetForTimestamp(220)).isEqualTo(new TimestampOffset(300, 1));
+        assertThat(log.offsetForTimestamp(450)).isEqualTo(new TimestampOffset(500, 6));
+        assertThat(log.maxTimestampAndOffset()).isEqualTo(new TimestampOffset(500, 6));
+    }
+
+    @Test
+    void shouldTrackFlushedOffsetAndFlushPolicy() {
+        // flush.messages=3: two unflushed records do not need a flush, three do; flush advances the recovery point.
+        open(LogConfig.defaults().withFlushMessages(3));
+        log.append(TestBatches.batch(2, 10, START_MS), 0);
+        assertThat(log.needsFlushByPolicy()).isFalse();
+        log.append(TestBatches.batch(1, 10, START_MS), 0);
+        assertThat(log.needsFlushByPolicy()).isTrue();
+        log.flush();
+        assertThat(log.flushedOffset()).isEqualTo(3);
+        assertThat(log.needsFlushByPolicy()).isFalse();
+        log.updateConfig(LogConfig.defaults().withFlushMs(1000));
+        log.append(TestBatches.batch(1, 10, START_MS), 0);
+        assertThat(log.needsFlushByPolicy()).isFalse();
+        time.advance(1000);
+        assertThat(log.needsFlushByPolicy()).isTrue();
+    }
+
+    @Test
+    void shouldRollByTime() {
+        // A segment older than segment.ms is rolled by maybeRoll and by the next append.
+        open(LogConfig.defaults().withSegmentMs(1000));
+        log.append(TestBatches.batch(1, 10, START_MS), 0);
+        log.maybeRoll();
+        assertThat(log.numberOfSegments()).isEqualTo(1);
+        time.advance(1001);
+        log.maybeRoll();
+        assertThat(log.numberOfSegments()).isEqualTo(2);
+        log.append(TestBatches.batch(1, 10, START_MS + 1001), 0);
+        time.advance(1001);
+        log.append(TestBatches.batch(1, 10, START_MS + 2002), 0);
+        assertThat(log.numberOfSegments()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldClampHighWatermarkAndPersistIt() {
+        // The high watermark is clamped to the log end offset and survives a clean restart.
+        open(LogConfig.defaults());
+        log.append(TestBatches.batch(4, 10, START_MS), 0);
+        log.updateHighWatermark(100);
+        assertThat(log.highWatermark()).isEqualTo(4);
+        log.updateHighWatermark(3);
+        log.close();
+        open(LogConfig.defaults());
+        assertThat(log.highWatermark()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldTruncateToAnOffset() throws IOException {
+        // Follower truncation across segments removes later batches, keeps earlier ones, and appends continue from the cut.
+        open(smallSegments());
+        for (int i = 0; i < 50; i++) {
+            log.append(TestBatches.batch(1, 100, START_MS + i), i < 25 ? 1 : 2);
+        }
+        log.truncateTo(20);
+        assertThat(log.logEndOffset()).isEqualTo(20);
+        assertThat(log.latestEpoch()).isEqualTo(1);
+        assertThat(log.append(TestBatches.batch(1, 10, START_MS), 3).firstOffset()).isEqualTo(20);
+        assertThat(TestBatches.baseOffsets(TestBatches.bytesOf(log.read(19, 100_000, Long.MAX_VALUE, true)))).contains(19L);
+        log.close();
+        open(smallSegments());
+        assertThat(log.logEndOffset()).isEqualTo(21);
+    }
+
+    @Test
+    void shouldRejectEmptyAppend() {
+        // An empty buffer is not a batch.
+        open(LogConfig.defaults());
+        assertThatThrownBy(() -> log.append(ByteBuffer.allocate(0), 0)).isInstanceOf(CorruptRecordException.class);
+        assertThat(Files.exists(dir.resolve("topic-0"))).isTrue();
+    }
+}
