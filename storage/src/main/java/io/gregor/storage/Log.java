@@ -384,11 +384,12 @@ public final class Log implements AutoCloseable {
             deleted.sweep(nowMs);
             LogConfig current = config;
             int count = 0;
-            long excessBytes = current.retentionBytes() < 0 ? Long.MIN_VALUE : sizeInBytes() - current.retentionBytes();
+            boolean bySize = current.retentionBytes() >= 0;
+            long excessBytes = bySize ? sizeInBytes() - current.retentionBytes() : 0;
             for (LogSegment segment : nonActiveSegments()) {
                 long nextBase = segments.higherKey(segment.baseOffset());
                 boolean expired = current.retentionMs() >= 0 && segment.maxTimestamp().timestamp() < nowMs - current.retentionMs();
-                boolean oversize = excessBytes != Long.MIN_VALUE && excessBytes - segment.size() >= 0;
+                boolean oversize = bySize && excessBytes - segment.size() >= 0;
                 if (nextBase > highWatermark || !(expired || oversize)) {
                     break;
                 }

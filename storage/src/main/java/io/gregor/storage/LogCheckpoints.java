@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * {@code recovery-point} (every offset below it was fsynced; recovery after an unclean shutdown
  * starts at the segment holding it), {@code log-start-offset} (advanced by retention and
  * DeleteRecords) and {@code high-watermark}. A missing or unreadable file reads as 0.
- * Not thread-safe; the log serializes writes.
+ * Thread-safe (synchronized).
  */
 final class LogCheckpoints {
 
@@ -19,6 +19,9 @@ final class LogCheckpoints {
     private final CheckpointFile recoveryPoint;
     private final CheckpointFile logStartOffset;
     private final CheckpointFile highWatermark;
+    private long persistedRecoveryPoint;
+    private long persistedLogStartOffset;
+    private long persistedHighWatermark;
 
     LogCheckpoints(Path dir) {
         this.recoveryPoint = new CheckpointFile(dir.resolve(RECOVERY_POINT));
@@ -26,27 +29,41 @@ final class LogCheckpoints {
         this.highWatermark = new CheckpointFile(dir.resolve(HIGH_WATERMARK));
     }
 
-    long recoveryPoint() {
-        return recoveryPoint.readLong(0L);
+    synchronized long recoveryPoint() {
+        persistedRecoveryPoint = recoveryPoint.readLong(0L);
+        return persistedRecoveryPoint;
     }
 
-    long logStartOffset() {
-        return logStartOffset.readLong(0L);
+    synchronized long logStartOffset() {
+        persistedLogStartOffset = logStartOffset.readLong(0L);
+        return persistedLogStartOffset;
     }
 
-    long highWatermark() {
-        return highWatermark.readLong(0L);
+    synchronized long highWatermark() {
+        persistedHighWatermark = highWatermark.readLong(0L);
+        return persistedHighWatermark;
     }
 
-    void writeRecoveryPoint(long value) throws IOException {
-        recoveryPoint.writeLong(value);
+    // Each write costs two fsyncs, so a value equal to the one on disk is not rewritten.
+
+    synchronized void writeRecoveryPoint(long value) throws IOException {
+        if (value != persistedRecoveryPoint) {
+            recoveryPoint.writeLong(value);
+            persistedRecoveryPoint = value;
+        }
     }
 
-    void writeLogStartOffset(long value) throws IOException {
-        logStartOffset.writeLong(value);
+    synchronized void writeLogStartOffset(long value) throws IOException {
+        if (value != persistedLogStartOffset) {
+            logStartOffset.writeLong(value);
+            persistedLogStartOffset = value;
+        }
     }
 
-    void writeHighWatermark(long value) throws IOException {
-        highWatermark.writeLong(value);
+    synchronized void writeHighWatermark(long value) throws IOException {
+        if (value != persistedHighWatermark) {
+            highWatermark.writeLong(value);
+            persistedHighWatermark = value;
+        }
     }
 }

@@ -16,7 +16,16 @@ public final class Handlers {
                 .register(new FetchHandler(services))
                 .register(new ListOffsetsHandler(services))
                 .register(new CreateTopicsHandler(services))
-                .register(new InitProducerIdHandler(services));
+                .register(new InitProducerIdHandler(services))
+                .register(new DeleteTopicsHandler(services))
+                .register(new CreatePartitionsHandler(services))
+                .register(new DescribeConfigsHandler(services))
+                .register(new AlterConfigsHandler(services))
+                .register(new IncrementalAlterConfigsHandler(services))
+                .register(new DeleteRecordsHandler(services))
+                .register(new DescribeClusterHandler(services))
+                .register(new DescribeLogDirsHandler(services))
+                .register(new OffsetForLeaderEpochHandler(services));
         return registry;
     }
 }

@@ -91,14 +91,14 @@ public final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestDa
         } else if (timestamp == EARLIEST_PENDING_UPLOAD) {
             result.setOffset(-1);
         } else if (timestamp == MAX_TIMESTAMP) {
-            TimestampOffset max = log.maxTimestampAndOffset();
-            if (max != null && max.offset() < hw) {
+            TimestampOffset max = TimestampLookup.maxTimestamp(log, hw);
+            if (max != null) {
                 result.setTimestamp(max.timestamp()).setOffset(max.offset());
             }
         } else if (timestamp >= 0) {
-            TimestampOffset found = log.offsetForTimestamp(timestamp);
-            if (found != null && found.offset() < hw) {
-                result.setTimestamp(found.timestamp()).setOffset(Math.max(found.offset(), log.logStartOffset()));
+            TimestampOffset found = TimestampLookup.firstAtOrAfter(log, timestamp, hw);
+            if (found != null) {
+                result.setTimestamp(found.timestamp()).setOffset(found.offset());
             }
         } else {
             result.setErrorCode(Errors.INVALID_REQUEST.code());

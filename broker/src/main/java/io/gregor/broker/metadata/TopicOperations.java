@@ -2,6 +2,7 @@ package io.gregor.broker.metadata;
 
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.ConfigException;
+import io.gregor.broker.config.ConfigKey;
 import io.gregor.broker.config.TopicConfigs;
 import io.gregor.broker.metadata.MetadataRecord.PartitionsAdded;
 import io.gregor.broker.metadata.MetadataRecord.TopicConfigsSet;
@@ -210,7 +211,7 @@ public final class TopicOperations {
             for (ConfigChange change : changes) {
                 TopicImage topic = image.topic(change.topic());
                 if (topic == null) {
-                    results.add(ApiError.of(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + change.topic() + "' does not exist."));
+                    results.add(unknownTopic(change.topic()));
                     continue;
                 }
                 Map<String, String> next = change.replaceAll() ? new LinkedHashMap<>() : new LinkedHashMap<>(topic.configs());
@@ -221,18 +222,67 @@ public final class TopicOperations {
                         next.put(k, v);
                     }
                 });
-                try {
-                    TopicConfigs.validate(next);
-                } catch (ConfigException e) {
-                    results.add(ApiError.of(Errors.INVALID_CONFIG, e.getMessage()));
-                    continue;
-                }
-                if (!validateOnly) {
-                    records.add(new TopicConfigsSet(topic.id(), next));
-                }
-                results.add(ApiError.NONE);
+                results.add(replaceConfigs(topic, next, validateOnly, records));
             }
             return ControllerResult.of(records, results);
         });
+    }
+
+    /** IncrementalAlterConfigs on one topic: operations applied in order to its current overrides. */
+    public record IncrementalConfigChange(String topic, List<ConfigOp> ops) {
+    }
+
+    /**
+     * Applies SET/DELETE/APPEND/SUBTRACT operations to topic overrides, reading the current overrides inside the
+     * metadata write so that concurrent APPENDs do not lose each other.
+     */
+    public CompletableFuture<List<ApiError>> incrementalAlterConfigs(List<IncrementalConfigChange> changes, boolean validateOnly) {
+        BrokerConfig broker = config.get();
+        return metadata.write(image -> {
+            List<MetadataRecord> records = new ArrayList<>();
+            List<ApiError> results = new ArrayList<>();
+            for (IncrementalConfigChange change : changes) {
+                TopicImage topic = image.topic(change.topic());
+                if (topic == null) {
+                    results.add(unknownTopic(change.topic()));
+                    continue;
+                }
+                Map<String, String> next;
+                try {
+                    next = ConfigOp.applyAll("topic", topic.configs(), change.ops(), TopicOperations::topicKey,
+                            name -> TopicConfigs.effective(name, topic.configs(), broker));
+                } catch (ConfigException e) {
+                    results.add(ApiError.of(Errors.INVALID_CONFIG, e.getMessage()));
+                    continue;
+                } catch (IllegalArgumentException e) {
+                    results.add(ApiError.of(Errors.INVALID_REQUEST, e.getMessage()));
+                    continue;
+                }
+                results.add(replaceConfigs(topic, next, validateOnly, records));
+            }
+            return ControllerResult.of(records, results);
+        });
+    }
+
+    private static ConfigKey topicKey(String name) {
+        TopicConfigs.TopicKey key = TopicConfigs.keys().get(name);
+        return key == null ? null : key.key();
+    }
+
+    private static ApiError unknownTopic(String name) {
+        return ApiError.of(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
+    }
+
+    private static ApiError replaceConfigs(TopicImage topic, Map<String, String> next, boolean validateOnly,
+                                           List<MetadataRecord> records) {
+        try {
+            TopicConfigs.validate(next);
+        } catch (ConfigException e) {
+            return ApiError.of(Errors.INVALID_CONFIG, e.getMessage());
+        }
+        if (!validateOnly) {
+            records.add(new TopicConfigsSet(topic.id(), next));
+        }
+        return ApiError.NONE;
     }
 }

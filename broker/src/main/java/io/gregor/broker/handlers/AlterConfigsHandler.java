@@ -1,0 +1,107 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.metadata.ApiError;
+import io.gregor.broker.metadata.BrokerConfigOperations;
+import io.gregor.broker.metadata.ConfigOp;
+import io.gregor.broker.metadata.TopicOperations.ConfigChange;
+import io.gregor.broker.network.ApiHandler;
+import io.gregor.broker.network.RequestContext;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.AlterConfigsRequestData;
+import org.apache.kafka.common.message.AlterConfigsRequestData.AlterConfigsResource;
+import org.apache.kafka.common.message.AlterConfigsResponseData;
+import org.apache.kafka.common.message.AlterConfigsResponseData.AlterConfigsResourceResponse;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * AlterConfigs v0-2 (the legacy form), validate-only included: the configs given replace every override of the
+ * resource; keys not listed go back to their defaults. TOPIC changes topic overrides (all topics of a request in one
+ * metadata write); BROKER ("" or this node's id) replaces the cluster-wide dynamic broker defaults, which may only
+ * hold the broker defaults of topic configs.
+ *
+ * <p>Errors per resource: UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG (unknown or static key, bad value),
+ * INVALID_REQUEST (duplicate key, another broker's id, an unsupported resource type).
+ */
+public final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequestData> {
+    private final BrokerServices services;
+    private final BrokerConfigOperations brokerConfigs;
+
+    public AlterConfigsHandler(BrokerServices services) {
+        this.services = services;
+        this.brokerConfigs = new BrokerConfigOperations(services.metadata(), services.config());
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.ALTER_CONFIGS;
+    }
+
+    @Override
+    public short minVersion() {
+        return 0;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 2;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, AlterConfigsRequestData request) {
+        List<CompletableFuture<ApiError>> results = new ArrayList<>();
+        List<ConfigChange> topicChanges = new ArrayList<>();
+        List<CompletableFuture<ApiError>> topicResults = new ArrayList<>();
+        for (AlterConfigsResource resource : request.resources()) {
+            if (resource.resourceType() == ConfigResources.TOPIC) {
+                Map<String, String> configs = new LinkedHashMap<>();
+                resource.configs().forEach(c -> configs.put(c.name(), c.value()));
+                CompletableFuture<ApiError> pending = new CompletableFuture<>();
+                topicChanges.add(new ConfigChange(resource.resourceName(), configs, true));
+                topicResults.add(pending);
+                results.add(pending);
+            } else if (resource.resourceType() == ConfigResources.BROKER) {
+                ApiError wrongNode = ConfigResources.checkBrokerName(resource.resourceName(), services.nodeId());
+                List<ConfigOp> ops = new ArrayList<>();
+                resource.configs().forEach(c -> {
+                    if (c.value() != null) {
+                        ops.add(ConfigOp.set(c.name(), c.value()));
+                    }
+                });
+                results.add(wrongNode.isSuccess() ? brokerConfigs.alter(ops, true, request.validateOnly())
+                        : CompletableFuture.completedFuture(wrongNode));
+            } else if (resource.resourceType() == ConfigResources.BROKER_LOGGER) {
+                results.add(CompletableFuture.completedFuture(ApiError.of(Errors.INVALID_REQUEST,
+                        "Changing broker logger levels is not supported.")));
+            } else {
+                results.add(CompletableFuture.completedFuture(ConfigResources.unsupportedType(resource.resourceType())));
+            }
+        }
+        if (!topicChanges.isEmpty()) {
+            services.topics().alterConfigs(topicChanges, request.validateOnly()).whenComplete((errors, failure) -> {
+                for (int i = 0; i < topicResults.size(); i++) {
+                    if (failure != null) {
+                        topicResults.get(i).completeExceptionally(failure);
+                    } else {
+                        topicResults.get(i).complete(errors.get(i));
+                    }
+                }
+            });
+        }
+        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            AlterConfigsResponseData response = new AlterConfigsResponseData();
+            int i = 0;
+            for (AlterConfigsResource resource : request.resources()) {
+                ApiError error = results.get(i++).join();
+                response.responses().add(new AlterConfigsResourceResponse().setResourceType(resource.resourceType())
+                        .setResourceName(resource.resourceName()).setErrorCode(error.code()).setErrorMessage(error.message()));
+            }
+            return response;
+        });
+    }
+}

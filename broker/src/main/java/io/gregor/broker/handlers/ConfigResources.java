@@ -1,0 +1,27 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.metadata.ApiError;
+import org.apache.kafka.common.protocol.Errors;
+
+/** Kafka's config resource types, and the check that a BROKER resource names this node, shared by the config APIs. */
+final class ConfigResources {
+    static final byte TOPIC = 2;
+    static final byte BROKER = 4;
+    static final byte BROKER_LOGGER = 8;
+
+    private ConfigResources() {
+    }
+
+    /** A broker resource is "" (the cluster-wide default) or this node's id; anything else is INVALID_REQUEST. */
+    static ApiError checkBrokerName(String resourceName, int nodeId) {
+        if (resourceName.isEmpty() || resourceName.equals(String.valueOf(nodeId))) {
+            return ApiError.NONE;
+        }
+        return ApiError.of(Errors.INVALID_REQUEST, "Unexpected broker id, expected " + nodeId
+                + " or empty string, but received " + resourceName);
+    }
+
+    static ApiError unsupportedType(byte resourceType) {
+        return ApiError.of(Errors.INVALID_REQUEST, "Unsupported resource type: " + resourceType);
+    }
+}

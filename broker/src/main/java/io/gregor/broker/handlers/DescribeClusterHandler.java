@@ -1,0 +1,63 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.config.Endpoint;
+import io.gregor.broker.network.ApiHandler;
+import io.gregor.broker.network.RequestContext;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.DescribeClusterRequestData;
+import org.apache.kafka.common.message.DescribeClusterResponseData;
+import org.apache.kafka.common.message.DescribeClusterResponseData.DescribeClusterBroker;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * DescribeCluster v0-2: this node, at its advertised endpoint for the request's listener, is the only broker and
+ * the controller. Fenced brokers (v2) never exist on a single node.
+ *
+ * <p>Errors: MISMATCHED_ENDPOINT_TYPE (v1+: the controller endpoint type was asked of a broker listener),
+ * UNSUPPORTED_ENDPOINT_TYPE (v1+: an endpoint type Kafka does not define).
+ */
+public final class DescribeClusterHandler implements ApiHandler<DescribeClusterRequestData> {
+    static final byte BROKER_ENDPOINT = 1;
+    static final byte CONTROLLER_ENDPOINT = 2;
+
+    private final BrokerServices services;
+
+    public DescribeClusterHandler(BrokerServices services) {
+        this.services = services;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.DESCRIBE_CLUSTER;
+    }
+
+    @Override
+    public short minVersion() {
+        return 0;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 2;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, DescribeClusterRequestData request) {
+        DescribeClusterResponseData response = new DescribeClusterResponseData().setClusterId(services.clusterId());
+        byte endpointType = context.apiVersion() >= 1 ? request.endpointType() : BROKER_ENDPOINT;
+        if (endpointType == CONTROLLER_ENDPOINT) {
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.MISMATCHED_ENDPOINT_TYPE.code())
+                    .setErrorMessage("The request was sent to a broker endpoint, but asked for controllers."));
+        }
+        if (endpointType != BROKER_ENDPOINT) {
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.UNSUPPORTED_ENDPOINT_TYPE.code())
+                    .setErrorMessage("Unknown endpoint type " + endpointType + "."));
+        }
+        Endpoint endpoint = services.advertisedFor(context.listenerName());
+        response.setControllerId(services.nodeId()).brokers().add(new DescribeClusterBroker()
+                .setBrokerId(services.nodeId()).setHost(endpoint.host()).setPort(endpoint.port()).setRack(null));
+        return CompletableFuture.completedFuture(response);
+    }
+}

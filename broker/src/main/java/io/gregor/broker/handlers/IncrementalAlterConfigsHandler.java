@@ -1,0 +1,115 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.metadata.ApiError;
+import io.gregor.broker.metadata.BrokerConfigOperations;
+import io.gregor.broker.metadata.ConfigOp;
+import io.gregor.broker.metadata.TopicOperations.IncrementalConfigChange;
+import io.gregor.broker.network.ApiHandler;
+import io.gregor.broker.network.RequestContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResource;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig;
+import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
+import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * IncrementalAlterConfigs v0-1, validate-only included: SET, DELETE, APPEND and SUBTRACT (list-typed keys only) on
+ * topic overrides (TOPIC) and on the cluster-wide dynamic broker defaults (BROKER "" or this node's id; only the
+ * broker defaults of topic configs, such as {@code log.retention.ms}, may change). All topic resources of a request
+ * go in one metadata write.
+ *
+ * <p>Errors per resource: UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG (unknown or static key, bad value, APPEND or
+ * SUBTRACT on a non-list key), INVALID_REQUEST (unknown operation, duplicate key, missing value, another broker's
+ * id, BROKER_LOGGER or another unsupported resource type).
+ */
+public final class IncrementalAlterConfigsHandler implements ApiHandler<IncrementalAlterConfigsRequestData> {
+    private final BrokerServices services;
+    private final BrokerConfigOperations brokerConfigs;
+
+    public IncrementalAlterConfigsHandler(BrokerServices services) {
+        this.services = services;
+        this.brokerConfigs = new BrokerConfigOperations(services.metadata(), services.config());
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.INCREMENTAL_ALTER_CONFIGS;
+    }
+
+    @Override
+    public short minVersion() {
+        return 0;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 1;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, IncrementalAlterConfigsRequestData request) {
+        List<CompletableFuture<ApiError>> results = new ArrayList<>();
+        List<IncrementalConfigChange> topicChanges = new ArrayList<>();
+        List<CompletableFuture<ApiError>> topicResults = new ArrayList<>();
+        for (AlterConfigsResource resource : request.resources()) {
+            List<ConfigOp> ops = new ArrayList<>();
+            ApiError error = toOps(resource, ops);
+            if (!error.isSuccess()) {
+                results.add(CompletableFuture.completedFuture(error));
+            } else if (resource.resourceType() == ConfigResources.TOPIC) {
+                CompletableFuture<ApiError> pending = new CompletableFuture<>();
+                topicChanges.add(new IncrementalConfigChange(resource.resourceName(), ops));
+                topicResults.add(pending);
+                results.add(pending);
+            } else if (resource.resourceType() == ConfigResources.BROKER) {
+                ApiError wrongNode = ConfigResources.checkBrokerName(resource.resourceName(), services.nodeId());
+                results.add(wrongNode.isSuccess() ? brokerConfigs.alter(ops, false, request.validateOnly())
+                        : CompletableFuture.completedFuture(wrongNode));
+            } else if (resource.resourceType() == ConfigResources.BROKER_LOGGER) {
+                results.add(CompletableFuture.completedFuture(ApiError.of(Errors.INVALID_REQUEST,
+                        "Changing broker logger levels is not supported.")));
+            } else {
+                results.add(CompletableFuture.completedFuture(ConfigResources.unsupportedType(resource.resourceType())));
+            }
+        }
+        if (!topicChanges.isEmpty()) {
+            services.topics().incrementalAlterConfigs(topicChanges, request.validateOnly()).whenComplete((errors, failure) -> {
+                for (int i = 0; i < topicResults.size(); i++) {
+                    if (failure != null) {
+                        topicResults.get(i).completeExceptionally(failure);
+                    } else {
+                        topicResults.get(i).complete(errors.get(i));
+                    }
+                }
+            });
+        }
+        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
+            int i = 0;
+            for (AlterConfigsResource resource : request.resources()) {
+                ApiError error = results.get(i++).join();
+                response.responses().add(new AlterConfigsResourceResponse().setResourceType(resource.resourceType())
+                        .setResourceName(resource.resourceName()).setErrorCode(error.code()).setErrorMessage(error.message()));
+            }
+            return response;
+        });
+    }
+
+    private static ApiError toOps(AlterConfigsResource resource, List<ConfigOp> ops) {
+        for (AlterableConfig config : resource.configs()) {
+            ConfigOp.Type type = ConfigOp.Type.of(config.configOperation());
+            if (type == null) {
+                return ApiError.of(Errors.INVALID_REQUEST, "Unknown config operation " + config.configOperation()
+                        + " for " + config.name());
+            }
+            ops.add(new ConfigOp(config.name(), type, config.value()));
+        }
+        return ApiError.NONE;
+    }
+}

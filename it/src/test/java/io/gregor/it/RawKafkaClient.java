@@ -1,0 +1,151 @@
+package io.gregor.it;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import org.apache.kafka.common.message.ApiMessageType;
+import org.apache.kafka.common.message.RequestHeaderData;
+import org.apache.kafka.common.message.ResponseHeaderData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.ObjectSerializationCache;
+
+/**
+ * A minimal blocking Kafka protocol client for tests that need to send exactly the bytes they want: requests are
+ * encoded with kafka-clients' generated message classes (or written by hand via {@link #sendRaw(byte[])}), one at a
+ * time, and every read is bounded by a socket timeout so a misbehaving broker fails the test instead of hanging it.
+ */
+final class RawKafkaClient implements AutoCloseable {
+    private static final String CLIENT_ID = "gregor-raw-it";
+
+    private final Socket socket;
+    private final OutputStream out;
+    private final DataInputStream in;
+    private int nextCorrelationId = 1;
+
+    RawKafkaClient(InetSocketAddress address) throws IOException {
+        this(address, Duration.ofSeconds(10));
+    }
+
+    RawKafkaClient(InetSocketAddress address, Duration readTimeout) throws IOException {
+        socket = new Socket();
+        socket.setTcpNoDelay(true);
+        socket.connect(address, 5_000);
+        socket.setSoTimeout((int) readTimeout.toMillis());
+        out = socket.getOutputStream();
+        in = new DataInputStream(socket.getInputStream());
+    }
+
+    static RawKafkaClient connect(String host, int port) throws IOException {
+        return new RawKafkaClient(new InetSocketAddress(host, port));
+    }
+
+    /** Sends {@code request} as version {@code version} and returns the parsed response of the same version. */
+    @SuppressWarnings("unchecked")
+    <T extends ApiMessage> T send(ApiMessage request, short version) throws IOException {
+        ApiKeys key = ApiKeys.forId(request.apiKey());
+        int correlationId = write(request, version, version);
+        return (T) receive(key, version, correlationId);
+    }
+
+    /**
+     * Writes {@code request} with {@code claimedVersion} in its header but its body encoded as {@code bodyVersion}
+     * (for versions the codec no longer knows), without reading anything back. Returns the correlation id.
+     */
+    int write(ApiMessage request, short claimedVersion, short bodyVersion) throws IOException {
+        ApiKeys key = ApiKeys.forId(request.apiKey());
+        int correlationId = nextCorrelationId++;
+        RequestHeaderData header = new RequestHeaderData()
+                .setRequestApiKey(key.id)
+                .setRequestApiVersion(claimedVersion)
+                .setCorrelationId(correlationId)
+                .setClientId(CLIENT_ID);
+        short headerVersion = requestHeaderVersion(key, claimedVersion);
+        ObjectSerializationCache cache = new ObjectSerializationCache();
+        int headerSize = header.size(cache, headerVersion);
+        int bodySize = request.size(cache, bodyVersion);
+        ByteBuffer buffer = ByteBuffer.allocate(4 + headerSize + bodySize);
+        buffer.putInt(headerSize + bodySize);
+        ByteBufferAccessor accessor = new ByteBufferAccessor(buffer);
+        header.write(accessor, cache, headerVersion);
+        request.write(accessor, cache, bodyVersion);
+        if (buffer.hasRemaining()) {
+            throw new IllegalStateException("encoded " + buffer.position() + " of " + buffer.capacity() + " bytes");
+        }
+        sendRaw(buffer.array());
+        return correlationId;
+    }
+
+    /** Reads one response frame and decodes it as {@code key} version {@code version}. */
+    ApiMessage receive(ApiKeys key, short version, int expectedCorrelationId) throws IOException {
+        ByteBuffer frame = ByteBuffer.wrap(readFrame());
+        ByteBufferAccessor accessor = new ByteBufferAccessor(frame);
+        ResponseHeaderData header = new ResponseHeaderData(accessor, key.responseHeaderVersion(version));
+        if (header.correlationId() != expectedCorrelationId) {
+            throw new IOException("correlation id " + header.correlationId() + ", expected " + expectedCorrelationId);
+        }
+        ApiMessage response = key.messageType.newResponse();
+        response.read(accessor, version);
+        if (frame.hasRemaining()) {
+            throw new IOException(frame.remaining() + " unread bytes after " + key + " v" + version + " response");
+        }
+        return response;
+    }
+
+    /** Writes {@code bytes} to the socket exactly as given (include the length prefix yourself). */
+    void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    /** Reads one length-prefixed frame and returns its payload. */
+    byte[] readFrame() throws IOException {
+        int size = in.readInt();
+        if (size < 0 || size > 64 << 20) {
+            throw new IOException("implausible response size " + size);
+        }
+        byte[] payload = new byte[size];
+        in.readFully(payload);
+        return payload;
+    }
+
+    /**
+     * Whether the broker closes this connection within the socket timeout: true on end of stream or a reset, false if
+     * the read times out. Fails if the broker sends a response instead.
+     */
+    boolean awaitClosedByBroker() throws IOException {
+        try {
+            InputStream raw = socket.getInputStream();
+            int b = raw.read();
+            if (b == -1) {
+                return true;
+            }
+            throw new IOException("broker sent data (first byte " + b + ") instead of closing the connection");
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (SocketException | EOFException e) {
+            return true; // connection reset
+        }
+    }
+
+    /** The request header version for {@code version}, also for versions outside what the codec knows. */
+    static short requestHeaderVersion(ApiKeys key, short version) {
+        ApiMessageType type = key.messageType;
+        short clamped = (short) Math.max(type.lowestSupportedVersion(), Math.min(version, type.highestSupportedVersion(true)));
+        return key.requestHeaderVersion(clamped);
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
