@@ -115,9 +115,13 @@ final class StartCommand implements Callable<Integer> {
         for (Throwable t = e; t != null; t = t.getCause()) {
             String m = t.getMessage();
             if (t instanceof BindException || (m != null && m.contains("Address already in use"))) {
+                String hint = " (is another broker running? use --listeners to pick another port)";
+                String top = e.getMessage();
+                if (top != null && top.toLowerCase(java.util.Locale.ROOT).contains("listen")) {
+                    return top + hint; // the broker already names the listener
+                }
                 String endpoints = config.listeners().stream().map(Endpoint::toString).collect(Collectors.joining(", "));
-                return "cannot listen on " + endpoints + ": " + (m == null ? "address already in use" : m)
-                        + " (is another broker running? use --listeners to pick another port)";
+                return "cannot listen on " + endpoints + ": " + (m == null ? "address already in use" : m) + hint;
             }
         }
         return "cannot start: " + (e.getMessage() == null ? e.toString() : e.getMessage());

@@ -135,7 +135,8 @@ class BadInputIT {
         assertThat(Errors.forCode(second.errorCode())).isEqualTo(Errors.CORRUPT_MESSAGE);
 
         assertThat(latestOffset(client, "corrupt-crc")).isEqualTo(endBefore).isEqualTo(1);
-        produceOk(client, "corrupt-crc", records("after")); // the same connection keeps working
+        // The same connection keeps working, and the next batch lands right after the one good batch.
+        assertThat(produceOk(client, "corrupt-crc", records("after"))).isEqualTo(1);
         assertThat(latestOffset(client, "corrupt-crc")).isEqualTo(2);
     }
 
@@ -149,7 +150,7 @@ class BadInputIT {
 
         assertThat(Errors.forCode(result.errorCode())).isEqualTo(Errors.MESSAGE_TOO_LARGE);
         assertThat(latestOffset(client, "small-messages")).isZero();
-        produceOk(client, "small-messages", records("fits"));
+        assertThat(produceOk(client, "small-messages", records("fits"))).isZero();
     }
 
     @Test
@@ -190,7 +191,7 @@ class BadInputIT {
 
     @Test
     void fetchOutsideTheLogIsOffsetOutOfRange() throws IOException {
-        // A consumer fetches one past the log end plus more, and at a negative offset, of a topic holding 3 records.
+        // A consumer of a 3-record partition fetches at offset 100 (beyond the log end) and at negative offsets.
         RawKafkaClient client = client();
         createTopic(client, "fetch-range", Map.of());
         produceOk(client, "fetch-range", records("a", "b", "c"));
@@ -227,6 +228,7 @@ class BadInputIT {
     @Test
     void unsupportedVersionOfOtherApisClosesTheConnection() throws IOException {
         // Pre-KIP-896 clients send Produce v2 and Fetch v3, which the broker does not serve: Kafka 4 closes the connection.
+        // (DESIGN.md plans a legacy module serving these; when it lands, switch the first two cases to v99.)
         RawKafkaClient produceClient = client();
         ProduceRequestData produce = produceRequest("fetch-range-unused", records("old"), (short) 1);
         produceClient.write(produce, (short) 2, ProduceRequestData.LOWEST_SUPPORTED_VERSION);
@@ -280,7 +282,7 @@ class BadInputIT {
         createTopic(client, "bad-acks", Map.of());
         PartitionProduceResponse result = produce(client, "bad-acks", records("v"), (short) 5);
         assertThat(Errors.forCode(result.errorCode())).isEqualTo(Errors.INVALID_REQUIRED_ACKS);
-        assertThat(latestOffset(client, "bad-acks")).isZero();
+        assertThat(produceOk(client, "bad-acks", records("v"))).as("nothing was appended").isZero();
     }
 
     @Test
@@ -298,7 +300,7 @@ class BadInputIT {
         assertThat(failedAppends.get()).isGreaterThanOrEqualTo(2);
         diskFull.set(false);
 
-        produceOk(client, DISK_FULL_TOPIC, records("ok-3"), (short) 1);
+        assertThat(produceOk(client, DISK_FULL_TOPIC, records("ok-3"), (short) 1)).isEqualTo(2);
         PartitionProduceResponse all = produce(client, DISK_FULL_TOPIC, records("ok-4", "ok-5"), (short) -1);
         assertThat(all.errorCode()).isZero();
         assertThat(all.baseOffset()).isEqualTo(3);
@@ -334,7 +336,7 @@ class BadInputIT {
         PartitionProduceResponse result = produce(client, "min-isr-2", records("v"), (short) -1);
         assertThat(Errors.forCode(result.errorCode())).isEqualTo(Errors.NOT_ENOUGH_REPLICAS);
         assertThat(latestOffset(client, "min-isr-2")).isZero();
-        produceOk(client, "min-isr-2", records("acks-1"), (short) 1);
+        assertThat(produceOk(client, "min-isr-2", records("acks-1"), (short) 1)).as("nothing was appended").isZero();
     }
 
     // ---- helpers ----
@@ -403,13 +405,15 @@ class BadInputIT {
      * Produces with acks=all: Gregor exposes records (high watermark, ListOffsets latest, Fetch) once they are fsynced,
      * and only an acks=all answer guarantees that has happened, so offsets checked right after are deterministic.
      */
-    private static void produceOk(RawKafkaClient client, String topic, MemoryRecords records) throws IOException {
-        produceOk(client, topic, records, (short) -1);
+    private static long produceOk(RawKafkaClient client, String topic, MemoryRecords records) throws IOException {
+        return produceOk(client, topic, records, (short) -1);
     }
 
-    private static void produceOk(RawKafkaClient client, String topic, MemoryRecords records, short acks) throws IOException {
+    /** Returns the base offset the broker assigned. */
+    private static long produceOk(RawKafkaClient client, String topic, MemoryRecords records, short acks) throws IOException {
         PartitionProduceResponse result = produce(client, topic, records, acks);
         assertThat(result.errorCode()).as("produce to %s: %s", topic, result.errorMessage()).isZero();
+        return result.baseOffset();
     }
 
     private static long latestOffset(RawKafkaClient client, String topic) throws IOException {

@@ -45,10 +45,6 @@ final class RawKafkaClient implements AutoCloseable {
         in = new DataInputStream(socket.getInputStream());
     }
 
-    static RawKafkaClient connect(String host, int port) throws IOException {
-        return new RawKafkaClient(new InetSocketAddress(host, port));
-    }
-
     /** Sends {@code request} as version {@code version} and returns the parsed response of the same version. */
     @SuppressWarnings("unchecked")
     <T extends ApiMessage> T send(ApiMessage request, short version) throws IOException {

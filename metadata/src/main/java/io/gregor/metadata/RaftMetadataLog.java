@@ -3,6 +3,7 @@ package io.gregor.metadata;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -63,6 +64,8 @@ public final class RaftMetadataLog implements AutoCloseable {
 
     /** Ratis storage root under {@link RaftSettings#dir()}; group directories live inside. */
     static final String RAFT_DIR = "raft";
+
+    static final long CLOSE_TIMEOUT_MS = 10_000;
 
     private enum State { NEW, STARTING, RUNNING, CLOSED }
 
@@ -162,12 +165,12 @@ public final class RaftMetadataLog implements AutoCloseable {
     private void awaitReadyLeader(long deadlineNs) {
         try {
             stateMachine.firstLeaderReady().get(Math.max(0, deadlineNs - System.nanoTime()), TimeUnit.NANOSECONDS);
-            // Ratis notifies while applying the leader's start-up entry and marks it applied
-            // right after; the gap is microseconds.
-            while (!division.getInfo().isLeaderReady() && System.nanoTime() < deadlineNs && state == State.STARTING) {
+            // Ratis notifies while applying the leader's start-up entry, just before it marks that
+            // entry applied; the gap is microseconds.
+            while (!readyLeaderCaughtUp() && System.nanoTime() < deadlineNs && state == State.STARTING) {
                 LockSupport.parkNanos(50_000);
             }
-            if (division.getInfo().isLeaderReady()) {
+            if (readyLeaderCaughtUp()) {
                 return;
             }
         } catch (TimeoutException e) {
@@ -189,6 +192,11 @@ public final class RaftMetadataLog implements AutoCloseable {
         throw new MetadataLogException(MetadataLogException.Reason.START_TIMEOUT,
                 "Metadata log in " + settings.dir() + " did not become a ready leader within "
                         + settings.startTimeout().toMillis() + " ms (" + detail + ")");
+    }
+
+    private boolean readyLeaderCaughtUp() {
+        return division.getInfo().isLeaderReady()
+                && lastAppliedIndex() >= division.getRaftLog().getLastCommittedIndex();
     }
 
     private String describe() {
@@ -336,15 +344,29 @@ public final class RaftMetadataLog implements AutoCloseable {
                 lastAppliedIndex());
     }
 
+    /**
+     * Closes the Ratis server, waiting at most {@link #CLOSE_TIMEOUT_MS}: Ratis waits for its own
+     * threads without a bound, and a broker shutdown must not hang on a stuck one.
+     */
     private void closeServer() {
         RaftServer current = server;
         if (current == null) {
             return;
         }
+        Thread closer = Thread.ofPlatform().daemon().name("gregor-metadata-close").start(() -> {
+            try {
+                current.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("Error closing the metadata Raft server in {}", settings.dir(), e);
+            }
+        });
         try {
-            current.close();
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("Error closing the metadata Raft server in {}", settings.dir(), e);
+            if (!closer.join(Duration.ofMillis(CLOSE_TIMEOUT_MS))) {
+                LOG.error("Metadata Raft server in {} did not close within {} ms; abandoning it ({})",
+                        settings.dir(), CLOSE_TIMEOUT_MS, describe());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -67,6 +67,10 @@ final class RatisProperties {
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, settings.snapshotEveryEntries());
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(properties, SNAPSHOTS_RETAINED);
+        // No snapshot on close: it would slow shutdown, and Ratis 3.3 retries a failing
+        // snapshot at stop forever (a busy loop that blocks close). A restart replays at most
+        // snapshotEveryEntries entries instead.
+        RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(properties, false);
 
         RaftServerConfigKeys.Write.setElementLimit(properties, PENDING_APPENDS_MAX);
         return properties;

@@ -131,6 +131,11 @@ final class RatisStateMachine extends BaseStateMachine {
                 return latest.getIndex();
             }
             payload = delegate.snapshot();
+        } catch (RuntimeException e) {
+            // An exception other than IOException would stop Ratis' apply thread and the server;
+            // as an IOException Ratis logs it and retries at the next commit.
+            throw new IOException("Metadata state machine failed to produce a snapshot at index "
+                    + getLastAppliedTermIndex().getIndex(), e);
         } finally {
             lock.unlock();
         }

@@ -39,7 +39,9 @@ final class RecordingStateMachine implements MetadataStateMachine {
             out.writeInt(state.size());
             for (Applied applied : state) {
                 out.writeLong(applied.index());
-                out.writeUTF(applied.entry());
+                byte[] entry = applied.entry().getBytes(StandardCharsets.UTF_8);
+                out.writeInt(entry.length);
+                out.write(entry);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -54,7 +56,9 @@ final class RecordingStateMachine implements MetadataStateMachine {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
             int count = in.readInt();
             for (int i = 0; i < count; i++) {
-                state.add(new Applied(in.readLong(), in.readUTF()));
+                long index = in.readLong();
+                byte[] entry = in.readNBytes(in.readInt());
+                state.add(new Applied(index, new String(entry, StandardCharsets.UTF_8)));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

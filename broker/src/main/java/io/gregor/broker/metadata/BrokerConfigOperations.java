@@ -6,11 +6,12 @@ import io.gregor.broker.config.ConfigException;
 import io.gregor.broker.config.ConfigKey;
 import io.gregor.broker.config.TopicConfigs;
 import io.gregor.broker.metadata.MetadataRecord.BrokerConfigsSet;
+import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.apache.kafka.common.protocol.Errors;
@@ -36,13 +37,13 @@ public final class BrokerConfigOperations {
     }
 
     private static Set<String> dynamicKeys() {
-        Set<String> keys = new LinkedHashSet<>();
+        Set<String> keys = new TreeSet<>();
         for (TopicConfigs.TopicKey key : TopicConfigs.keys().values()) {
             if (key.brokerSynonym() != null) {
                 keys.add(key.brokerSynonym());
             }
         }
-        return Set.copyOf(keys);
+        return Collections.unmodifiableSet(keys);
     }
 
     /** True if {@code name} can be changed at run time. */
@@ -83,7 +84,7 @@ public final class BrokerConfigOperations {
         }
         if (!DYNAMIC_KEYS.contains(name)) {
             throw new ConfigException("Cannot update broker config " + name + " dynamically: only the broker defaults"
-                    + " of topic configs can change at run time (" + String.join(", ", DYNAMIC_KEYS.stream().sorted().toList())
+                    + " of topic configs can change at run time (" + String.join(", ", DYNAMIC_KEYS)
                     + "); set it in server.properties and restart.");
         }
         return key;

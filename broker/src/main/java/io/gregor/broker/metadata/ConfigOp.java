@@ -4,9 +4,11 @@ import io.gregor.broker.config.ConfigException;
 import io.gregor.broker.config.ConfigKey;
 import io.gregor.broker.config.ConfigType;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -65,7 +67,7 @@ public record ConfigOp(String name, Type type, String value) {
                 case DELETE -> next.remove(op.name());
                 case APPEND, SUBTRACT -> {
                     if (key.type() != ConfigType.LIST) {
-                        throw new ConfigException("Config value " + op.type().name().toLowerCase(java.util.Locale.ROOT)
+                        throw new ConfigException("Config value " + op.type().name().toLowerCase(Locale.ROOT)
                                 + " is not allowed for config key " + op.name() + ": it is not a list");
                     }
                     String current = next.containsKey(op.name()) ? next.get(op.name()) : inherited.apply(op.name());
@@ -90,6 +92,6 @@ public record ConfigOp(String name, Type type, String value) {
         if (list == null || list.isBlank()) {
             return List.of();
         }
-        return java.util.Arrays.stream(list.trim().split("\\s*,\\s*")).filter(s -> !s.isEmpty()).toList();
+        return Arrays.stream(list.trim().split("\\s*,\\s*")).filter(s -> !s.isEmpty()).toList();
     }
 }
