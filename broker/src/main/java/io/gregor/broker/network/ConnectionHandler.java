@@ -95,7 +95,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         CompletableFuture<ApiMessage> future;
         try {
             future = handler.handle(context, context.request().body());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError | AssertionError e) {
+            // An error escaping a handler must still produce an answer (here: a logged close), or every later
+            // response on this connection would wait behind it.
             future = CompletableFuture.failedFuture(e);
         }
         future.whenComplete((response, error) -> {
@@ -195,6 +197,12 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (closed) {
+            return;
+        }
+        if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
         if (cause instanceof io.netty.handler.codec.TooLongFrameException
                 || cause instanceof io.netty.handler.codec.CorruptedFrameException) {
             log.warn("Closing connection from {}: {}", remote, cause.getMessage());

@@ -106,7 +106,10 @@ public final class KafkaServer implements AutoCloseable {
 
         @Override
         protected long getUnadjustedFrameLength(io.netty.buffer.ByteBuf buf, int offset, int length, java.nio.ByteOrder order) {
-            long size = super.getUnadjustedFrameLength(buf, offset, length, order);
+            long size = buf.getInt(offset);
+            if (size < 0) {
+                throw new io.netty.handler.codec.CorruptedFrameException("negative request size " + size);
+            }
             if (size > maxFrame) {
                 throw new io.netty.handler.codec.TooLongFrameException("request of " + size
                         + " bytes exceeds socket.request.max.bytes (" + maxFrame + ")");
