@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -88,6 +89,20 @@ public final class Broker implements AutoCloseable {
             closeables.add(partitions);
             metadata.addListener(partitions);
             metadata.addListener(this::onMetadata);
+            BrokerServices services = new BrokerServices(() -> config, metadata,
+                    new TopicOperations(metadata, () -> config, () -> 1), partitions, delayed,
+                    new ProducerIdManager(metadata), () -> advertised);
+            HandlerRegistry registry = Handlers.registry(services);
+            server = new KafkaServer(staticConfig, registry, ioPool);
+            closeables.add(server);
+            // Bind while the metadata log starts: requests that arrive meanwhile wait until the node is ready.
+            CompletableFuture<Void> bound = CompletableFuture.runAsync(() -> {
+                try {
+                    server.start();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, ioPool);
             RaftMetadataLog raft = new RaftMetadataLog(new RaftSettings(logDir.resolve(METADATA_DIR), staticConfig.nodeId(),
                     "127.0.0.1", 0, 10_000, Duration.ofSeconds(30)), metadata);
             closeables.add(raft);
@@ -97,21 +112,27 @@ public final class Broker implements AutoCloseable {
             metadata.replayDone();
             partitions.removeStrayLogs(metadata.image());
             ensureClusterId();
-
-            BrokerServices services = new BrokerServices(() -> config, metadata,
-                    new TopicOperations(metadata, () -> config, () -> 1), partitions, delayed,
-                    new ProducerIdManager(metadata), () -> advertised);
-            HandlerRegistry registry = Handlers.registry(services);
-            server = new KafkaServer(staticConfig, registry, ioPool);
-            closeables.add(server);
-            server.start();
+            awaitBound(bound);
             advertised = resolveAdvertised(server.boundAddresses());
+            server.markReady();
             scheduleHousekeeping(logManager);
             log.info("Gregor node {} started in {} ms: {} (cluster {}, data in {}, {} partitions{})", staticConfig.nodeId(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), advertised, services.clusterId(), logDir,
-                    partitions.partitions().size(), logManager.hadCleanShutdown() ? "" : ", recovered after unclean shutdown");
+                    partitions.partitions().size(),
+                    logManager.hadCleanShutdown() || partitions.partitions().isEmpty() ? "" : ", recovered after unclean shutdown");
         } catch (IOException | RuntimeException e) {
             close();
+            throw e;
+        }
+    }
+
+    private static void awaitBound(CompletableFuture<Void> bound) throws IOException {
+        try {
+            bound.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof java.io.UncheckedIOException io) {
+                throw io.getCause();
+            }
             throw e;
         }
     }

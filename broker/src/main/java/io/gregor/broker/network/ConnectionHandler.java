@@ -34,6 +34,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final String listenerName;
     private final int maxInFlight;
     private final SerialExecutor serial;
+    private final java.util.concurrent.CompletableFuture<Void> ready;
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     private String connectionId = "?";
     private InetSocketAddress remote;
@@ -50,7 +51,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    ConnectionHandler(HandlerRegistry registry, String listenerName, int maxInFlight, Executor ioPool) {
+    ConnectionHandler(HandlerRegistry registry, String listenerName, int maxInFlight, Executor ioPool,
+                      java.util.concurrent.CompletableFuture<Void> ready) {
+        this.ready = ready;
         this.registry = registry;
         this.parser = new RequestParser(registry);
         this.listenerName = listenerName;
@@ -91,6 +94,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private void dispatch(ChannelHandlerContext ctx, InFlight slot, RequestContext context, ByteBuf frame) {
+        if (!ready.isDone()) {
+            ready.join();
+        }
         ApiHandler handler = registry.handler(context.request().apiKey());
         CompletableFuture<ApiMessage> future;
         try {

@@ -40,6 +40,7 @@ public final class KafkaServer implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final List<Channel> serverChannels = new ArrayList<>();
     private final List<InetSocketAddress> bound = new ArrayList<>();
+    private final java.util.concurrent.CompletableFuture<Void> ready = new java.util.concurrent.CompletableFuture<>();
     private EventLoopGroup group;
 
     public KafkaServer(BrokerConfig config, HandlerRegistry registry, ExecutorService ioPool) {
@@ -90,7 +91,7 @@ public final class KafkaServer implements AutoCloseable {
                     ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
                 }
                 ch.pipeline().addLast(new FrameDecoder(maxFrame));
-                ch.pipeline().addLast(new ConnectionHandler(registry, listenerName, config.queuedMaxRequests(), ioPool));
+                ch.pipeline().addLast(new ConnectionHandler(registry, listenerName, config.queuedMaxRequests(), ioPool, ready));
             }
         };
     }
@@ -116,6 +117,14 @@ public final class KafkaServer implements AutoCloseable {
             }
             return size;
         }
+    }
+
+    /**
+     * Lets requests through. Until then connections are accepted and their requests wait, so the listeners can be
+     * bound while the metadata log is still starting.
+     */
+    public void markReady() {
+        ready.complete(null);
     }
 
     public List<InetSocketAddress> boundAddresses() {
