@@ -329,6 +329,11 @@ public final class RaftMetadataLog implements AutoCloseable {
      */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /** {@code snapshotFirst=false} lets tests restart as after a crash: the log tail is replayed. */
+    void close(boolean snapshotFirst) {
         boolean wasRunning;
         synchronized (this) {
             if (state == State.CLOSED) {
@@ -339,7 +344,7 @@ public final class RaftMetadataLog implements AutoCloseable {
         }
         stateMachine.firstLeaderReady().completeExceptionally(closed());
         long startNs = System.nanoTime();
-        if (wasRunning) {
+        if (wasRunning && snapshotFirst) {
             maybeSnapshotBeforeClose();
         }
         closeServer();
