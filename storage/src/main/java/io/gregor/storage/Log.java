@@ -37,12 +37,14 @@ public final class Log implements AutoCloseable {
     private final Time time;
     private final FailureProbe probe;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Object flushLock = new Object();
+    private final java.util.concurrent.locks.ReentrantLock flushLock = new java.util.concurrent.locks.ReentrantLock();
     private final ConcurrentSkipListMap<Long, LogSegment> segments;
     private final LogCheckpoints checkpoints;
     private final LeaderEpochCache epochs;
     private final DeletedSegments deleted = new DeletedSegments();
     private final AtomicBoolean directoryDirty = new AtomicBoolean();
+    /** A new log: the parent directory's entry for it must be synced with the first flush. */
+    private final AtomicBoolean parentDirty = new AtomicBoolean();
     private volatile LogConfig config;
     private volatile long logStartOffset;
     private volatile long logEndOffset;
@@ -89,6 +91,7 @@ public final class Log implements AutoCloseable {
     public static Log open(Path dir, LogConfig config, Time time, FailureProbe probe, boolean hadCleanShutdown) {
         try {
             LogCheckpoints checkpoints = new LogCheckpoints(dir);
+            boolean created = !java.nio.file.Files.isDirectory(dir);
             java.nio.file.Files.createDirectories(dir);
             LeaderEpochCacheHolder holder = new LeaderEpochCacheHolder();
             holder.cache = new LeaderEpochCache(new CheckpointFile(dir.resolve(LeaderEpochCache.FILE_NAME)), holder::logEndOffset);
@@ -98,7 +101,14 @@ public final class Log implements AutoCloseable {
             checkpoints.writeLogStartOffset(loaded.logStartOffset());
             LOG.debug("{}: opened, log start offset {}, log end offset {}, {} segments",
                     dir, loaded.logStartOffset(), loaded.logEndOffset(), loaded.segments().size());
-            return new Log(dir, config, time, probe, checkpoints, holder, loaded);
+            Log log = new Log(dir, config, time, probe, checkpoints, holder, loaded);
+            if (created) {
+                // Neither the first segment's entry in the new directory nor the directory's entry in its parent is
+                // durable yet; the first flush syncs both, so acknowledged writes never depend on unsynced entries.
+                log.directoryDirty.set(true);
+                log.parentDirty.set(true);
+            }
+            return log;
         } catch (IOException e) {
             throw new KafkaStorageException("Failed to open log " + dir + ": " + e.getMessage(), e);
         }
@@ -258,32 +268,58 @@ public final class Log implements AutoCloseable {
      * @throws KafkaStorageException on an I/O error
      */
     public void flush() {
-        synchronized (flushLock) {
-            long target = logEndOffset;
-            long nowMs = time.milliseconds();
-            if (target <= flushedOffset) {
-                lastFlushMs = nowMs;
-                return;
-            }
-            try {
-                Long from = segments.floorKey(flushedOffset);
-                for (LogSegment segment : (from == null ? segments : segments.tailMap(from)).values()) {
-                    if (segment.baseOffset() >= target) {
-                        break;
-                    }
-                    probe.beforeFlush(segment.logFile());
-                    segment.flush();
-                }
-                if (directoryDirty.getAndSet(false)) {
-                    CheckpointFile.fsyncDirectory(dir);
-                }
-            } catch (IOException e) {
-                throw new KafkaStorageException("Flush of " + dir + " failed: " + e.getMessage(), e);
-            }
-            flushedOffset = target;
-            lastFlushMs = nowMs;
-            maybeCheckpointRecoveryPoint(nowMs);
+        flushLock.lock();
+        try {
+            flushLocked();
+        } finally {
+            flushLock.unlock();
         }
+    }
+
+    /**
+     * Flushes like {@link #flush()} unless another thread is flushing this log right now; then returns false at once
+     * (the caller can leave the work to that thread or to a group-commit thread).
+     */
+    public boolean tryFlush() {
+        if (!flushLock.tryLock()) {
+            return false;
+        }
+        try {
+            flushLocked();
+            return true;
+        } finally {
+            flushLock.unlock();
+        }
+    }
+
+    private void flushLocked() {
+        long target = logEndOffset;
+        long nowMs = time.milliseconds();
+        if (target <= flushedOffset) {
+            lastFlushMs = nowMs;
+            return;
+        }
+        try {
+            Long from = segments.floorKey(flushedOffset);
+            for (LogSegment segment : (from == null ? segments : segments.tailMap(from)).values()) {
+                if (segment.baseOffset() >= target) {
+                    break;
+                }
+                probe.beforeFlush(segment.logFile());
+                segment.flush();
+            }
+            if (directoryDirty.getAndSet(false)) {
+                CheckpointFile.fsyncDirectory(dir);
+            }
+            if (parentDirty.getAndSet(false) && dir.getParent() != null) {
+                CheckpointFile.fsyncDirectory(dir.getParent());
+            }
+        } catch (IOException e) {
+            throw new KafkaStorageException("Flush of " + dir + " failed: " + e.getMessage(), e);
+        }
+        flushedOffset = target;
+        lastFlushMs = nowMs;
+        maybeCheckpointRecoveryPoint(nowMs);
     }
 
     private void maybeCheckpointRecoveryPoint(long nowMs) {
@@ -445,8 +481,11 @@ public final class Log implements AutoCloseable {
             active.onBecomeActive(config.maxIndexBytes());
             logEndOffset = newEnd;
             highWatermark = Math.min(highWatermark, newEnd);
-            synchronized (flushLock) {
+            flushLock.lock();
+            try {
                 flushedOffset = Math.min(flushedOffset, newEnd);
+            } finally {
+                flushLock.unlock();
             }
             checkpoints.writeRecoveryPoint(flushedOffset);
             epochs.truncateFromEnd(newEnd);

@@ -76,7 +76,8 @@ final class LogLoader {
         }
         epochs.truncateFromEnd(logEndOffset);
         epochs.truncateFromStart(logStartOffset);
-        if (!hadCleanShutdown) {
+        if (!hadCleanShutdown && !bases.isEmpty()) {
+            // Recovered data counts as flushed from here on, so make it so; a brand-new log has nothing to sync.
             for (LogSegment segment : segments.values()) {
                 segment.flush();
             }

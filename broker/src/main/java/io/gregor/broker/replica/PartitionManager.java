@@ -120,9 +120,6 @@ public final class PartitionManager implements MetadataManager.Listener, GroupCo
         }
         Log partitionLog = logManager.getOrCreate(topic.name(), index, TopicConfigs.logConfig(topic.configs(), config));
         writeTopicId(partitionLog.dir(), topic.id());
-        if (partitionLog.latestEpoch() < 0) {
-            partitionLog.assignEpoch(0, partitionLog.logEndOffset());
-        }
         if (partitionLog.highWatermark() < partitionLog.flushedOffset()) {
             partitionLog.updateHighWatermark(partitionLog.flushedOffset());
         }
@@ -195,11 +192,16 @@ public final class PartitionManager implements MetadataManager.Listener, GroupCo
     @Override
     public void onFlushed(Log flushedLog, long flushedOffset) {
         Partition partition = byLog.get(flushedLog);
-        if (flushedOffset > flushedLog.highWatermark()) {
-            flushedLog.updateHighWatermark(flushedOffset);
-            if (partition != null) {
-                delayed.onChange(partition);
+        boolean advanced;
+        // Flushes of one log may report from two threads (inline and group commit): only ever move the HW forward.
+        synchronized (flushedLog) {
+            advanced = flushedOffset > flushedLog.highWatermark();
+            if (advanced) {
+                flushedLog.updateHighWatermark(flushedOffset);
             }
+        }
+        if (advanced && partition != null) {
+            delayed.onChange(partition);
         }
     }
 

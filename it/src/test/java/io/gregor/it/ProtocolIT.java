@@ -1,0 +1,131 @@
+package io.gregor.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gregor.broker.Broker;
+import io.gregor.broker.config.BrokerConfig;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.CreateTopicsRequestData;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.SimpleRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Connection-level behaviour over a raw socket: response order with parked requests, long-poll wake-up, acks=0. */
+class ProtocolIT {
+    @TempDir
+    static Path dir;
+    static Broker broker;
+
+    @BeforeAll
+    static void start() throws Exception {
+        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.toString(), "listeners", "PLAINTEXT://127.0.0.1:0")));
+        broker.start();
+        try (RawKafkaClient client = client()) {
+            CreateTopicsRequestData create = new CreateTopicsRequestData().setTimeoutMs(10_000);
+            for (String name : List.of("ordered", "wakeup", "acks0")) {
+                create.topics().add(new CreateTopicsRequestData.CreatableTopic().setName(name).setNumPartitions(1)
+                        .setReplicationFactor((short) 1));
+            }
+            client.send(create, (short) 7);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        broker.close();
+    }
+
+    static RawKafkaClient client() throws Exception {
+        return new RawKafkaClient(new InetSocketAddress("127.0.0.1", broker.boundPort()));
+    }
+
+    static FetchRequestData fetch(String topic, long offset, int maxWaitMs) {
+        FetchRequestData request = new FetchRequestData().setMaxWaitMs(maxWaitMs).setMinBytes(1).setMaxBytes(1 << 20)
+                .setReplicaId(-1).setSessionEpoch(-1);
+        request.topics().add(new FetchRequestData.FetchTopic().setTopic(topic).setPartitions(List.of(
+                new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(offset).setPartitionMaxBytes(1 << 20)
+                        .setCurrentLeaderEpoch(-1).setLogStartOffset(-1))));
+        return request;
+    }
+
+    static ProduceRequestData produce(String topic, short acks, String... values) {
+        SimpleRecord[] records = java.util.Arrays.stream(values).map(v -> new SimpleRecord(v.getBytes())).toArray(SimpleRecord[]::new);
+        ProduceRequestData request = new ProduceRequestData().setAcks(acks).setTimeoutMs(10_000);
+        ProduceRequestData.TopicProduceData topicData = new ProduceRequestData.TopicProduceData().setName(topic);
+        topicData.partitionData().add(new ProduceRequestData.PartitionProduceData().setIndex(0)
+                .setRecords(MemoryRecords.withRecords(Compression.NONE, records)));
+        request.topicData().add(topicData);
+        return request;
+    }
+
+    @Test
+    void responsesLeaveInRequestOrderBehindAParkedFetch() throws Exception {
+        // A long-poll fetch on an empty partition, then ApiVersions and Metadata pipelined behind it: the quick
+        // answers wait for the fetch, and all three come back in request order.
+        try (RawKafkaClient client = client()) {
+            long start = System.nanoTime();
+            int fetchId = client.write(fetch("ordered", 0, 1500), (short) 12, (short) 12);
+            int versionsId = client.write(new ApiVersionsRequestData().setClientSoftwareName("raw").setClientSoftwareVersion("1"),
+                    (short) 3, (short) 3);
+            int metadataId = client.write(new MetadataRequestData().setTopics(null), (short) 12, (short) 12);
+            FetchResponseData fetched = (FetchResponseData) client.receive(ApiKeys.FETCH, (short) 12, fetchId);
+            long waitedMs = (System.nanoTime() - start) / 1_000_000;
+            ApiVersionsResponseData versions = (ApiVersionsResponseData) client.receive(ApiKeys.API_VERSIONS, (short) 3, versionsId);
+            MetadataResponseData metadata = (MetadataResponseData) client.receive(ApiKeys.METADATA, (short) 12, metadataId);
+            assertThat(waitedMs).as("fetch parked for max wait").isGreaterThanOrEqualTo(1200);
+            assertThat(fetched.responses().get(0).partitions().get(0).records().sizeInBytes()).isZero();
+            assertThat(versions.errorCode()).isZero();
+            assertThat(metadata.topics().find("ordered")).isNotNull();
+        }
+    }
+
+    @Test
+    void parkedFetchWakesUpWhenRecordsArrive() throws Exception {
+        // A fetch waiting up to 20 s returns as soon as another connection produces (acks=all) to the partition.
+        try (RawKafkaClient consumer = client(); RawKafkaClient producer = client()) {
+            long start = System.nanoTime();
+            int fetchId = consumer.write(fetch("wakeup", 0, 20_000), (short) 12, (short) 12);
+            Thread.sleep(300);
+            producer.send(produce("wakeup", (short) -1, "hello"), (short) 9);
+            FetchResponseData fetched = (FetchResponseData) consumer.receive(ApiKeys.FETCH, (short) 12, fetchId);
+            long waitedMs = (System.nanoTime() - start) / 1_000_000;
+            var partition = fetched.responses().get(0).partitions().get(0);
+            assertThat(partition.records().sizeInBytes()).isPositive();
+            assertThat(partition.highWatermark()).isEqualTo(1);
+            assertThat(waitedMs).isLessThan(10_000);
+        }
+    }
+
+    @Test
+    void acksZeroGetsNoResponseButIsWritten() throws Exception {
+        // acks=0 produces take no response slot: the next request's answer is the next frame, and the records land.
+        try (RawKafkaClient client = client()) {
+            client.write(produce("acks0", (short) 0, "a", "b"), (short) 9, (short) 9);
+            client.write(produce("acks0", (short) 0, "c"), (short) 9, (short) 9);
+            ApiVersionsResponseData versions = client.send(new ApiVersionsRequestData(), (short) 0);
+            assertThat(versions.errorCode()).isZero();
+            long deadline = System.currentTimeMillis() + 10_000;
+            long hw = 0;
+            while (hw < 3 && System.currentTimeMillis() < deadline) {
+                FetchResponseData fetched = client.send(fetch("acks0", 0, 100), (short) 12);
+                hw = fetched.responses().get(0).partitions().get(0).highWatermark();
+            }
+            assertThat(hw).isEqualTo(3);
+        }
+    }
+}
