@@ -276,22 +276,6 @@ public final class Log implements AutoCloseable {
         }
     }
 
-    /**
-     * Flushes like {@link #flush()} unless another thread is flushing this log right now; then returns false at once
-     * (the caller can leave the work to that thread or to a group-commit thread).
-     */
-    public boolean tryFlush() {
-        if (!flushLock.tryLock()) {
-            return false;
-        }
-        try {
-            flushLocked();
-            return true;
-        } finally {
-            flushLock.unlock();
-        }
-    }
-
     private void flushLocked() {
         long target = logEndOffset;
         long nowMs = time.milliseconds();

@@ -40,8 +40,7 @@ class GroupCommitFlusherTest {
         try (Log log = Log.open(root.resolve("t-0"), LogConfig.defaults(), Time.SYSTEM, stallFirstFsync, true);
                 GroupCommitFlusher flusher = new GroupCommitFlusher("flusher", (flushedLog, offset) -> fsyncs.incrementAndGet())) {
             log.append(TestBatches.batch(1, 100, 1), 0);
-            // The first request's caller fsyncs inline (nobody else is flushing), so it runs on its own thread.
-            CompletableFuture<Void> first = CompletableFuture.supplyAsync(() -> flusher.flush(log, 1)).thenCompose(f -> f);
+            CompletableFuture<Void> first = flusher.flush(log, 1);
             assertThat(stalled.await(5, TimeUnit.SECONDS)).isTrue();
             List<CompletableFuture<Void>> waiting = java.util.Collections.synchronizedList(new ArrayList<>());
             List<Thread> writers = new ArrayList<>();
