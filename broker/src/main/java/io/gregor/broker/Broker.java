@@ -70,7 +70,7 @@ public final class Broker implements AutoCloseable {
     /** Loads the data directory, replays the metadata log, opens the partitions and binds the listeners. */
     public synchronized void start() throws IOException {
         long startNs = System.nanoTime();
-        Path logDir = staticConfig.logDirs().get(0).toAbsolutePath();
+        Path logDir = staticConfig.logDirs().get(0).toAbsolutePath().normalize();
         Files.createDirectories(logDir);
         if (staticConfig.logDirs().size() > 1) {
             log.warn("Only the first of log.dirs is used for now: {}", logDir);

@@ -83,15 +83,7 @@ public final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequest
             }
         }
         if (!topicChanges.isEmpty()) {
-            services.topics().alterConfigs(topicChanges, request.validateOnly()).whenComplete((errors, failure) -> {
-                for (int i = 0; i < topicResults.size(); i++) {
-                    if (failure != null) {
-                        topicResults.get(i).completeExceptionally(failure);
-                    } else {
-                        topicResults.get(i).complete(errors.get(i));
-                    }
-                }
-            });
+            ConfigResources.completeEach(services.topics().alterConfigs(topicChanges, request.validateOnly()), topicResults);
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(v -> {
             AlterConfigsResponseData response = new AlterConfigsResponseData();

@@ -24,4 +24,18 @@ final class ConfigResources {
     static ApiError unsupportedType(byte resourceType) {
         return ApiError.of(Errors.INVALID_REQUEST, "Unsupported resource type: " + resourceType);
     }
+
+    /** Completes {@code targets[i]} with the i-th result of {@code all}, or all of them with its failure. */
+    static void completeEach(java.util.concurrent.CompletableFuture<java.util.List<ApiError>> all,
+                             java.util.List<java.util.concurrent.CompletableFuture<ApiError>> targets) {
+        all.whenComplete((errors, failure) -> {
+            for (int i = 0; i < targets.size(); i++) {
+                if (failure != null) {
+                    targets.get(i).completeExceptionally(failure);
+                } else {
+                    targets.get(i).complete(errors.get(i));
+                }
+            }
+        });
+    }
 }

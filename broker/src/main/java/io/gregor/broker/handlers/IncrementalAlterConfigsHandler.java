@@ -79,15 +79,7 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler<Incremen
             }
         }
         if (!topicChanges.isEmpty()) {
-            services.topics().incrementalAlterConfigs(topicChanges, request.validateOnly()).whenComplete((errors, failure) -> {
-                for (int i = 0; i < topicResults.size(); i++) {
-                    if (failure != null) {
-                        topicResults.get(i).completeExceptionally(failure);
-                    } else {
-                        topicResults.get(i).complete(errors.get(i));
-                    }
-                }
-            });
+            ConfigResources.completeEach(services.topics().incrementalAlterConfigs(topicChanges, request.validateOnly()), topicResults);
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(v -> {
             IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
