@@ -12,7 +12,6 @@ import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.apache.kafka.common.protocol.Writable;
 import org.apache.kafka.common.record.BaseRecords;
 import org.apache.kafka.common.record.MemoryRecords;
-import org.apache.kafka.common.utils.ByteUtils;
 
 /**
  * Encodes a response (length prefix, header, body) into parts for the channel: {@link ByteBuf}s for everything the
@@ -158,9 +157,5 @@ public final class ResponseWriter implements Writable {
     public void writeUuid(Uuid uuid) {
         current.writeLong(uuid.getMostSignificantBits());
         current.writeLong(uuid.getLeastSignificantBits());
-    }
-
-    static int unsignedVarintSize(int value) {
-        return ByteUtils.sizeOfUnsignedVarint(value);
     }
 }
