@@ -34,7 +34,7 @@ public final class OffsetManager {
      * Commits offsets for a member of the current generation, or, with generation -1 and no member id, for an empty
      * or unknown group (simple consumers, admin tools). Errors (the same for every partition): COORDINATOR_LOAD_IN_PROGRESS,
      * UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID, COORDINATOR_NOT_AVAILABLE; per
-     * partition: OFFSET_METADATA_TOO_LARGE.
+     * partition: OFFSET_METADATA_TOO_LARGE. The commit timestamp is the coordinator's clock, whatever the caller set.
      */
     public CompletableFuture<Map<TopicPartition, Errors>> commit(String groupId, int generationId, String memberId,
                                                                  String groupInstanceId,
@@ -49,7 +49,10 @@ public final class OffsetManager {
             ClassicGroup group = coordinator.groups.computeIfAbsent(groupId, ClassicGroup::new);
             List<GroupRecord> records = new ArrayList<>();
             Map<TopicPartition, OffsetAndMetadata> accepted = new LinkedHashMap<>();
-            offsets.forEach((tp, commit) -> {
+            long now = coordinator.timer.milliseconds();
+            offsets.forEach((tp, requested) -> {
+                OffsetAndMetadata commit = new OffsetAndMetadata(requested.offset(), requested.leaderEpoch(),
+                        requested.metadata(), now);
                 if (commit.metadata() != null && commit.metadata().length() > MAX_METADATA_BYTES) {
                     results.put(tp, Errors.OFFSET_METADATA_TOO_LARGE);
                 } else {

@@ -33,7 +33,6 @@ public final class OffsetCommitHandler extends GroupHandler<OffsetCommitRequestD
     public CompletableFuture<ApiMessage> handle(RequestContext context, OffsetCommitRequestData request) {
         short version = context.apiVersion();
         MetadataImage image = services.metadata().image();
-        long now = System.currentTimeMillis();
         Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
         OffsetCommitResponseData response = new OffsetCommitResponseData();
         Map<TopicPartition, OffsetCommitResponseTopic> topicOf = new LinkedHashMap<>();
@@ -56,7 +55,7 @@ public final class OffsetCommitHandler extends GroupHandler<OffsetCommitRequestD
                 }
                 TopicPartition tp = new TopicPartition(name, p.partitionIndex());
                 offsets.put(tp, new OffsetAndMetadata(p.committedOffset(), version >= 6 ? p.committedLeaderEpoch() : -1,
-                        p.committedMetadata(), now));
+                        p.committedMetadata(), -1));
                 topicOf.put(tp, out);
             }
         }

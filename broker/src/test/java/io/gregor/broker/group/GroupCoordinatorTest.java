@@ -185,11 +185,13 @@ class GroupCoordinatorTest {
         JoinResult joined = a.join();
         sync(joined, Map.of());
         TopicPartition tp = new TopicPartition("t", 0);
-        var commit = Map.of(tp, new OffsetAndMetadata(42, 3, "meta", 0));
+        var commit = Map.of(tp, new OffsetAndMetadata(42, 3, "meta", -1));
+        // The coordinator stamps the commit with its own clock.
+        var stamped = new OffsetAndMetadata(42, 3, "meta", timer.milliseconds());
         assertThat(offsets.commit("g", 0, joined.memberId(), null, commit).join()).containsEntry(tp, Errors.ILLEGAL_GENERATION);
         assertThat(offsets.commit("g", 1, "stranger", null, commit).join()).containsEntry(tp, Errors.UNKNOWN_MEMBER_ID);
         assertThat(offsets.commit("g", 1, joined.memberId(), null, commit).join()).containsEntry(tp, Errors.NONE);
-        assertThat(offsets.fetch("g", null).offsets()).containsEntry(tp, commit.get(tp));
+        assertThat(offsets.fetch("g", null).offsets()).containsEntry(tp, stamped);
 
         List<GroupRecord> replayed = new ArrayList<>();
         for (GroupRecord r : stored) {
@@ -201,7 +203,7 @@ class GroupCoordinatorTest {
         replayed.forEach(coordinator::replay);
         coordinator.loaded();
         assertThat(offsets.fetch("g", List.of(tp, new TopicPartition("t", 1))).offsets()).containsOnlyKeys(tp)
-                .containsEntry(tp, commit.get(tp));
+                .containsEntry(tp, stamped);
         assertThat(coordinator.describe("g").state()).isEqualTo("Empty");
         assertThat(offsets.commit("g", -1, "", null, commit).join()).containsEntry(tp, Errors.NONE);
     }
