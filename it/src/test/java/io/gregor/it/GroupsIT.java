@@ -218,6 +218,12 @@ class GroupsIT {
                 assertThat(a.listConsumerGroupOffsets("restart-g").partitionsToOffsetAndMetadata().get())
                         .isEqualTo(offsets);
                 assertThat(a.listConsumerGroups().all().get()).extracting(ConsumerGroupListing::groupId).contains("restart-g");
+                var internal = new org.apache.kafka.common.config.ConfigResource(
+                        org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "__consumer_offsets");
+                assertThat(a.describeConfigs(List.of(internal)).all().get().get(internal).get("retention.ms").value())
+                        .as("kept until compaction exists").isEqualTo("-1");
+                assertThat(a.describeTopics(List.of("__consumer_offsets")).allTopicNames().get()
+                        .get("__consumer_offsets").isInternal()).isTrue();
             }
         }
     }

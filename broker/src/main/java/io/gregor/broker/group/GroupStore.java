@@ -36,10 +36,13 @@ public final class GroupStore implements GroupLog {
         this.partitions = partitions;
     }
 
-    /** Creates {@code __consumer_offsets} (one partition, compacted) unless it exists. */
+    /**
+     * Creates {@code __consumer_offsets} (one partition) unless it exists. Compaction is not implemented yet and time
+     * retention would delete the only copy of old commits, so the topic keeps everything (retention.ms=-1).
+     */
     public static void ensureTopic(TopicOperations topics) {
         var results = topics.create(List.of(new TopicOperations.NewTopic(TOPIC, 1, (short) 1,
-                Map.of("cleanup.policy", "compact"))), false).join();
+                Map.of("cleanup.policy", "compact", "retention.ms", "-1", "retention.bytes", "-1"))), false).join();
         var error = results.get(0).error();
         if (!error.isSuccess() && error.error() != Errors.TOPIC_ALREADY_EXISTS) {
             throw new IllegalStateException("Cannot create " + TOPIC + ": " + error.message());
