@@ -2,6 +2,11 @@ package io.gregor.broker;
 
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.Endpoint;
+import io.gregor.broker.group.ExecutorGroupTimer;
+import io.gregor.broker.group.GroupConfig;
+import io.gregor.broker.group.GroupCoordinator;
+import io.gregor.broker.group.GroupStore;
+import io.gregor.broker.group.OffsetManager;
 import io.gregor.broker.handlers.BrokerServices;
 import io.gregor.broker.handlers.Handlers;
 import io.gregor.broker.handlers.ProducerIdManager;
@@ -89,9 +94,14 @@ public final class Broker implements AutoCloseable {
             closeables.add(partitions);
             metadata.addListener(partitions);
             metadata.addListener(this::onMetadata);
-            BrokerServices services = new BrokerServices(() -> config, metadata,
-                    new TopicOperations(metadata, () -> config, () -> 1), partitions, delayed,
-                    new ProducerIdManager(metadata), () -> advertised);
+            ExecutorGroupTimer groupTimer = new ExecutorGroupTimer();
+            closeables.add(groupTimer);
+            GroupStore groupStore = new GroupStore(partitions);
+            GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(staticConfig), groupTimer, groupStore);
+            OffsetManager offsets = new OffsetManager(groups, topic -> metadata.image().topic(topic) != null);
+            TopicOperations topics = new TopicOperations(metadata, () -> config, () -> 1);
+            BrokerServices services = new BrokerServices(() -> config, metadata, topics, partitions, delayed,
+                    new ProducerIdManager(metadata), () -> advertised, groups, offsets);
             HandlerRegistry registry = Handlers.registry(services);
             server = new KafkaServer(staticConfig, registry, ioPool);
             closeables.add(server);
@@ -115,6 +125,7 @@ public final class Broker implements AutoCloseable {
             awaitBound(bound);
             advertised = resolveAdvertised(server.boundAddresses());
             server.markReady();
+            loadGroups(topics, groupStore, groups, ioPool);
             scheduleHousekeeping(logManager);
             log.info("Gregor node {} started in {} ms: {} (cluster {}, data in {}, {} partitions{})", staticConfig.nodeId(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), advertised, services.clusterId(), logDir,
@@ -124,6 +135,21 @@ public final class Broker implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /** Replays __consumer_offsets in the background; group requests answer COORDINATOR_LOAD_IN_PROGRESS meanwhile. */
+    private static void loadGroups(TopicOperations topics, GroupStore store, GroupCoordinator groups, ExecutorService pool) {
+        CompletableFuture.runAsync(() -> {
+            long startNs = System.nanoTime();
+            GroupStore.ensureTopic(topics);
+            long records = store.replay(groups::replay);
+            groups.loaded();
+            log.info("Loaded {} records of {} in {} ms", records, GroupStore.TOPIC,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
+        }, pool).exceptionally(e -> {
+            log.error("Loading the group coordinator failed", e);
+            return null;
+        });
     }
 
     private static void awaitBound(CompletableFuture<Void> bound) throws IOException {

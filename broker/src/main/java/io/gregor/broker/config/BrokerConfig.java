@@ -241,4 +241,20 @@ public final class BrokerConfig {
     public String clusterId() {
         return (String) values.get(CLUSTER_ID);
     }
+
+    public int groupInitialRebalanceDelayMs() {
+        return intValue(GROUP_INITIAL_REBALANCE_DELAY_MS);
+    }
+
+    public int groupMinSessionTimeoutMs() {
+        return intValue(GROUP_MIN_SESSION_TIMEOUT_MS);
+    }
+
+    public int groupMaxSessionTimeoutMs() {
+        return intValue(GROUP_MAX_SESSION_TIMEOUT_MS);
+    }
+
+    public int groupMaxSize() {
+        return intValue(GROUP_MAX_SIZE);
+    }
 }

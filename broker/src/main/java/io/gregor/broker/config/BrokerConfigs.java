@@ -49,6 +49,10 @@ public final class BrokerConfigs {
     public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
     public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
     public static final String CLUSTER_ID = "cluster.id";
+    public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
+    public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
+    public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
+    public static final String GROUP_MAX_SIZE = "group.max.size";
 
     private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
 
@@ -93,6 +97,11 @@ public final class BrokerConfigs {
         add(ConfigKey.atLeast(FETCH_MAX_BYTES, INT, "57671680", 1024, "Largest fetch response the broker builds."));
         add(ConfigKey.of(CONNECTIONS_MAX_IDLE_MS, LONG, "600000", "Idle connections are closed after this many ms."));
         add(ConfigKey.of(CLUSTER_ID, STRING, null, "Cluster id; generated on first start and kept in meta.properties."));
+        add(ConfigKey.atLeast(GROUP_INITIAL_REBALANCE_DELAY_MS, INT, "3000", 0,
+                "Time the first rebalance of an empty group waits for more members to join."));
+        add(ConfigKey.atLeast(GROUP_MIN_SESSION_TIMEOUT_MS, INT, "6000", 0, "Smallest session timeout a group member may ask for."));
+        add(ConfigKey.atLeast(GROUP_MAX_SESSION_TIMEOUT_MS, INT, "1800000", 0, "Largest session timeout a group member may ask for."));
+        add(ConfigKey.atLeast(GROUP_MAX_SIZE, INT, String.valueOf(Integer.MAX_VALUE), 1, "Maximum number of members of one group."));
     }
 
     private BrokerConfigs() {

@@ -2,6 +2,8 @@ package io.gregor.broker.handlers;
 
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.Endpoint;
+import io.gregor.broker.group.GroupCoordinator;
+import io.gregor.broker.group.OffsetManager;
 import io.gregor.broker.metadata.MetadataManager;
 import io.gregor.broker.metadata.TopicOperations;
 import io.gregor.broker.replica.DelayedOperations;
@@ -17,7 +19,7 @@ import java.util.function.Supplier;
  */
 public record BrokerServices(Supplier<BrokerConfig> config, MetadataManager metadata, TopicOperations topics,
                              PartitionManager partitions, DelayedOperations delayed, ProducerIdManager producerIds,
-                             Supplier<List<Endpoint>> advertised) {
+                             Supplier<List<Endpoint>> advertised, GroupCoordinator groups, OffsetManager offsets) {
 
     public int nodeId() {
         return config.get().nodeId();

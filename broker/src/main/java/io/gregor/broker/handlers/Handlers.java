@@ -25,7 +25,17 @@ public final class Handlers {
                 .register(new DeleteRecordsHandler(services))
                 .register(new DescribeClusterHandler(services))
                 .register(new DescribeLogDirsHandler(services))
-                .register(new OffsetForLeaderEpochHandler(services));
+                .register(new OffsetForLeaderEpochHandler(services))
+                .register(new FindCoordinatorHandler(services))
+                .register(new JoinGroupHandler(services))
+                .register(new SyncGroupHandler(services))
+                .register(new HeartbeatHandler(services))
+                .register(new LeaveGroupHandler(services))
+                .register(new OffsetCommitHandler(services))
+                .register(new OffsetFetchHandler(services))
+                .register(new ListGroupsHandler(services))
+                .register(new DescribeGroupsHandler(services))
+                .register(new DeleteGroupsHandler(services));
         return registry;
     }
 }

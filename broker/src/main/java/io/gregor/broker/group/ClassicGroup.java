@@ -1,0 +1,84 @@
+package io.gregor.broker.group;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.TopicPartition;
+
+/** A classic-protocol group: members, generation, chosen protocol and committed offsets. Guarded by the coordinator. */
+final class ClassicGroup {
+    final String groupId;
+    GroupState state = GroupState.EMPTY;
+    int generationId;
+    String protocolType;
+    String protocolName;
+    String leaderId;
+    final Map<String, GroupMember> members = new LinkedHashMap<>();
+    final Map<String, String> staticMembers = new HashMap<>();
+    /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined with them. */
+    final Set<String> pendingMembers = new HashSet<>();
+    final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    Runnable cancelJoinTimer;
+    /** True while the first rebalance of an empty group waits group.initial.rebalance.delay.ms. */
+    boolean initialDelay;
+
+    ClassicGroup(String groupId) {
+        this.groupId = groupId;
+    }
+
+    boolean is(GroupState s) {
+        return state == s;
+    }
+
+    boolean allMembersJoined() {
+        return pendingMembers.isEmpty() && members.values().stream().allMatch(m -> m.awaitingJoin != null);
+    }
+
+    /** The protocol most members list first among those every member supports; null when there is none. */
+    String selectProtocol() {
+        Set<String> candidates = null;
+        for (GroupMember m : members.values()) {
+            Set<String> names = new HashSet<>();
+            m.protocols.forEach(p -> names.add(p.name()));
+            if (candidates == null) {
+                candidates = names;
+            } else {
+                candidates.retainAll(names);
+            }
+        }
+        if (candidates == null || candidates.isEmpty()) {
+            return null;
+        }
+        Map<String, Integer> votes = new LinkedHashMap<>();
+        for (GroupMember m : members.values()) {
+            for (var p : m.protocols) {
+                if (candidates.contains(p.name())) {
+                    votes.merge(p.name(), 1, Integer::sum);
+                    break;
+                }
+            }
+        }
+        return votes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
+    }
+
+    /** Whether a joining member's protocols fit the group: same type, and at least one protocol all others have. */
+    boolean acceptsProtocols(String type, List<GroupCoordinator.Protocol> protocols) {
+        if (protocols.isEmpty() || type == null || type.isEmpty()) {
+            return false;
+        }
+        if (members.isEmpty()) {
+            return true;
+        }
+        if (!type.equals(protocolType)) {
+            return false;
+        }
+        return protocols.stream().anyMatch(p -> members.values().stream().allMatch(m -> m.supports(p.name())));
+    }
+
+    int maxRebalanceTimeoutMs() {
+        return members.values().stream().mapToInt(m -> m.rebalanceTimeoutMs).max().orElse(0);
+    }
+}

@@ -1,0 +1,57 @@
+package io.gregor.broker.group;
+
+import io.gregor.broker.group.GroupCoordinator.JoinResult;
+import io.gregor.broker.group.GroupCoordinator.Protocol;
+import io.gregor.broker.group.GroupCoordinator.SyncResult;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** A member of a classic group. Guarded by the coordinator's lock. */
+final class GroupMember {
+    String memberId;
+    final String groupInstanceId;
+    String clientId;
+    String clientHost;
+    int sessionTimeoutMs;
+    int rebalanceTimeoutMs;
+    String protocolType;
+    List<Protocol> protocols;
+    byte[] assignment = new byte[0];
+    /** The parked JoinGroup of this member while the group prepares a rebalance. */
+    CompletableFuture<JoinResult> awaitingJoin;
+    /** The parked SyncGroup of this member while the leader's assignment is awaited. */
+    CompletableFuture<SyncResult> awaitingSync;
+    long heartbeatDeadlineMs;
+    Runnable cancelExpiry;
+
+    GroupMember(String memberId, String groupInstanceId) {
+        this.memberId = memberId;
+        this.groupInstanceId = groupInstanceId;
+    }
+
+    byte[] metadata(String protocolName) {
+        for (Protocol p : protocols) {
+            if (p.name().equals(protocolName)) {
+                return p.metadata();
+            }
+        }
+        return new byte[0];
+    }
+
+    boolean supports(String protocolName) {
+        return protocols.stream().anyMatch(p -> p.name().equals(protocolName));
+    }
+
+    boolean sameProtocols(List<Protocol> other) {
+        if (other.size() != protocols.size()) {
+            return false;
+        }
+        for (int i = 0; i < other.size(); i++) {
+            if (!other.get(i).name().equals(protocols.get(i).name())
+                    || !java.util.Arrays.equals(other.get(i).metadata(), protocols.get(i).metadata())) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,56 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.config.Endpoint;
+import io.gregor.broker.network.RequestContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.FindCoordinatorResponseData;
+import org.apache.kafka.common.message.FindCoordinatorResponseData.Coordinator;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
+
+/**
+ * FindCoordinator v0-6, batched keys from v4: this node coordinates every group. Errors: COORDINATOR_NOT_AVAILABLE
+ * for transactional ids (no transaction coordinator yet), INVALID_REQUEST for an unknown key type.
+ */
+public final class FindCoordinatorHandler extends GroupHandler<FindCoordinatorRequestData> {
+
+    public FindCoordinatorHandler(BrokerServices services) {
+        super(services, ApiKeys.FIND_COORDINATOR, 0, 6);
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, FindCoordinatorRequestData request) {
+        short version = context.apiVersion();
+        Endpoint endpoint = services.advertisedFor(context.listenerName());
+        List<String> keys = version >= 4 ? request.coordinatorKeys() : List.of(request.key());
+        List<Coordinator> coordinators = new ArrayList<>();
+        for (String key : keys) {
+            Errors error = Errors.NONE;
+            if (request.keyType() == CoordinatorType.TRANSACTION.id()) {
+                error = Errors.COORDINATOR_NOT_AVAILABLE;
+            } else if (request.keyType() != CoordinatorType.GROUP.id()) {
+                error = Errors.INVALID_REQUEST;
+            }
+            boolean ok = error == Errors.NONE;
+            coordinators.add(new Coordinator().setKey(key).setErrorCode(error.code())
+                    .setErrorMessage(ok ? null : error.message())
+                    .setNodeId(ok ? services.nodeId() : -1).setHost(ok ? endpoint.host() : "")
+                    .setPort(ok ? endpoint.port() : -1));
+        }
+        FindCoordinatorResponseData response = new FindCoordinatorResponseData();
+        if (version >= 4) {
+            return done(response.setCoordinators(coordinators));
+        }
+        Coordinator c = coordinators.get(0);
+        response.setErrorCode(c.errorCode()).setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port());
+        if (version >= 1) {
+            response.setErrorMessage(c.errorMessage());
+        }
+        return done(response);
+    }
+}

@@ -1,0 +1,40 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.network.ApiHandler;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+
+/** Shared plumbing of the group API handlers: key and version range from the constructor. */
+abstract class GroupHandler<Q extends ApiMessage> implements ApiHandler<Q> {
+    protected final BrokerServices services;
+    private final ApiKeys key;
+    private final short min;
+    private final short max;
+
+    GroupHandler(BrokerServices services, ApiKeys key, int min, int max) {
+        this.services = services;
+        this.key = key;
+        this.min = (short) min;
+        this.max = (short) max;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return key;
+    }
+
+    @Override
+    public short minVersion() {
+        return min;
+    }
+
+    @Override
+    public short maxVersion() {
+        return max;
+    }
+
+    static CompletableFuture<ApiMessage> done(ApiMessage response) {
+        return CompletableFuture.completedFuture(response);
+    }
+}

@@ -1,0 +1,69 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.group.OffsetAndMetadata;
+import io.gregor.broker.metadata.MetadataImage;
+import io.gregor.broker.metadata.TopicImage;
+import io.gregor.broker.network.RequestContext;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetCommitResponseData;
+import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponsePartition;
+import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponseTopic;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * OffsetCommit v2-10 (topic ids from v10): answered once the offsets are durable in {@code __consumer_offsets}.
+ *
+ * <p>Errors per partition: COORDINATOR_LOAD_IN_PROGRESS, INVALID_GROUP_ID, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION,
+ * REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID, OFFSET_METADATA_TOO_LARGE, UNKNOWN_TOPIC_ID (v10),
+ * COORDINATOR_NOT_AVAILABLE.
+ */
+public final class OffsetCommitHandler extends GroupHandler<OffsetCommitRequestData> {
+
+    public OffsetCommitHandler(BrokerServices services) {
+        super(services, ApiKeys.OFFSET_COMMIT, 2, 10);
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, OffsetCommitRequestData request) {
+        short version = context.apiVersion();
+        MetadataImage image = services.metadata().image();
+        Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
+        OffsetCommitResponseData response = new OffsetCommitResponseData();
+        Map<TopicPartition, OffsetCommitResponseTopic> topicOf = new LinkedHashMap<>();
+        for (var topic : request.topics()) {
+            OffsetCommitResponseTopic out = new OffsetCommitResponseTopic();
+            String name = topic.name();
+            if (version >= 10) {
+                out.setTopicId(topic.topicId());
+                TopicImage image0 = image.topic(topic.topicId());
+                name = image0 == null ? null : image0.name();
+            } else {
+                out.setName(name);
+            }
+            response.topics().add(out);
+            for (var p : topic.partitions()) {
+                if (name == null) {
+                    out.partitions().add(new OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex())
+                            .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
+                    continue;
+                }
+                TopicPartition tp = new TopicPartition(name, p.partitionIndex());
+                offsets.put(tp, new OffsetAndMetadata(p.committedOffset(), version >= 6 ? p.committedLeaderEpoch() : -1,
+                        p.committedMetadata(), -1));
+                topicOf.put(tp, out);
+            }
+        }
+        return services.offsets().commit(request.groupId(), request.generationIdOrMemberEpoch(), request.memberId(),
+                version >= 7 ? request.groupInstanceId() : null, offsets).thenApply(results -> {
+                    results.forEach((tp, error) -> topicOf.get(tp).partitions().add(new OffsetCommitResponsePartition()
+                            .setPartitionIndex(tp.partition()).setErrorCode(error.code())));
+                    return response;
+                });
+    }
+}

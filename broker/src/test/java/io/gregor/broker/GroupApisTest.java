@@ -1,0 +1,195 @@
+package io.gregor.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gregor.broker.config.BrokerConfig;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.HeartbeatRequestData;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.LeaveGroupRequestData;
+import org.apache.kafka.common.message.ListGroupsRequestData;
+import org.apache.kafka.common.message.ListGroupsResponseData;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetCommitResponseData;
+import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.OffsetFetchResponseData;
+import org.apache.kafka.common.message.RequestHeaderData;
+import org.apache.kafka.common.message.ResponseHeaderData;
+import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.RequestUtils;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The group APIs at every version the client library knows, as raw requests against one real broker. */
+class GroupApisTest {
+    private static final List<ApiKeys> KEYS = List.of(ApiKeys.FIND_COORDINATOR, ApiKeys.JOIN_GROUP, ApiKeys.SYNC_GROUP,
+            ApiKeys.HEARTBEAT, ApiKeys.LEAVE_GROUP, ApiKeys.OFFSET_COMMIT, ApiKeys.OFFSET_FETCH, ApiKeys.LIST_GROUPS,
+            ApiKeys.DESCRIBE_GROUPS, ApiKeys.DELETE_GROUPS);
+
+    @TempDir
+    static Path dir;
+
+    private static Broker broker;
+    private static int correlationId;
+
+    @BeforeAll
+    static void start() throws Exception {
+        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.toString(), "listeners", "PLAINTEXT://127.0.0.1:0",
+                "group.initial.rebalance.delay.ms", "0")));
+        broker.start();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (((ListGroupsResponseData) send(ApiKeys.LIST_GROUPS, (short) 0, new ListGroupsRequestData())).errorCode() != 0) {
+            assertThat(System.nanoTime()).as("coordinator loaded").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    static Stream<Arguments> everyVersion() {
+        List<Arguments> cases = new ArrayList<>();
+        for (ApiKeys key : KEYS) {
+            for (short v = key.messageType.lowestSupportedVersion(); v <= key.messageType.highestSupportedVersion(true); v++) {
+                cases.add(Arguments.of(key, v));
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("everyVersion")
+    void testEveryVersionEncodes(ApiKeys key, short version) throws Exception {
+        // A minimal request at each version is answered and decodes; errors are only the expected ones.
+        String group = "versions-" + key.name().toLowerCase() + "-" + version;
+        ApiMessage response = send(key, version, minimalRequest(key, version, group));
+        String text = response.toString();
+        switch (key) {
+            case JOIN_GROUP -> assertThat(((JoinGroupResponseData) response).errorCode())
+                    .isEqualTo(version >= 4 ? Errors.MEMBER_ID_REQUIRED.code() : Errors.NONE.code());
+            case SYNC_GROUP, HEARTBEAT, LEAVE_GROUP -> assertThat(text).contains("errorCode=" + Errors.UNKNOWN_MEMBER_ID.code());
+            case DELETE_GROUPS -> assertThat(text).contains("errorCode=" + Errors.GROUP_ID_NOT_FOUND.code());
+            case DESCRIBE_GROUPS -> assertThat(text).contains("errorCode=" + (version >= 6 ? Errors.GROUP_ID_NOT_FOUND.code() : 0));
+            default -> assertThat(text).doesNotContainPattern("errorCode=-?[1-9]");
+        }
+    }
+
+    @Test
+    void testCommitThenFetchByTopicIdAndByName() throws Exception {
+        // v10 commits by topic id; v9 and v10 fetches return the same offset by name and by id.
+        var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
+        Uuid id;
+        try (admin) {
+            var created = admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("ids", 1, (short) 1)));
+            created.all().get();
+            id = created.topicId("ids").get();
+        }
+        var commit = new OffsetCommitRequestData().setGroupId("by-id").setGenerationIdOrMemberEpoch(-1).setMemberId("");
+        commit.topics().add(new OffsetCommitRequestData.OffsetCommitRequestTopic().setTopicId(id).setPartitions(List.of(
+                new OffsetCommitRequestData.OffsetCommitRequestPartition().setPartitionIndex(0).setCommittedOffset(17))));
+        var committed = (OffsetCommitResponseData) send(ApiKeys.OFFSET_COMMIT, (short) 10, commit);
+        assertThat(committed.topics().get(0).partitions().get(0).errorCode()).isZero();
+        for (short v : new short[] {9, 10}) {
+            var topic = new OffsetFetchRequestData.OffsetFetchRequestTopics().setPartitionIndexes(List.of(0));
+            if (v >= 10) {
+                topic.setTopicId(id);
+            } else {
+                topic.setName("ids");
+            }
+            var fetch = new OffsetFetchRequestData().setGroups(List.of(new OffsetFetchRequestData.OffsetFetchRequestGroup()
+                    .setGroupId("by-id").setTopics(List.of(topic))));
+            var fetched = (OffsetFetchResponseData) send(ApiKeys.OFFSET_FETCH, v, fetch);
+            assertThat(fetched.groups().get(0).topics().get(0).partitions().get(0).committedOffset()).isEqualTo(17);
+        }
+    }
+
+    private static ApiMessage minimalRequest(ApiKeys key, short version, String group) {
+        return switch (key) {
+            case FIND_COORDINATOR -> version >= 4
+                    ? new FindCoordinatorRequestData().setKeyType((byte) 0).setCoordinatorKeys(List.of(group, group + "-2"))
+                    : new FindCoordinatorRequestData().setKey(group);
+            case JOIN_GROUP -> {
+                var request = new JoinGroupRequestData().setGroupId(group).setMemberId("").setProtocolType("consumer")
+                        .setSessionTimeoutMs(10_000).setRebalanceTimeoutMs(10_000);
+                request.protocols().add(new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range")
+                        .setMetadata(new byte[0]));
+                yield request;
+            }
+            case SYNC_GROUP -> new SyncGroupRequestData().setGroupId(group).setGenerationId(1).setMemberId("m")
+                    .setProtocolType(version >= 5 ? "consumer" : null).setProtocolName(version >= 5 ? "range" : null);
+            case HEARTBEAT -> new HeartbeatRequestData().setGroupId(group).setGenerationId(1).setMemberId("m");
+            case LEAVE_GROUP -> version >= 3
+                    ? new LeaveGroupRequestData().setGroupId(group).setMembers(List.of(
+                            new LeaveGroupRequestData.MemberIdentity().setMemberId("m")))
+                    : new LeaveGroupRequestData().setGroupId(group).setMemberId("m");
+            case OFFSET_COMMIT -> {
+                var request = new OffsetCommitRequestData().setGroupId(group).setGenerationIdOrMemberEpoch(-1).setMemberId("");
+                if (version < 10) {
+                    request.topics().add(new OffsetCommitRequestData.OffsetCommitRequestTopic().setName("t").setPartitions(
+                            List.of(new OffsetCommitRequestData.OffsetCommitRequestPartition().setPartitionIndex(0)
+                                    .setCommittedOffset(5))));
+                }
+                yield request;
+            }
+            case OFFSET_FETCH -> version >= 8
+                    ? new OffsetFetchRequestData().setGroups(List.of(new OffsetFetchRequestData.OffsetFetchRequestGroup()
+                            .setGroupId(group).setTopics(null)))
+                    : new OffsetFetchRequestData().setGroupId(group).setTopics(version >= 2 ? null : List.of(
+                            new OffsetFetchRequestData.OffsetFetchRequestTopic().setName("t").setPartitionIndexes(List.of(0))));
+            case LIST_GROUPS -> new ListGroupsRequestData();
+            case DESCRIBE_GROUPS -> new DescribeGroupsRequestData().setGroups(List.of(group));
+            case DELETE_GROUPS -> new DeleteGroupsRequestData().setGroupsNames(List.of(group));
+            default -> throw new IllegalArgumentException(key.name());
+        };
+    }
+
+    /** Sends one request on a fresh connection and decodes the response; the connection closing fails the test. */
+    private static ApiMessage send(ApiKeys key, short version, ApiMessage body) throws IOException {
+        RequestHeaderData header = new RequestHeaderData().setRequestApiKey(key.id).setRequestApiVersion(version)
+                .setCorrelationId(++correlationId).setClientId("group-apis-test");
+        ByteBuffer frame = RequestUtils.serialize(header, key.requestHeaderVersion(version), body, version);
+        try (Socket socket = new Socket("127.0.0.1", broker.boundPort())) {
+            socket.setSoTimeout(10_000);
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.writeInt(frame.remaining());
+            out.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
+            out.flush();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            byte[] bytes = new byte[in.readInt()];
+            in.readFully(bytes);
+            ByteBufferAccessor accessor = new ByteBufferAccessor(ByteBuffer.wrap(bytes));
+            ResponseHeaderData responseHeader = new ResponseHeaderData(accessor, key.responseHeaderVersion(version));
+            assertThat(responseHeader.correlationId()).isEqualTo(header.correlationId());
+            ApiMessage response = key.messageType.newResponse();
+            response.read(accessor, version);
+            return response;
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package io.gregor.broker.group;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gregor.broker.group.GroupCoordinator.JoinRequest;
+import io.gregor.broker.group.GroupCoordinator.JoinResult;
+import io.gregor.broker.group.GroupCoordinator.LeavingMember;
+import io.gregor.broker.group.GroupCoordinator.Protocol;
+import io.gregor.broker.group.GroupCoordinator.SyncResult;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.protocol.Errors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The classic group state machine stepped by hand: manual clock, in-memory log whose appends complete at once. */
+class GroupCoordinatorTest {
+    private static final int SESSION_MS = 10_000;
+    private static final int REBALANCE_MS = 30_000;
+    private static final int INITIAL_DELAY_MS = 3_000;
+
+    private final ManualGroupTimer timer = new ManualGroupTimer();
+    private final List<GroupRecord> stored = new ArrayList<>();
+    private GroupCoordinator coordinator;
+    private OffsetManager offsets;
+
+    @BeforeEach
+    void setUp() {
+        coordinator = newCoordinator();
+        coordinator.loaded();
+    }
+
+    private GroupCoordinator newCoordinator() {
+        GroupCoordinator c = new GroupCoordinator(new GroupConfig(INITIAL_DELAY_MS, 1_000, 60_000, 3), timer, records -> {
+            stored.addAll(records);
+            return CompletableFuture.completedFuture(null);
+        });
+        offsets = new OffsetManager(c, topic -> true);
+        return c;
+    }
+
+    private CompletableFuture<JoinResult> join(String memberId, String protocol) {
+        return join(memberId, null, protocol);
+    }
+
+    private CompletableFuture<JoinResult> join(String memberId, String instanceId, String protocol) {
+        return coordinator.join(new JoinRequest("g", memberId, instanceId, "consumer",
+                List.of(new Protocol(protocol, new byte[] {1})), SESSION_MS, REBALANCE_MS, "client", "/127.0.0.1", true));
+    }
+
+    /** Joins with MEMBER_ID_REQUIRED and the rejoin it asks for; returns the parked join. */
+    private CompletableFuture<JoinResult> joinNew(String protocol) {
+        JoinResult first = join("", protocol).join();
+        assertThat(first.error()).isEqualTo(Errors.MEMBER_ID_REQUIRED);
+        assertThat(first.memberId()).startsWith("client-");
+        return join(first.memberId(), protocol);
+    }
+
+    private SyncResult sync(JoinResult joined, Map<String, byte[]> assignments) {
+        return coordinator.sync("g", joined.generationId(), joined.memberId(), null, "consumer", joined.protocolName(),
+                assignments).join();
+    }
+
+    @Test
+    void shouldFormAGroupAfterTheInitialDelayAndHandOutTheLeadersAssignment() {
+        // Two members join an empty group: both wait out the initial delay, then get generation 1 with one leader.
+        CompletableFuture<JoinResult> a = joinNew("range");
+        CompletableFuture<JoinResult> b = joinNew("range");
+        timer.advance(INITIAL_DELAY_MS - 1);
+        assertThat(a).isNotDone();
+        timer.advance(1);
+        JoinResult ja = a.join();
+        JoinResult jb = b.join();
+        assertThat(ja.error()).isEqualTo(Errors.NONE);
+        assertThat(ja.generationId()).isEqualTo(1).isEqualTo(jb.generationId());
+        assertThat(ja.leaderId()).isEqualTo(ja.memberId()).isEqualTo(jb.leaderId());
+        assertThat(ja.members()).hasSize(2);
+        assertThat(jb.members()).isEmpty();
+        assertThat(ja.protocolName()).isEqualTo("range");
+
+        CompletableFuture<SyncResult> followerSync = coordinator.sync("g", 1, jb.memberId(), null, null, null, Map.of());
+        assertThat(followerSync).isNotDone();
+        SyncResult leaderSync = sync(ja, Map.of(ja.memberId(), bytes(7), jb.memberId(), bytes(8)));
+        assertThat(leaderSync.assignment()).isEqualTo(bytes(7));
+        assertThat(followerSync.join().assignment()).isEqualTo(bytes(8));
+        assertThat(coordinator.describe("g").state()).isEqualTo("Stable");
+        assertThat(stored).anyMatch(r -> r instanceof GroupRecord.Group g && g.metadata().generationId() == 1);
+    }
+
+    @Test
+    void shouldRebalanceWhenAMemberJoinsAStableGroupAndDropMembersThatDoNotRejoin() {
+        // A third member triggers a rebalance; the heartbeat tells the others; one of them never rejoins and is dropped
+        // when the rebalance timeout passes.
+        CompletableFuture<JoinResult> a = joinNew("range");
+        CompletableFuture<JoinResult> b = joinNew("range");
+        timer.advance(INITIAL_DELAY_MS);
+        JoinResult ja = a.join();
+        JoinResult jb = b.join();
+        sync(ja, Map.of());
+        CompletableFuture<JoinResult> c = joinNew("range");
+        assertThat(coordinator.heartbeat("g", 1, ja.memberId(), null)).isEqualTo(Errors.REBALANCE_IN_PROGRESS);
+        CompletableFuture<JoinResult> a2 = join(ja.memberId(), "range");
+        timer.advance(SESSION_MS);
+        assertThat(a2.join().generationId()).isEqualTo(2);
+        assertThat(c.join().generationId()).isEqualTo(2);
+        assertThat(a2.join().members()).hasSize(2);
+        assertThat(coordinator.heartbeat("g", 1, jb.memberId(), null)).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
+        assertThat(coordinator.heartbeat("g", 1, ja.memberId(), null)).isEqualTo(Errors.ILLEGAL_GENERATION);
+    }
+
+    @Test
+    void shouldExpireAMemberThatStopsHeartbeating() {
+        // A stable single-member group becomes Empty once its member misses the session timeout: with no member left
+        // the rebalance it triggers completes at once.
+        CompletableFuture<JoinResult> a = joinNew("range");
+        timer.advance(INITIAL_DELAY_MS);
+        sync(a.join(), Map.of());
+        timer.advance(SESSION_MS - 1);
+        assertThat(coordinator.heartbeat("g", 1, a.join().memberId(), null)).isEqualTo(Errors.NONE);
+        timer.advance(SESSION_MS - 1);
+        assertThat(coordinator.describe("g").state()).isEqualTo("Stable");
+        timer.advance(1);
+        assertThat(coordinator.describe("g").state()).isEqualTo("Empty");
+        assertThat(coordinator.heartbeat("g", 1, a.join().memberId(), null)).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
+    }
+
+    @Test
+    void shouldRefuseAMemberWithoutACommonProtocolAndABadSessionTimeout() {
+        // A member whose only protocol the group lacks gets INCONSISTENT_GROUP_PROTOCOL; timeouts outside the bounds
+        // get INVALID_SESSION_TIMEOUT; more members than group.max.size get GROUP_MAX_SIZE_REACHED.
+        joinNew("range");
+        assertThat(join("", "roundrobin").join().error()).isEqualTo(Errors.INCONSISTENT_GROUP_PROTOCOL);
+        JoinResult bad = coordinator.join(new JoinRequest("g", "", null, "consumer", List.of(new Protocol("range", new byte[0])),
+                500, REBALANCE_MS, "client", "", true)).join();
+        assertThat(bad.error()).isEqualTo(Errors.INVALID_SESSION_TIMEOUT);
+        joinNew("range");
+        joinNew("range");
+        String fourth = join("", "range").join().memberId();
+        assertThat(join(fourth, "range").join().error()).isEqualTo(Errors.GROUP_MAX_SIZE_REACHED);
+    }
+
+    @Test
+    void shouldLetALeavingMemberTriggerARebalanceAndDeleteOnlyEmptyGroups() {
+        // Batch leave of both members empties the group; it cannot be deleted while it has members, afterwards it can.
+        CompletableFuture<JoinResult> a = joinNew("range");
+        CompletableFuture<JoinResult> b = joinNew("range");
+        timer.advance(INITIAL_DELAY_MS);
+        sync(a.join(), Map.of());
+        assertThat(coordinator.delete(List.of("g")).join()).containsEntry("g", Errors.NON_EMPTY_GROUP);
+        var results = coordinator.leave("g", List.of(new LeavingMember(a.join().memberId(), null),
+                new LeavingMember(b.join().memberId(), null), new LeavingMember("nobody", null)));
+        assertThat(results).extracting(GroupCoordinator.LeaveResult::error)
+                .containsExactly(Errors.NONE, Errors.NONE, Errors.UNKNOWN_MEMBER_ID);
+        assertThat(coordinator.describe("g").state()).isEqualTo("Empty");
+        assertThat(coordinator.delete(List.of("g", "other")).join())
+                .containsEntry("g", Errors.NONE).containsEntry("other", Errors.GROUP_ID_NOT_FOUND);
+        assertThat(coordinator.describe("g").error()).isEqualTo(Errors.GROUP_ID_NOT_FOUND);
+    }
+
+    @Test
+    void shouldReplaceTheOldMemberIdOfARejoiningStaticMember() {
+        // A static member that restarts (no member id, same instance id) takes over; the old id is fenced.
+        CompletableFuture<JoinResult> a = join("", "instance-1", "range");
+        timer.advance(INITIAL_DELAY_MS);
+        JoinResult first = a.join();
+        sync(first, Map.of());
+        CompletableFuture<JoinResult> again = join("", "instance-1", "range");
+        timer.advance(1);
+        JoinResult second = again.join();
+        assertThat(second.error()).isEqualTo(Errors.NONE);
+        assertThat(second.memberId()).isNotEqualTo(first.memberId());
+        assertThat(coordinator.heartbeat("g", second.generationId(), first.memberId(), "instance-1"))
+                .isEqualTo(Errors.FENCED_INSTANCE_ID);
+    }
+
+    @Test
+    void shouldCommitOnlyForTheCurrentGenerationAndRebuildOffsetsOnReplay() {
+        // Commits check member and generation; the stored records rebuild the offsets (and an Empty group) on replay.
+        CompletableFuture<JoinResult> a = joinNew("range");
+        timer.advance(INITIAL_DELAY_MS);
+        JoinResult joined = a.join();
+        sync(joined, Map.of());
+        TopicPartition tp = new TopicPartition("t", 0);
+        var commit = Map.of(tp, new OffsetAndMetadata(42, 3, "meta", -1));
+        // The coordinator stamps the commit with its own clock.
+        var stamped = new OffsetAndMetadata(42, 3, "meta", timer.milliseconds());
+        assertThat(offsets.commit("g", 0, joined.memberId(), null, commit).join()).containsEntry(tp, Errors.ILLEGAL_GENERATION);
+        assertThat(offsets.commit("g", 1, "stranger", null, commit).join()).containsEntry(tp, Errors.UNKNOWN_MEMBER_ID);
+        assertThat(offsets.commit("g", 1, joined.memberId(), null, commit).join()).containsEntry(tp, Errors.NONE);
+        assertThat(offsets.fetch("g", null).offsets()).containsEntry(tp, stamped);
+
+        List<GroupRecord> replayed = new ArrayList<>();
+        for (GroupRecord r : stored) {
+            replayed.add(GroupRecord.decode(ByteBuffer.wrap(r.key()), r.value() == null ? null : ByteBuffer.wrap(r.value())));
+        }
+        coordinator = newCoordinator();
+        assertThat(offsets.fetch("g", null).error()).isEqualTo(Errors.COORDINATOR_LOAD_IN_PROGRESS);
+        assertThat(join("", "range").join().error()).isEqualTo(Errors.COORDINATOR_LOAD_IN_PROGRESS);
+        replayed.forEach(coordinator::replay);
+        coordinator.loaded();
+        assertThat(offsets.fetch("g", List.of(tp, new TopicPartition("t", 1))).offsets()).containsOnlyKeys(tp)
+                .containsEntry(tp, stamped);
+        assertThat(coordinator.describe("g").state()).isEqualTo("Empty");
+        assertThat(offsets.commit("g", -1, "", null, commit).join()).containsEntry(tp, Errors.NONE);
+    }
+
+    private static byte[] bytes(int value) {
+        return new byte[] {(byte) value};
+    }
+}
