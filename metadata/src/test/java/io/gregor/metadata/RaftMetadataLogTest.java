@@ -152,7 +152,9 @@ class RaftMetadataLogTest {
         assertThat(second.restoredUpTo()).isGreaterThan(before.get(total - 2 * snapshotEvery).index());
         assertThat(second.state()).isEqualTo(before);
         assertThat(second.appliedThisProcess()).allMatch(a -> a.index() > second.restoredUpTo());
-        assertThat(second.appliedThisProcess()).isNotEmpty().hasSizeLessThanOrEqualTo(snapshotEvery);
+        // The last snapshot may or may not cover the final entries (it is taken asynchronously), so the replay after it
+        // is between zero and one snapshot interval long.
+        assertThat(second.appliedThisProcess()).hasSizeLessThanOrEqualTo(snapshotEvery);
         assertThat(reopened.lastAppliedIndex()).isGreaterThanOrEqualTo(before.getLast().index());
     }
 

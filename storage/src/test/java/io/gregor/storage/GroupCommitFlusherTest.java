@@ -68,10 +68,21 @@ class GroupCommitFlusherTest {
 
     @Test
     void shouldCompleteConcurrentRequestsWithFewerFsyncsThanRequests() throws Exception {
-        // 4 threads x 10 appends, each waiting for durability: all complete, with fewer fsyncs than requests.
+        // 4 threads x 10 appends, each waiting for durability, with each fsync taking 5 ms (a slow disk, so that the
+        // result does not depend on scheduling luck): all complete, with fewer fsyncs than requests.
         AtomicInteger fsyncs = new AtomicInteger();
         AtomicLong lastFlushed = new AtomicLong();
-        try (Log log = Log.open(root.resolve("t-0"), LogConfig.defaults(), Time.SYSTEM, FailureProbe.NONE, true);
+        FailureProbe slowDisk = new FailureProbe() {
+            @Override
+            public void beforeFlush(Path segment) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try (Log log = Log.open(root.resolve("t-0"), LogConfig.defaults(), Time.SYSTEM, slowDisk, true);
                 GroupCommitFlusher flusher = new GroupCommitFlusher("flusher", (flushedLog, offset) -> {
                     fsyncs.incrementAndGet();
                     lastFlushed.set(offset);
