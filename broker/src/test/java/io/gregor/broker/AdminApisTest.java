@@ -4,11 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gregor.broker.config.BrokerConfig;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,13 +48,9 @@ import org.apache.kafka.common.message.DescribeLogDirsRequestData;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
-import org.apache.kafka.common.message.RequestHeaderData;
-import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
-import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.RequestUtils;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -76,7 +68,6 @@ class AdminApisTest {
 
     private static Broker broker;
     private static Admin admin;
-    private static int correlationId;
 
     @BeforeAll
     static void start() throws IOException {
@@ -374,27 +365,8 @@ class AdminApisTest {
         return request;
     }
 
-    /** Sends one request on a fresh connection and decodes the response; the connection closing fails the test. */
     private static ApiMessage send(ApiKeys key, short version, ApiMessage body) throws IOException {
-        RequestHeaderData header = new RequestHeaderData().setRequestApiKey(key.id).setRequestApiVersion(version)
-                .setCorrelationId(++correlationId).setClientId("admin-apis-test");
-        ByteBuffer frame = RequestUtils.serialize(header, key.requestHeaderVersion(version), body, version);
-        try (Socket socket = new Socket("127.0.0.1", broker.boundPort())) {
-            socket.setSoTimeout(10_000);
-            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            out.writeInt(frame.remaining());
-            out.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
-            out.flush();
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            byte[] bytes = new byte[in.readInt()];
-            in.readFully(bytes);
-            ByteBufferAccessor accessor = new ByteBufferAccessor(ByteBuffer.wrap(bytes));
-            ResponseHeaderData responseHeader = new ResponseHeaderData(accessor, key.responseHeaderVersion(version));
-            assertThat(responseHeader.correlationId()).isEqualTo(header.correlationId());
-            ApiMessage response = key.messageType.newResponse();
-            response.read(accessor, version);
-            return response;
-        }
+        return RawRequests.send(broker.boundPort(), "admin-apis-test", key, version, body);
     }
 
     private static Uuid create(String topic, int partitions, Map<String, String> configs) throws Exception {

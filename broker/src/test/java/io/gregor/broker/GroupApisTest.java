@@ -3,11 +3,7 @@ package io.gregor.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gregor.broker.config.BrokerConfig;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,14 +23,10 @@ import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitResponseData;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetFetchResponseData;
-import org.apache.kafka.common.message.RequestHeaderData;
-import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
-import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.RequestUtils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +45,6 @@ class GroupApisTest {
     static Path dir;
 
     private static Broker broker;
-    private static int correlationId;
 
     @BeforeAll
     static void start() throws Exception {
@@ -170,26 +161,7 @@ class GroupApisTest {
         };
     }
 
-    /** Sends one request on a fresh connection and decodes the response; the connection closing fails the test. */
     private static ApiMessage send(ApiKeys key, short version, ApiMessage body) throws IOException {
-        RequestHeaderData header = new RequestHeaderData().setRequestApiKey(key.id).setRequestApiVersion(version)
-                .setCorrelationId(++correlationId).setClientId("group-apis-test");
-        ByteBuffer frame = RequestUtils.serialize(header, key.requestHeaderVersion(version), body, version);
-        try (Socket socket = new Socket("127.0.0.1", broker.boundPort())) {
-            socket.setSoTimeout(10_000);
-            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            out.writeInt(frame.remaining());
-            out.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
-            out.flush();
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            byte[] bytes = new byte[in.readInt()];
-            in.readFully(bytes);
-            ByteBufferAccessor accessor = new ByteBufferAccessor(ByteBuffer.wrap(bytes));
-            ResponseHeaderData responseHeader = new ResponseHeaderData(accessor, key.responseHeaderVersion(version));
-            assertThat(responseHeader.correlationId()).isEqualTo(header.correlationId());
-            ApiMessage response = key.messageType.newResponse();
-            response.read(accessor, version);
-            return response;
-        }
+        return RawRequests.send(broker.boundPort(), "group-apis-test", key, version, body);
     }
 }
