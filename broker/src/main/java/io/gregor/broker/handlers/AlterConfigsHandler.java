@@ -17,7 +17,6 @@ import org.apache.kafka.common.message.AlterConfigsResponseData;
 import org.apache.kafka.common.message.AlterConfigsResponseData.AlterConfigsResourceResponse;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
-import org.apache.kafka.common.protocol.Errors;
 
 /**
  * AlterConfigs v0-2 (the legacy form), validate-only included: the configs given replace every override of the
@@ -65,21 +64,9 @@ public final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequest
                 topicChanges.add(new ConfigChange(resource.resourceName(), configs, true));
                 topicResults.add(pending);
                 results.add(pending);
-            } else if (resource.resourceType() == ConfigResources.BROKER) {
-                ApiError wrongNode = ConfigResources.checkBrokerName(resource.resourceName(), services.nodeId());
-                List<ConfigOp> ops = new ArrayList<>();
-                resource.configs().forEach(c -> {
-                    if (c.value() != null) {
-                        ops.add(ConfigOp.set(c.name(), c.value()));
-                    }
-                });
-                results.add(wrongNode.isSuccess() ? brokerConfigs.alter(ops, true, request.validateOnly())
-                        : CompletableFuture.completedFuture(wrongNode));
-            } else if (resource.resourceType() == ConfigResources.BROKER_LOGGER) {
-                results.add(CompletableFuture.completedFuture(ApiError.of(Errors.INVALID_REQUEST,
-                        "Changing broker logger levels is not supported.")));
             } else {
-                results.add(CompletableFuture.completedFuture(ConfigResources.unsupportedType(resource.resourceType())));
+                results.add(ConfigResources.alterNonTopic(resource.resourceType(), resource.resourceName(), services.nodeId(),
+                        () -> brokerConfigs.alter(setOps(resource), true, request.validateOnly())));
             }
         }
         if (!topicChanges.isEmpty()) {
@@ -95,5 +82,16 @@ public final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequest
             }
             return response;
         });
+    }
+
+    /** Legacy AlterConfigs lists the complete new set: every named key with a value is set. */
+    private static List<ConfigOp> setOps(AlterConfigsResource resource) {
+        List<ConfigOp> ops = new ArrayList<>();
+        resource.configs().forEach(c -> {
+            if (c.value() != null) {
+                ops.add(ConfigOp.set(c.name(), c.value()));
+            }
+        });
+        return ops;
     }
 }

@@ -38,4 +38,22 @@ final class ConfigResources {
             }
         });
     }
+
+    /**
+     * The outcome for a resource that is not a topic: broker configs go through {@code alterBroker} when the name is
+     * this node (or empty); logger levels and unknown types are refused.
+     */
+    static java.util.concurrent.CompletableFuture<ApiError> alterNonTopic(
+            byte resourceType, String resourceName, int nodeId,
+            java.util.function.Supplier<java.util.concurrent.CompletableFuture<ApiError>> alterBroker) {
+        if (resourceType == BROKER) {
+            ApiError wrongNode = checkBrokerName(resourceName, nodeId);
+            return wrongNode.isSuccess() ? alterBroker.get() : java.util.concurrent.CompletableFuture.completedFuture(wrongNode);
+        }
+        if (resourceType == BROKER_LOGGER) {
+            return java.util.concurrent.CompletableFuture.completedFuture(ApiError.of(
+                    org.apache.kafka.common.protocol.Errors.INVALID_REQUEST, "Changing broker logger levels is not supported."));
+        }
+        return java.util.concurrent.CompletableFuture.completedFuture(unsupportedType(resourceType));
+    }
 }

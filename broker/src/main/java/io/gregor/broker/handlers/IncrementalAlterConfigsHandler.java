@@ -67,15 +67,9 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler<Incremen
                 topicChanges.add(new IncrementalConfigChange(resource.resourceName(), ops));
                 topicResults.add(pending);
                 results.add(pending);
-            } else if (resource.resourceType() == ConfigResources.BROKER) {
-                ApiError wrongNode = ConfigResources.checkBrokerName(resource.resourceName(), services.nodeId());
-                results.add(wrongNode.isSuccess() ? brokerConfigs.alter(ops, false, request.validateOnly())
-                        : CompletableFuture.completedFuture(wrongNode));
-            } else if (resource.resourceType() == ConfigResources.BROKER_LOGGER) {
-                results.add(CompletableFuture.completedFuture(ApiError.of(Errors.INVALID_REQUEST,
-                        "Changing broker logger levels is not supported.")));
             } else {
-                results.add(CompletableFuture.completedFuture(ConfigResources.unsupportedType(resource.resourceType())));
+                results.add(ConfigResources.alterNonTopic(resource.resourceType(), resource.resourceName(), services.nodeId(),
+                        () -> brokerConfigs.alter(ops, false, request.validateOnly())));
             }
         }
         if (!topicChanges.isEmpty()) {
