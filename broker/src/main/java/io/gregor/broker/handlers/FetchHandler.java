@@ -71,16 +71,24 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
         }
         CompletableFuture<ApiMessage> result = new CompletableFuture<>();
         DelayedOperations.Operation op = new DelayedOperations.Operation() {
+            /** The read that satisfied the request, answered as is; a timeout reads afresh. */
+            private volatile Read satisfied;
+
             @Override
             protected boolean tryComplete() {
                 Read again = read(request, version);
-                return (again.bytes >= request.minBytes() || again.hasError) && forceComplete();
+                if (again.bytes < request.minBytes() && !again.hasError) {
+                    return false;
+                }
+                satisfied = again;
+                return forceComplete();
             }
 
             @Override
             protected void onComplete() {
                 try {
-                    result.complete(read(request, version).response);
+                    Read done = satisfied;
+                    result.complete((done != null ? done : read(request, version)).response);
                 } catch (RuntimeException e) {
                     result.completeExceptionally(e);
                 }
