@@ -29,7 +29,7 @@ public final class GroupCoordinator {
     /** A JoinGroup as the coordinator needs it. */
     public record JoinRequest(String groupId, String memberId, String groupInstanceId, String protocolType,
                               List<Protocol> protocols, int sessionTimeoutMs, int rebalanceTimeoutMs, String clientId,
-                              String clientHost, boolean requireKnownMemberId) {
+                              String clientHost, boolean requireKnownMemberId, boolean supportsSkipAssignment) {
     }
 
     /** A member as the leader sees it in the JoinGroup response. */
@@ -38,9 +38,9 @@ public final class GroupCoordinator {
 
     /** The JoinGroup outcome; {@code members} is filled for the leader only. */
     public record JoinResult(Errors error, int generationId, String protocolType, String protocolName, String leaderId,
-                             String memberId, List<MemberMetadata> members) {
+                             String memberId, List<MemberMetadata> members, boolean skipAssignment) {
         static JoinResult error(Errors error, String memberId) {
-            return new JoinResult(error, -1, null, null, "", memberId, List.of());
+            return new JoinResult(error, -1, null, null, "", memberId, List.of(), false);
         }
     }
 
@@ -157,10 +157,9 @@ public final class GroupCoordinator {
         String memberId = (request.clientId() == null ? "" : request.clientId()) + "-" + UUID.randomUUID();
         String instanceId = request.groupInstanceId();
         if (instanceId != null && group.staticMembers.containsKey(instanceId)) {
-            // A static member restarted: the new member id replaces the old one, which is fenced from now on.
             GroupMember old = group.members.get(group.staticMembers.get(instanceId));
             if (old != null) {
-                removeMember(group, old, Errors.FENCED_INSTANCE_ID);
+                return replaceStaticMember(group, old, memberId, request);
             }
         } else if (instanceId == null && request.requireKnownMemberId()) {
             group.pendingMembers.add(memberId);
@@ -214,6 +213,80 @@ public final class GroupCoordinator {
         }
         scheduleExpiry(group, member);
         return future;
+    }
+
+    /**
+     * A static member restarted (KIP-345): the new member id takes over the old member's place and assignment, and
+     * the old id is fenced from now on. A stable group keeps its generation unless the rejoin changes the protocol
+     * the group would select; a group in the middle of a rebalance goes on with the new member id.
+     */
+    private CompletableFuture<JoinResult> replaceStaticMember(ClassicGroup group, GroupMember member, String newMemberId,
+                                                              JoinRequest request) {
+        String oldMemberId = member.memberId;
+        if (member.awaitingJoin != null) {
+            member.awaitingJoin.complete(JoinResult.error(Errors.FENCED_INSTANCE_ID, oldMemberId));
+            member.awaitingJoin = null;
+        }
+        completeSync(member, SyncResult.error(Errors.FENCED_INSTANCE_ID));
+        group.members.remove(oldMemberId);
+        member.memberId = newMemberId;
+        group.members.put(newMemberId, member);
+        group.staticMembers.put(member.groupInstanceId, newMemberId);
+        boolean wasLeader = oldMemberId.equals(group.leaderId);
+        if (wasLeader) {
+            group.leaderId = newMemberId;
+        }
+        log.info("Static member {} of group {} rejoined: member id {} replaces {}", member.groupInstanceId,
+                group.groupId, newMemberId, oldMemberId);
+        CompletableFuture<JoinResult> future = new CompletableFuture<>();
+        update(member, request, future);
+        scheduleExpiry(group, member);
+        switch (group.state) {
+            case STABLE -> {
+                String selected = group.selectProtocol();
+                if (selected == null || !selected.equals(group.protocolName)) {
+                    prepareRebalance(group, "static member " + member.groupInstanceId + " rejoined with other protocols");
+                    return future;
+                }
+                member.awaitingJoin = null;
+                int generation = group.generationId;
+                groupLog.append(List.of(groupRecord(group))).whenComplete((v, error) -> {
+                    synchronized (this) {
+                        if (error != null) {
+                            log.warn("Storing group {} after a static member rejoined failed: {}", group.groupId, error.toString());
+                            future.complete(JoinResult.error(Errors.UNKNOWN_SERVER_ERROR, newMemberId));
+                        } else {
+                            future.complete(staticRejoinResult(group, member, generation, wasLeader, oldMemberId,
+                                    request.supportsSkipAssignment()));
+                        }
+                    }
+                });
+            }
+            case COMPLETING_REBALANCE -> prepareRebalance(group, "static member " + member.groupInstanceId + " rejoined");
+            case PREPARING_REBALANCE -> maybeCompleteJoin(group);
+            default -> future.complete(JoinResult.error(Errors.UNKNOWN_MEMBER_ID, newMemberId));
+        }
+        return future;
+    }
+
+    /**
+     * The answer to a static member that rejoined a stable group: its generation, no rebalance. A leader that can skip
+     * the assignment (JoinGroup v9) is told it leads and gets the members for its metadata tracking; an older leader is
+     * given the replaced id as leader so it does not compute an assignment nobody would sync.
+     */
+    private JoinResult staticRejoinResult(ClassicGroup group, GroupMember member, int generation, boolean wasLeader,
+                                          String oldMemberId, boolean skipAssignment) {
+        List<MemberMetadata> members = new ArrayList<>();
+        String leader = group.leaderId;
+        if (wasLeader && skipAssignment) {
+            for (GroupMember m : group.members.values()) {
+                members.add(new MemberMetadata(m.memberId, m.groupInstanceId, m.metadata(group.protocolName)));
+            }
+        } else if (wasLeader) {
+            leader = oldMemberId;
+        }
+        return new JoinResult(Errors.NONE, generation, group.protocolType, group.protocolName, leader, member.memberId,
+                members, wasLeader && skipAssignment);
     }
 
     private CompletableFuture<JoinResult> addMemberAndRebalance(ClassicGroup group, String memberId, JoinRequest request) {
@@ -335,7 +408,7 @@ public final class GroupCoordinator {
             }
         }
         return new JoinResult(Errors.NONE, group.generationId, group.protocolType, group.protocolName, group.leaderId,
-                member.memberId, members);
+                member.memberId, members, false);
     }
 
     /**

@@ -36,13 +36,16 @@ public final class JoinGroupHandler extends GroupHandler<JoinGroupRequestData> {
         JoinRequest join = new JoinRequest(request.groupId(), request.memberId(), request.groupInstanceId(),
                 request.protocolType(), protocols, request.sessionTimeoutMs(),
                 version >= 1 ? request.rebalanceTimeoutMs() : request.sessionTimeoutMs(), context.clientId(), host,
-                version >= 4);
+                version >= 4, version >= 9);
         return services.groups().join(join).thenApply(result -> {
             JoinGroupResponseData response = new JoinGroupResponseData().setErrorCode(result.error().code())
                     .setGenerationId(result.generationId()).setLeader(result.leaderId() == null ? "" : result.leaderId())
                     .setMemberId(result.memberId() == null ? "" : result.memberId());
             if (version >= 7) {
                 response.setProtocolType(result.protocolType());
+            }
+            if (version >= 9) {
+                response.setSkipAssignment(result.skipAssignment());
             }
             response.setProtocolName(result.protocolName() != null || version >= 7 ? result.protocolName() : "");
             for (MemberMetadata m : result.members()) {

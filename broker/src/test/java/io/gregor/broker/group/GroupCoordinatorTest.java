@@ -49,7 +49,7 @@ class GroupCoordinatorTest {
 
     private CompletableFuture<JoinResult> join(String memberId, String instanceId, String protocol) {
         return coordinator.join(new JoinRequest("g", memberId, instanceId, "consumer",
-                List.of(new Protocol(protocol, new byte[] {1})), SESSION_MS, REBALANCE_MS, "client", "/127.0.0.1", true));
+                List.of(new Protocol(protocol, new byte[] {1})), SESSION_MS, REBALANCE_MS, "client", "/127.0.0.1", true, true));
     }
 
     /** Joins with MEMBER_ID_REQUIRED and the rejoin it asks for; returns the parked join. */
@@ -135,7 +135,7 @@ class GroupCoordinatorTest {
         joinNew("range");
         assertThat(join("", "roundrobin").join().error()).isEqualTo(Errors.INCONSISTENT_GROUP_PROTOCOL);
         JoinResult bad = coordinator.join(new JoinRequest("g", "", null, "consumer", List.of(new Protocol("range", new byte[0])),
-                500, REBALANCE_MS, "client", "", true)).join();
+                500, REBALANCE_MS, "client", "", true, true)).join();
         assertThat(bad.error()).isEqualTo(Errors.INVALID_SESSION_TIMEOUT);
         joinNew("range");
         joinNew("range");
@@ -162,19 +162,63 @@ class GroupCoordinatorTest {
     }
 
     @Test
-    void shouldReplaceTheOldMemberIdOfARejoiningStaticMember() {
-        // A static member that restarts (no member id, same instance id) takes over; the old id is fenced.
-        CompletableFuture<JoinResult> a = join("", "instance-1", "range");
+    void shouldLetARestartedStaticMemberTakeItsPlaceBackWithoutARebalance() {
+        // Two static members form generation 1. The follower restarts (no member id, same instance id): it gets a new
+        // member id, the same generation and its old assignment, the group stays Stable and the leader's heartbeat
+        // sees no rebalance; the old id is fenced. The leader restarting is told the old id leads (JoinGroup < v9) or
+        // that it leads with skipAssignment (v9), again without a new generation.
+        CompletableFuture<JoinResult> a = join("", "leader", "range");
+        CompletableFuture<JoinResult> b = join("", "follower", "range");
         timer.advance(INITIAL_DELAY_MS);
-        JoinResult first = a.join();
-        sync(first, Map.of());
-        CompletableFuture<JoinResult> again = join("", "instance-1", "range");
+        JoinResult leader = a.join();
+        JoinResult follower = b.join();
+        CompletableFuture<SyncResult> followerSync = coordinator.sync("g", 1, follower.memberId(), "follower", null, null, Map.of());
+        sync(leader, Map.of(leader.memberId(), bytes(1), follower.memberId(), bytes(2)));
+        assertThat(followerSync.join().assignment()).isEqualTo(bytes(2));
+
+        JoinResult rejoined = join("", "follower", "range").join();
+        assertThat(rejoined.error()).isEqualTo(Errors.NONE);
+        assertThat(rejoined.generationId()).isEqualTo(1);
+        assertThat(rejoined.memberId()).isNotEqualTo(follower.memberId());
+        assertThat(rejoined.leaderId()).isEqualTo(leader.memberId());
+        assertThat(rejoined.members()).isEmpty();
+        assertThat(coordinator.describe("g").state()).isEqualTo("Stable");
+        assertThat(coordinator.heartbeat("g", 1, leader.memberId(), "leader")).isEqualTo(Errors.NONE);
+        assertThat(coordinator.sync("g", 1, rejoined.memberId(), "follower", null, null, Map.of()).join().assignment())
+                .isEqualTo(bytes(2));
+        assertThat(coordinator.heartbeat("g", 1, follower.memberId(), "follower")).isEqualTo(Errors.FENCED_INSTANCE_ID);
+        assertThat(join(follower.memberId(), "follower", "range").join().error()).isEqualTo(Errors.FENCED_INSTANCE_ID);
+
+        JoinResult leaderOld = coordinator.join(new JoinRequest("g", "", "leader", "consumer",
+                List.of(new Protocol("range", new byte[] {1})), SESSION_MS, REBALANCE_MS, "client", "/127.0.0.1", true,
+                false)).join();
+        assertThat(leaderOld.generationId()).isEqualTo(1);
+        assertThat(leaderOld.leaderId()).isEqualTo(leader.memberId()).isNotEqualTo(leaderOld.memberId());
+        assertThat(leaderOld.members()).isEmpty();
+        JoinResult leaderNew = join("", "leader", "range").join();
+        assertThat(leaderNew.generationId()).isEqualTo(1);
+        assertThat(leaderNew.skipAssignment()).isTrue();
+        assertThat(leaderNew.leaderId()).isEqualTo(leaderNew.memberId());
+        assertThat(leaderNew.members()).hasSize(2);
+        assertThat(coordinator.sync("g", 1, leaderNew.memberId(), "leader", null, null, Map.of()).join().assignment())
+                .isEqualTo(bytes(1));
+        assertThat(coordinator.describe("g").state()).isEqualTo("Stable");
+    }
+
+    @Test
+    void shouldRebalanceWhenARestartedStaticMemberChangesTheSelectedProtocol() {
+        // The only member supported range and roundrobin (range selected); it restarts supporting roundrobin only.
+        CompletableFuture<JoinResult> a = coordinator.join(new JoinRequest("g", "", "only", "consumer",
+                List.of(new Protocol("range", new byte[0]), new Protocol("roundrobin", new byte[0])), SESSION_MS,
+                REBALANCE_MS, "client", "/127.0.0.1", true, true));
+        timer.advance(INITIAL_DELAY_MS);
+        sync(a.join(), Map.of());
+        CompletableFuture<JoinResult> again = join("", "only", "roundrobin");
         timer.advance(1);
         JoinResult second = again.join();
         assertThat(second.error()).isEqualTo(Errors.NONE);
-        assertThat(second.memberId()).isNotEqualTo(first.memberId());
-        assertThat(coordinator.heartbeat("g", second.generationId(), first.memberId(), "instance-1"))
-                .isEqualTo(Errors.FENCED_INSTANCE_ID);
+        assertThat(second.generationId()).isEqualTo(2);
+        assertThat(second.protocolName()).isEqualTo("roundrobin");
     }
 
     @Test
