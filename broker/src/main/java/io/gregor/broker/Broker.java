@@ -2,6 +2,7 @@ package io.gregor.broker;
 
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.Endpoint;
+import io.gregor.broker.group.ConsumerGroups;
 import io.gregor.broker.group.ExecutorGroupTimer;
 import io.gregor.broker.group.GroupConfig;
 import io.gregor.broker.group.GroupCoordinator;
@@ -99,9 +100,10 @@ public final class Broker implements AutoCloseable {
             GroupStore groupStore = new GroupStore(partitions);
             GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(staticConfig), groupTimer, groupStore);
             OffsetManager offsets = new OffsetManager(groups, topic -> metadata.image().topic(topic) != null);
+            ConsumerGroups consumerGroups = new ConsumerGroups(groups, new ImageTopicCatalog(metadata));
             TopicOperations topics = new TopicOperations(metadata, () -> config, () -> 1);
             BrokerServices services = new BrokerServices(() -> config, metadata, topics, partitions, delayed,
-                    new ProducerIdManager(metadata), () -> advertised, groups, offsets);
+                    new ProducerIdManager(metadata), () -> advertised, groups, offsets, consumerGroups);
             HandlerRegistry registry = Handlers.registry(services);
             server = new KafkaServer(staticConfig, registry, ioPool);
             closeables.add(server);
@@ -126,6 +128,7 @@ public final class Broker implements AutoCloseable {
             advertised = resolveAdvertised(server.boundAddresses());
             server.markReady();
             loadGroups(topics, groupStore, groups, ioPool);
+            offsets.scheduleRetention();
             scheduleHousekeeping(logManager);
             log.info("Gregor node {} started in {} ms: {} (cluster {}, data in {}, {} partitions{})", staticConfig.nodeId(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), advertised, services.clusterId(), logDir,

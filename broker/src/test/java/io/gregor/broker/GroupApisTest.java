@@ -39,7 +39,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class GroupApisTest {
     private static final List<ApiKeys> KEYS = List.of(ApiKeys.FIND_COORDINATOR, ApiKeys.JOIN_GROUP, ApiKeys.SYNC_GROUP,
             ApiKeys.HEARTBEAT, ApiKeys.LEAVE_GROUP, ApiKeys.OFFSET_COMMIT, ApiKeys.OFFSET_FETCH, ApiKeys.LIST_GROUPS,
-            ApiKeys.DESCRIBE_GROUPS, ApiKeys.DELETE_GROUPS);
+            ApiKeys.DESCRIBE_GROUPS, ApiKeys.DELETE_GROUPS, ApiKeys.OFFSET_DELETE, ApiKeys.CONSUMER_GROUP_HEARTBEAT,
+            ApiKeys.CONSUMER_GROUP_DESCRIBE);
 
     @TempDir
     static Path dir;
@@ -88,6 +89,14 @@ class GroupApisTest {
             case SYNC_GROUP, HEARTBEAT, LEAVE_GROUP -> assertThat(text).contains("errorCode=" + Errors.UNKNOWN_MEMBER_ID.code());
             case DELETE_GROUPS -> assertThat(text).contains("errorCode=" + Errors.GROUP_ID_NOT_FOUND.code());
             case DESCRIBE_GROUPS -> assertThat(text).contains("errorCode=" + (version >= 6 ? Errors.GROUP_ID_NOT_FOUND.code() : 0));
+            case OFFSET_DELETE, CONSUMER_GROUP_DESCRIBE -> assertThat(text).contains("errorCode=" + Errors.GROUP_ID_NOT_FOUND.code());
+            case CONSUMER_GROUP_HEARTBEAT -> {
+                var heartbeat = (org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData) response;
+                assertThat(heartbeat.errorCode()).isZero();
+                assertThat(heartbeat.memberEpoch()).isEqualTo(1);
+                assertThat(heartbeat.heartbeatIntervalMs()).isPositive();
+                assertThat(heartbeat.assignment()).isNotNull();
+            }
             default -> assertThat(text).doesNotContainPattern("errorCode=-?[1-9]");
         }
     }
@@ -157,6 +166,12 @@ class GroupApisTest {
             case LIST_GROUPS -> new ListGroupsRequestData();
             case DESCRIBE_GROUPS -> new DescribeGroupsRequestData().setGroups(List.of(group));
             case DELETE_GROUPS -> new DeleteGroupsRequestData().setGroupsNames(List.of(group));
+            case OFFSET_DELETE -> new org.apache.kafka.common.message.OffsetDeleteRequestData().setGroupId(group);
+            case CONSUMER_GROUP_HEARTBEAT -> new org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData()
+                    .setGroupId(group).setMemberId(version >= 1 ? Uuid.randomUuid().toString() : "").setMemberEpoch(0)
+                    .setRebalanceTimeoutMs(30_000).setSubscribedTopicNames(List.of("t")).setTopicPartitions(List.of());
+            case CONSUMER_GROUP_DESCRIBE -> new org.apache.kafka.common.message.ConsumerGroupDescribeRequestData()
+                    .setGroupIds(List.of(group));
             default -> throw new IllegalArgumentException(key.name());
         };
     }

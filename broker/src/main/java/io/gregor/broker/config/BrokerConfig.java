@@ -257,4 +257,28 @@ public final class BrokerConfig {
     public int groupMaxSize() {
         return intValue(GROUP_MAX_SIZE);
     }
+
+    public int groupConsumerHeartbeatIntervalMs() {
+        return intValue(GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS);
+    }
+
+    public int groupConsumerSessionTimeoutMs() {
+        return intValue(GROUP_CONSUMER_SESSION_TIMEOUT_MS);
+    }
+
+    public int groupConsumerMaxSize() {
+        return intValue(GROUP_CONSUMER_MAX_SIZE);
+    }
+
+    public List<String> groupConsumerAssignors() {
+        return listValue(GROUP_CONSUMER_ASSIGNORS);
+    }
+
+    public int offsetsRetentionMinutes() {
+        return intValue(OFFSETS_RETENTION_MINUTES);
+    }
+
+    public long offsetsRetentionCheckIntervalMs() {
+        return longValue(OFFSETS_RETENTION_CHECK_INTERVAL_MS);
+    }
 }

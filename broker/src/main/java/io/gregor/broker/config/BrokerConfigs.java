@@ -53,6 +53,12 @@ public final class BrokerConfigs {
     public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
     public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
     public static final String GROUP_MAX_SIZE = "group.max.size";
+    public static final String GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = "group.consumer.heartbeat.interval.ms";
+    public static final String GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
+    public static final String GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size";
+    public static final String GROUP_CONSUMER_ASSIGNORS = "group.consumer.assignors";
+    public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
+    public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
 
     private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
 
@@ -102,6 +108,19 @@ public final class BrokerConfigs {
         add(ConfigKey.atLeast(GROUP_MIN_SESSION_TIMEOUT_MS, INT, "6000", 0, "Smallest session timeout a group member may ask for."));
         add(ConfigKey.atLeast(GROUP_MAX_SESSION_TIMEOUT_MS, INT, "1800000", 0, "Largest session timeout a group member may ask for."));
         add(ConfigKey.atLeast(GROUP_MAX_SIZE, INT, String.valueOf(Integer.MAX_VALUE), 1, "Maximum number of members of one group."));
+        add(ConfigKey.atLeast(GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS, INT, "5000", 1,
+                "Heartbeat interval the coordinator gives members of consumer-protocol groups (KIP-848)."));
+        add(ConfigKey.atLeast(GROUP_CONSUMER_SESSION_TIMEOUT_MS, INT, "45000", 1,
+                "A consumer-protocol member that sends no heartbeat for this long is removed from its group."));
+        add(ConfigKey.atLeast(GROUP_CONSUMER_MAX_SIZE, INT, String.valueOf(Integer.MAX_VALUE), 1,
+                "Maximum number of members of one consumer-protocol group."));
+        add(ConfigKey.of(GROUP_CONSUMER_ASSIGNORS, LIST, "uniform,range",
+                "Server-side assignors of consumer-protocol groups; the first is the default. Known: uniform, range."));
+        add(ConfigKey.atLeast(OFFSETS_RETENTION_MINUTES, INT, "10080", 1,
+                "Committed offsets of a group that has been empty this long (or, for partitions the group no longer "
+                        + "subscribes to, committed this long ago) are deleted."));
+        add(ConfigKey.atLeast(OFFSETS_RETENTION_CHECK_INTERVAL_MS, LONG, "600000", 1,
+                "How often expired committed offsets are looked for."));
     }
 
     private BrokerConfigs() {

@@ -6,11 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.kafka.common.TopicPartition;
 
 /** A classic-protocol group: members, generation, chosen protocol and committed offsets. Guarded by the coordinator. */
-final class ClassicGroup {
-    final String groupId;
+final class ClassicGroup extends Group {
     GroupState state = GroupState.EMPTY;
     int generationId;
     String protocolType;
@@ -20,13 +18,32 @@ final class ClassicGroup {
     final Map<String, String> staticMembers = new HashMap<>();
     /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined with them. */
     final Set<String> pendingMembers = new HashSet<>();
-    final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     Runnable cancelJoinTimer;
     /** True while the first rebalance of an empty group waits group.initial.rebalance.delay.ms. */
     boolean initialDelay;
 
     ClassicGroup(String groupId) {
-        this.groupId = groupId;
+        super(groupId);
+    }
+
+    @Override
+    boolean isEmpty() {
+        return members.isEmpty();
+    }
+
+    @Override
+    String stateName() {
+        return state.toString();
+    }
+
+    @Override
+    String type() {
+        return "classic";
+    }
+
+    @Override
+    String protocolType() {
+        return protocolType == null ? "" : protocolType;
     }
 
     boolean is(GroupState s) {

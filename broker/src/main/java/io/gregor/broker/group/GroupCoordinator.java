@@ -69,14 +69,14 @@ public final class GroupCoordinator {
                                    List<MemberDescription> members) {
     }
 
-    /** A group as ListGroups shows it. */
-    public record GroupListing(String groupId, String protocolType, GroupState state) {
+    /** A group as ListGroups shows it: state as Kafka names it, type "classic" or "consumer". */
+    public record GroupListing(String groupId, String protocolType, String state, String type) {
     }
 
     final GroupConfig config;
     final GroupTimer timer;
     final GroupLog groupLog;
-    final Map<String, ClassicGroup> groups = new HashMap<>();
+    final Map<String, Group> groups = new HashMap<>();
     private boolean loaded;
 
     public GroupCoordinator(GroupConfig config, GroupTimer timer, GroupLog groupLog) {
@@ -98,7 +98,7 @@ public final class GroupCoordinator {
     public synchronized void replay(GroupRecord record) {
         switch (record) {
             case GroupRecord.Offset o -> {
-                ClassicGroup group = groups.computeIfAbsent(o.groupId(), ClassicGroup::new);
+                Group group = groups.computeIfAbsent(o.groupId(), ClassicGroup::new);
                 var tp = new org.apache.kafka.common.TopicPartition(o.topic(), o.partition());
                 if (o.commit() == null) {
                     group.offsets.remove(tp);
@@ -107,17 +107,49 @@ public final class GroupCoordinator {
                 }
             }
             case GroupRecord.Group g -> {
+                Group existing = groups.get(g.groupId());
                 if (g.metadata() == null) {
-                    groups.remove(g.groupId());
+                    if (existing instanceof ClassicGroup) {
+                        groups.remove(g.groupId());
+                    }
                 } else {
-                    ClassicGroup group = groups.computeIfAbsent(g.groupId(), ClassicGroup::new);
+                    ClassicGroup group = existing instanceof ClassicGroup c ? c : adopt(new ClassicGroup(g.groupId()), existing);
                     group.protocolType = g.metadata().protocolType();
                     group.generationId = g.metadata().generationId();
                     group.protocolName = null;
                     group.leaderId = null;
+                    // Members are not stored: a group that had members when last written is empty from this start on.
+                    group.emptySinceMs = g.metadata().leaderId() == null ? g.metadata().timestampMs() : timer.milliseconds();
+                }
+            }
+            case GroupRecord.ConsumerGroupEpoch e -> {
+                Group existing = groups.get(e.groupId());
+                if (e.deleted()) {
+                    if (existing instanceof ConsumerGroup) {
+                        groups.remove(e.groupId());
+                    }
+                } else {
+                    ConsumerGroup group = existing instanceof ConsumerGroup c ? c : adopt(new ConsumerGroup(e.groupId()), existing);
+                    group.groupEpoch = e.groupEpoch();
+                    group.assignmentEpoch = e.groupEpoch();
+                    group.emptySinceMs = e.empty() ? e.timestampMs() : timer.milliseconds();
                 }
             }
         }
+    }
+
+    /** Puts {@code group} in place of {@code previous} (a group of the other protocol, or null), keeping its offsets. */
+    private <G extends Group> G adopt(G group, Group previous) {
+        if (previous != null) {
+            group.offsets.putAll(previous.offsets);
+        }
+        groups.put(group.groupId, group);
+        return group;
+    }
+
+    /** The classic group {@code groupId}, or null when there is none or the group uses the consumer protocol. */
+    private ClassicGroup classic(String groupId) {
+        return groups.get(groupId) instanceof ClassicGroup c ? c : null;
     }
 
     /**
@@ -136,7 +168,18 @@ public final class GroupCoordinator {
             return done(JoinResult.error(Errors.INVALID_SESSION_TIMEOUT, request.memberId()));
         }
         boolean unknownMember = request.memberId() == null || request.memberId().isEmpty();
-        ClassicGroup group = groups.get(request.groupId());
+        Group existing = groups.get(request.groupId());
+        if (existing instanceof ConsumerGroup consumerGroup) {
+            if (!consumerGroup.isEmpty()) {
+                return done(JoinResult.error(Errors.INCONSISTENT_GROUP_PROTOCOL, request.memberId()));
+            }
+            // An empty consumer-protocol group goes back to the classic protocol, offsets and all.
+            log.info("Empty consumer-protocol group {} becomes a classic group", consumerGroup.groupId);
+            ClassicGroup converted = adopt(new ClassicGroup(consumerGroup.groupId), consumerGroup);
+            groupLog.append(List.of(GroupRecord.ConsumerGroupEpoch.tombstone(converted.groupId))).exceptionally(e -> null);
+            existing = converted;
+        }
+        ClassicGroup group = (ClassicGroup) existing;
         if (group == null) {
             if (!unknownMember) {
                 return done(JoinResult.error(Errors.UNKNOWN_MEMBER_ID, request.memberId()));
@@ -297,6 +340,7 @@ public final class GroupCoordinator {
             group.protocolType = request.protocolType();
         }
         group.members.put(memberId, member);
+        group.emptySinceMs = -1;
         if (member.groupInstanceId != null) {
             group.staticMembers.put(member.groupInstanceId, memberId);
         }
@@ -380,6 +424,7 @@ public final class GroupCoordinator {
         group.generationId++;
         if (group.members.isEmpty()) {
             group.state = GroupState.EMPTY;
+            group.emptySinceMs = timer.milliseconds();
             group.protocolName = null;
             group.leaderId = null;
             persistGroup(group);
@@ -421,7 +466,7 @@ public final class GroupCoordinator {
         if (!loaded) {
             return done(SyncResult.error(Errors.COORDINATOR_LOAD_IN_PROGRESS));
         }
-        ClassicGroup group = groups.get(groupId);
+        ClassicGroup group = classic(groupId);
         Errors invalid = validateMember(group, memberId, groupInstanceId);
         if (invalid != Errors.NONE) {
             return done(SyncResult.error(invalid));
@@ -496,7 +541,7 @@ public final class GroupCoordinator {
         if (!loaded) {
             return Errors.COORDINATOR_LOAD_IN_PROGRESS;
         }
-        ClassicGroup group = groups.get(groupId);
+        ClassicGroup group = classic(groupId);
         Errors invalid = validateMember(group, memberId, groupInstanceId);
         if (invalid != Errors.NONE) {
             return invalid;
@@ -511,7 +556,7 @@ public final class GroupCoordinator {
     /** Per member: UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID; the whole call: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_MEMBER_ID. */
     public synchronized List<LeaveResult> leave(String groupId, List<LeavingMember> leaving) {
         List<LeaveResult> results = new ArrayList<>();
-        ClassicGroup group = groups.get(groupId);
+        ClassicGroup group = classic(groupId);
         for (LeavingMember l : leaving) {
             Errors error;
             if (!loaded) {
@@ -625,17 +670,18 @@ public final class GroupCoordinator {
                 group.protocolName, group.leaderId, timer.milliseconds()));
     }
 
-    /** Groups matching the filters (empty filter = all); types are the protocol types, "classic" matches every group. */
+    /** Groups matching the filters (empty filter = all, case-insensitive): states as Kafka names them, types classic/consumer. */
     public synchronized List<GroupListing> list(List<String> states, List<String> types) {
         List<GroupListing> result = new ArrayList<>();
         if (!loaded) {
             return result;
         }
-        for (ClassicGroup g : groups.values()) {
-            boolean stateOk = states.isEmpty() || states.stream().anyMatch(s -> s.equalsIgnoreCase(g.state.toString()));
-            boolean typeOk = types.isEmpty() || types.stream().anyMatch(t -> t.equalsIgnoreCase("classic"));
-            if (stateOk && typeOk && !g.is(GroupState.DEAD)) {
-                result.add(new GroupListing(g.groupId, g.protocolType == null ? "" : g.protocolType, g.state));
+        for (Group g : groups.values()) {
+            String state = g.stateName();
+            boolean stateOk = states.isEmpty() || states.stream().anyMatch(state::equalsIgnoreCase);
+            boolean typeOk = types.isEmpty() || types.stream().anyMatch(g.type()::equalsIgnoreCase);
+            if (stateOk && typeOk && !state.equals(GroupState.DEAD.toString())) {
+                result.add(new GroupListing(g.groupId, g.protocolType(), state, g.type()));
             }
         }
         return result;
@@ -646,7 +692,7 @@ public final class GroupCoordinator {
         if (!loaded) {
             return new GroupDescription(groupId, Errors.COORDINATOR_LOAD_IN_PROGRESS, "", "", "", List.of());
         }
-        ClassicGroup g = groups.get(groupId);
+        ClassicGroup g = classic(groupId);
         if (g == null || g.is(GroupState.DEAD)) {
             return new GroupDescription(groupId, Errors.GROUP_ID_NOT_FOUND, GroupState.DEAD.toString(), "", "", List.of());
         }
@@ -665,17 +711,21 @@ public final class GroupCoordinator {
         Map<String, Errors> results = new java.util.LinkedHashMap<>();
         List<GroupRecord> records = new ArrayList<>();
         for (String id : groupIds) {
-            ClassicGroup g = groups.get(id);
+            Group g = groups.get(id);
             if (!loaded) {
                 results.put(id, Errors.COORDINATOR_LOAD_IN_PROGRESS);
-            } else if (g == null || g.is(GroupState.DEAD)) {
+            } else if (g == null || g instanceof ClassicGroup c && c.is(GroupState.DEAD)) {
                 results.put(id, Errors.GROUP_ID_NOT_FOUND);
-            } else if (!g.is(GroupState.EMPTY)) {
+            } else if (!g.isEmpty() || g instanceof ClassicGroup c && !c.is(GroupState.EMPTY)) {
                 results.put(id, Errors.NON_EMPTY_GROUP);
             } else {
                 g.offsets.keySet().forEach(tp -> records.add(new GroupRecord.Offset(id, tp.topic(), tp.partition(), null)));
-                records.add(new GroupRecord.Group(id, null));
-                g.state = GroupState.DEAD;
+                if (g instanceof ClassicGroup c) {
+                    records.add(new GroupRecord.Group(id, null));
+                    c.state = GroupState.DEAD;
+                } else {
+                    records.add(GroupRecord.ConsumerGroupEpoch.tombstone(id));
+                }
                 groups.remove(id);
                 results.put(id, Errors.NONE);
             }
@@ -692,7 +742,7 @@ public final class GroupCoordinator {
     }
 
     /** The group, for the offset manager; callers hold this coordinator's lock. */
-    ClassicGroup group(String groupId) {
+    Group group(String groupId) {
         return groups.get(groupId);
     }
 

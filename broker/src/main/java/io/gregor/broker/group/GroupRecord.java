@@ -8,10 +8,12 @@ import java.nio.charset.StandardCharsets;
  * normal record in a magic v2 batch. The latest record of a key wins on replay; a null value is a tombstone.
  *
  * <pre>
- * key   := format:int8 (=1) type:int8 group:string [topic:string partition:int32]   (type 0 = offset, 1 = group)
+ * key   := format:int8 (=1) type:int8 group:string [topic:string partition:int32]
+ *          (type 0 = offset, 1 = classic group, 2 = consumer-protocol group)
  * value := offset record: offset:int64 leaderEpoch:int32 metadata:nullable-string commitTimestamp:int64
  *          group record:  protocolType:nullable-string generation:int32 protocolName:nullable-string
  *                         leader:nullable-string timestamp:int64
+ *          consumer group record: groupEpoch:int32 timestamp:int64 empty:int8
  * string := length:int16 (-1 = null) utf8-bytes
  * </pre>
  */
@@ -19,6 +21,7 @@ public sealed interface GroupRecord {
     byte FORMAT = 1;
     byte OFFSET_TYPE = 0;
     byte GROUP_TYPE = 1;
+    byte CONSUMER_GROUP_TYPE = 2;
 
     String groupId();
 
@@ -78,6 +81,33 @@ public sealed interface GroupRecord {
         }
     }
 
+    /**
+     * A consumer-protocol group and its epoch (members are not kept: they rejoin after a restart), or its deletion.
+     * {@code timestampMs} is when it was written; for an empty group, since when it has been empty.
+     */
+    record ConsumerGroupEpoch(String groupId, int groupEpoch, long timestampMs, boolean empty, boolean deleted)
+            implements GroupRecord {
+        static ConsumerGroupEpoch tombstone(String groupId) {
+            return new ConsumerGroupEpoch(groupId, 0, 0, true, true);
+        }
+
+        @Override
+        public byte[] key() {
+            ByteBuffer b = ByteBuffer.allocate(2 + size(groupId));
+            b.put(FORMAT).put(CONSUMER_GROUP_TYPE);
+            putString(b, groupId);
+            return b.array();
+        }
+
+        @Override
+        public byte[] value() {
+            if (deleted) {
+                return null;
+            }
+            return ByteBuffer.allocate(13).putInt(groupEpoch).putLong(timestampMs).put((byte) (empty ? 1 : 0)).array();
+        }
+    }
+
     /** Persisted group metadata. */
     record GroupMetadata(String protocolType, int generationId, String protocolName, String leaderId, long timestampMs) {
     }
@@ -117,6 +147,12 @@ public sealed interface GroupRecord {
                 String leader = getString(value);
                 long timestamp = value.getLong();
                 return new Group(group, new GroupMetadata(protocolType, generation, protocolName, leader, timestamp));
+            }
+            case CONSUMER_GROUP_TYPE -> {
+                if (value == null) {
+                    return ConsumerGroupEpoch.tombstone(group);
+                }
+                return new ConsumerGroupEpoch(group, value.getInt(), value.getLong(), value.get() == 1, false);
             }
             default -> throw new IllegalArgumentException("unknown __consumer_offsets record type " + type);
         }

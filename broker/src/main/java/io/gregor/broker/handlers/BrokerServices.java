@@ -2,6 +2,7 @@ package io.gregor.broker.handlers;
 
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.Endpoint;
+import io.gregor.broker.group.ConsumerGroups;
 import io.gregor.broker.group.GroupCoordinator;
 import io.gregor.broker.group.OffsetManager;
 import io.gregor.broker.metadata.MetadataManager;
@@ -19,7 +20,8 @@ import java.util.function.Supplier;
  */
 public record BrokerServices(Supplier<BrokerConfig> config, MetadataManager metadata, TopicOperations topics,
                              PartitionManager partitions, DelayedOperations delayed, ProducerIdManager producerIds,
-                             Supplier<List<Endpoint>> advertised, GroupCoordinator groups, OffsetManager offsets) {
+                             Supplier<List<Endpoint>> advertised, GroupCoordinator groups, OffsetManager offsets,
+                             ConsumerGroups consumerGroups) {
 
     public int nodeId() {
         return config.get().nodeId();

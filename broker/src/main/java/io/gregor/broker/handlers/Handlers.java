@@ -35,7 +35,10 @@ public final class Handlers {
                 .register(new OffsetFetchHandler(services))
                 .register(new ListGroupsHandler(services))
                 .register(new DescribeGroupsHandler(services))
-                .register(new DeleteGroupsHandler(services));
+                .register(new DeleteGroupsHandler(services))
+                .register(new OffsetDeleteHandler(services))
+                .register(new ConsumerGroupHeartbeatHandler(services))
+                .register(new ConsumerGroupDescribeHandler(services));
         return registry;
     }
 }

@@ -11,7 +11,7 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 
-/** ListGroups v0-5, with state (v4) and type (v5) filters; every group is classic. Errors: COORDINATOR_LOAD_IN_PROGRESS. */
+/** ListGroups v0-5, with state (v4) and type (v5) filters; groups of both protocols. Errors: COORDINATOR_LOAD_IN_PROGRESS. */
 public final class ListGroupsHandler extends GroupHandler<ListGroupsRequestData> {
 
     public ListGroupsHandler(BrokerServices services) {
@@ -30,10 +30,10 @@ public final class ListGroupsHandler extends GroupHandler<ListGroupsRequestData>
         for (GroupListing g : groups) {
             ListedGroup listed = new ListedGroup().setGroupId(g.groupId()).setProtocolType(g.protocolType());
             if (version >= 4) {
-                listed.setGroupState(g.state().toString());
+                listed.setGroupState(g.state());
             }
             if (version >= 5) {
-                listed.setGroupType("classic");
+                listed.setGroupType(g.type());
             }
             response.groups().add(listed);
         }

@@ -68,7 +68,9 @@ public final class MetadataHandler implements ApiHandler<MetadataRequestData> {
         List<MetadataResponseTopic> byId = new ArrayList<>();
         List<NewTopic> toCreate = new ArrayList<>();
         for (MetadataRequestData.MetadataRequestTopic wanted : request.topics()) {
-            if (wanted.name() == null) {
+            boolean byTopicId = wanted.name() == null
+                    || wanted.name().isEmpty() && wanted.topicId() != null && !Uuid.ZERO_UUID.equals(wanted.topicId());
+            if (byTopicId) {
                 TopicImage topic = image.topic(wanted.topicId());
                 byId.add(topic != null ? describe(topic, version) : new MetadataResponseTopic()
                         .setTopicId(wanted.topicId()).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));

@@ -54,7 +54,10 @@ public final class OffsetFetchHandler extends GroupHandler<OffsetFetchRequestDat
                     }
                 }
                 OffsetFetchResponseGroup out = new OffsetFetchResponseGroup().setGroupId(group.groupId());
-                Errors error = fetch(group.groupId(), wanted, ids, version, t -> out.topics().add((OffsetFetchResponseTopics) t));
+                String memberId = version >= 9 ? group.memberId() : null;
+                int memberEpoch = version >= 9 ? group.memberEpoch() : -1;
+                Errors error = fetch(group.groupId(), memberId, memberEpoch, wanted, ids, version,
+                        t -> out.topics().add((OffsetFetchResponseTopics) t));
                 response.groups().add(out.setErrorCode(error.code()));
             }
             return done(response);
@@ -67,7 +70,7 @@ public final class OffsetFetchHandler extends GroupHandler<OffsetFetchRequestDat
             }
         }
         List<TopicResult> topics = new ArrayList<>();
-        Errors error = fetch(request.groupId(), wanted, Map.of(), version, t -> topics.add((TopicResult) t));
+        Errors error = fetch(request.groupId(), null, -1, wanted, Map.of(), version, t -> topics.add((TopicResult) t));
         for (TopicResult t : topics) {
             OffsetFetchResponseTopic topic = new OffsetFetchResponseTopic().setName(t.name());
             for (var p : t.partitions()) {
@@ -92,7 +95,7 @@ public final class OffsetFetchHandler extends GroupHandler<OffsetFetchRequestDat
         return topic == null ? null : topic.name();
     }
 
-    private Errors fetch(String groupId, Map<String, List<Integer>> wanted, Map<String, Uuid> ids, short version,
+    private Errors fetch(String groupId, String memberId, int memberEpoch, Map<String, List<Integer>> wanted, Map<String, Uuid> ids, short version,
                          java.util.function.Consumer<Object> sink) {
         List<TopicPartition> partitions = null;
         if (wanted != null) {
@@ -103,7 +106,7 @@ public final class OffsetFetchHandler extends GroupHandler<OffsetFetchRequestDat
                 }
             }
         }
-        FetchResult result = services.offsets().fetch(groupId, partitions);
+        FetchResult result = services.offsets().fetch(groupId, memberId, memberEpoch, partitions);
         Map<String, List<OffsetFetchResponsePartitions>> byTopic = new LinkedHashMap<>();
         if (partitions != null) {
             for (TopicPartition tp : partitions) {

@@ -1,0 +1,69 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.group.ConsumerGroups.GroupDescription;
+import io.gregor.broker.group.ConsumerGroups.MemberDescription;
+import io.gregor.broker.metadata.MetadataImage;
+import io.gregor.broker.metadata.TopicImage;
+import io.gregor.broker.network.RequestContext;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData.Assignment;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData.DescribedGroup;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData.Member;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData.TopicPartitions;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+
+/**
+ * ConsumerGroupDescribe v0-1: consumer-protocol groups with their epochs, assignor and members' current and target
+ * assignments. A classic or unknown group gets GROUP_ID_NOT_FOUND (the Admin client then asks DescribeGroups).
+ */
+public final class ConsumerGroupDescribeHandler extends GroupHandler<ConsumerGroupDescribeRequestData> {
+    /** ConsumerGroupDescribe v1 member type of a consumer-protocol member. */
+    private static final byte CONSUMER_MEMBER = 1;
+
+    public ConsumerGroupDescribeHandler(BrokerServices services) {
+        super(services, ApiKeys.CONSUMER_GROUP_DESCRIBE, 0, 1);
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, ConsumerGroupDescribeRequestData request) {
+        short version = context.apiVersion();
+        MetadataImage image = services.metadata().image();
+        ConsumerGroupDescribeResponseData response = new ConsumerGroupDescribeResponseData();
+        for (GroupDescription d : services.consumerGroups().describe(request.groupIds())) {
+            DescribedGroup group = new DescribedGroup().setGroupId(d.groupId()).setErrorCode(d.error().code())
+                    .setErrorMessage(d.message()).setGroupState(d.state()).setGroupEpoch(d.groupEpoch())
+                    .setAssignmentEpoch(d.assignmentEpoch()).setAssignorName(d.assignorName());
+            for (MemberDescription m : d.members()) {
+                Member member = new Member().setMemberId(m.memberId()).setInstanceId(m.instanceId()).setRackId(m.rackId())
+                        .setMemberEpoch(m.memberEpoch()).setClientId(m.clientId()).setClientHost(m.clientHost())
+                        .setSubscribedTopicNames(new ArrayList<>(m.subscribedTopicNames()))
+                        .setSubscribedTopicRegex(m.subscribedTopicRegex())
+                        .setAssignment(assignment(image, m.assignment()))
+                        .setTargetAssignment(assignment(image, m.targetAssignment()));
+                if (version >= 1) {
+                    member.setMemberType(CONSUMER_MEMBER);
+                }
+                group.members().add(member);
+            }
+            response.groups().add(group);
+        }
+        return done(response);
+    }
+
+    private static Assignment assignment(MetadataImage image, Map<Uuid, Set<Integer>> partitions) {
+        Assignment a = new Assignment();
+        partitions.forEach((id, set) -> {
+            TopicImage topic = image.topic(id);
+            a.topicPartitions().add(new TopicPartitions().setTopicId(id).setTopicName(topic == null ? "" : topic.name())
+                    .setPartitions(new ArrayList<>(set)));
+        });
+        return a;
+    }
+}
