@@ -23,7 +23,13 @@ import picocli.CommandLine.ParseResult;
         versionProvider = VersionProvider.class,
         description = "Gregor: a Kafka-compatible streaming platform.",
         usageHelpAutoWidth = true,
-        subcommands = {StartCommand.class, TopicCommand.class, ProduceCommand.class, ConsumeCommand.class})
+        subcommands = {
+            StartCommand.class,
+            TopicCommand.class,
+            GroupCommand.class,
+            ProduceCommand.class,
+            ConsumeCommand.class
+        })
 public final class GregorCli {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;

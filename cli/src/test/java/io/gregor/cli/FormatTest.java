@@ -48,4 +48,17 @@ class FormatTest {
         assertThat(c.convert("2024-05-01T00:00")).isEqualTo(localMidnight);
         assertThatThrownBy(() -> c.convert("soon")).isInstanceOf(TypeConversionException.class);
     }
+
+    // Kafka's --to-datetime forms: milliseconds, offsets with or without a colon, and UTC when no zone is written.
+    @Test
+    void shouldParseKafkaDatetimesWithUtcDefault() {
+        TimestampConverter utc = new TimestampConverter.Utc();
+        assertThat(utc.convert("2024-05-01T12:00:00.000")).isEqualTo(1714564800000L);
+        assertThat(utc.convert("2024-05-01T12:00:00.000Z")).isEqualTo(1714564800000L);
+        assertThat(utc.convert("2024-05-01T14:00:00.000+02:00")).isEqualTo(1714564800000L);
+        assertThat(utc.convert("2024-05-01T14:00:00.000+0200")).isEqualTo(1714564800000L);
+        assertThat(utc.convert("2024-05-01T14:00:00.000+02")).isEqualTo(1714564800000L);
+        assertThat(utc.convert("2024-05-01")).isEqualTo(1714521600000L);
+        assertThat(new TimestampConverter().convert("2024-05-01T14:00:00.000+0200")).isEqualTo(1714564800000L);
+    }
 }

@@ -12,7 +12,7 @@ class GregorCliTest {
     void shouldListSubcommandsInTopLevelHelp() {
         CliRun run = CliRun.run("--help");
         assertThat(run.exitCode()).isZero();
-        assertThat(run.out()).contains("Usage: gregor", "start", "topic", "produce", "consume");
+        assertThat(run.out()).contains("Usage: gregor", "start", "topic", "group", "produce", "consume");
     }
 
     @Test
@@ -26,7 +26,7 @@ class GregorCliTest {
     @ParameterizedTest
     @ValueSource(strings = {
         "start", "topic", "topic create", "topic list", "topic describe", "topic delete", "topic alter-config",
-        "produce", "consume"
+        "group", "group list", "group describe", "group reset-offsets", "group delete", "produce", "consume"
     })
     void shouldPrintHelpForEveryCommand(String command) {
         CliRun run = CliRun.run((command + " --help").split(" "));
@@ -38,7 +38,8 @@ class GregorCliTest {
 
     @Test
     void shouldShowClientOptionsInClientCommandHelp() {
-        for (String command : new String[] {"topic list", "topic create", "produce", "consume"}) {
+        for (String command : new String[] {"topic list", "topic create", "group list", "group reset-offsets", "produce",
+            "consume"}) {
             String help = CliRun.run((command + " --help").split(" ")).out();
             assertThat(help).as(command).contains("--bootstrap-server", "--command-config", "GREGOR_BOOTSTRAP");
         }

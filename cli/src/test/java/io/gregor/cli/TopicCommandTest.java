@@ -81,6 +81,10 @@ class TopicCommandTest {
                 new String[] {"topic", "create", "t"},
                 new String[] {"topic", "delete", "t"},
                 new String[] {"topic", "alter-config", "t", "--set", "retention.ms=1"},
+                new String[] {"group", "list"},
+                new String[] {"group", "describe", "g"},
+                new String[] {"group", "reset-offsets", "g", "--all-topics", "--to-earliest"},
+                new String[] {"group", "delete", "g"},
                 new String[] {"consume", "t"});
         for (String[] command : commands) {
             long start = System.nanoTime();
