@@ -272,4 +272,44 @@ class GroupCommandIT {
         assertThat(listed).doesNotContain("cg-delete-by-kafka", "cg-delete-by-gregor");
         assertThat(gregor("group", "list").out()).doesNotContain("cg-delete-by-");
     }
+
+    // --delete-offsets (OffsetDelete) of a partition the empty group no longer reads; then a consumer of the KIP-848
+    // protocol (group.protocol=consumer): both tools show the same rows, its member id and the uniform assignor.
+    @Test
+    void deleteOffsetsAndAConsumerProtocolGroupAgree() throws Exception {
+        commit("cg-offsets", 3, 4, 2);
+        assertThat(kafka("--delete-offsets", "--group", "cg-offsets", "--topic", TOPIC + ":1").stdout())
+                .containsPattern(TOPIC + "\\s+1\\s+Successful");
+        assertThat(admin.listConsumerGroupOffsets("cg-offsets").partitionsToOffsetAndMetadata().get())
+                .containsOnlyKeys(new TopicPartition(TOPIC, 0), new TopicPartition(TOPIC, 2));
+        assertSameDescribe("cg-offsets");
+
+        String group = "cg-kip848";
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("group.id", group);
+        props.put("group.protocol", "consumer");
+        props.put("client.id", "it-kip848");
+        props.put("enable.auto.commit", "false");
+        props.put("auto.offset.reset", "earliest");
+        try (KafkaConsumer<String, String> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of(TOPIC));
+            int seen = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (seen < 21 && System.nanoTime() < deadline) {
+                seen += consumer.poll(Duration.ofMillis(100)).count();
+            }
+            assertThat(seen).isEqualTo(21);
+            consumer.commitSync(Map.of(new TopicPartition(TOPIC, 0), new OffsetAndMetadata(9)));
+            Map<String, List<String>> rows = kafkaRows(group, kafka("--describe", "--group", group).stdout());
+            assertThat(rows).hasSize(3);
+            assertThat(rows.get(TOPIC + "-0").subList(0, 3)).containsExactly("9", "10", "1");
+            assertThat(rows.get(TOPIC + "-0").get(5)).isEqualTo("it-kip848");
+            assertThat(gregorRows(gregor("group", "describe", group).out())).isEqualTo(rows);
+            assertThat(kafka("--describe", "--group", group, "--state").stdout()).contains("uniform", "Stable");
+            assertThat(kafka("--list", "--type").stdout().lines().map(l -> List.of(l.trim().split("\\s+"))))
+                    .contains(List.of(group, "Consumer"));
+        }
+    }
 }
