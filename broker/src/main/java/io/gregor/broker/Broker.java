@@ -55,6 +55,7 @@ public final class Broker implements AutoCloseable {
     private final FailureProbe probe;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final CompletableFuture<GroupLoad> groupsLoaded = new CompletableFuture<>();
     private volatile BrokerConfig config;
     private volatile List<Endpoint> advertised = List.of();
     private KafkaServer server;
@@ -127,7 +128,7 @@ public final class Broker implements AutoCloseable {
             awaitBound(bound);
             advertised = resolveAdvertised(server.boundAddresses());
             server.markReady();
-            loadGroups(topics, groupStore, groups, ioPool);
+            loadGroups(topics, groupStore, groups, ioPool, groupsLoaded);
             offsets.scheduleRetention();
             scheduleHousekeeping(logManager);
             log.info("Gregor node {} started in {} ms: {} (cluster {}, data in {}, {} partitions{})", staticConfig.nodeId(),
@@ -141,18 +142,30 @@ public final class Broker implements AutoCloseable {
     }
 
     /** Replays __consumer_offsets in the background; group requests answer COORDINATOR_LOAD_IN_PROGRESS meanwhile. */
-    private static void loadGroups(TopicOperations topics, GroupStore store, GroupCoordinator groups, ExecutorService pool) {
+    private static void loadGroups(TopicOperations topics, GroupStore store, GroupCoordinator groups, ExecutorService pool,
+                                   CompletableFuture<GroupLoad> loaded) {
         CompletableFuture.runAsync(() -> {
             long startNs = System.nanoTime();
             GroupStore.ensureTopic(topics);
             long records = store.replay(groups::replay);
             groups.loaded();
-            log.info("Loaded {} records of {} in {} ms", records, GroupStore.TOPIC,
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+            log.info("Loaded {} records of {} in {} ms", records, GroupStore.TOPIC, ms);
+            loaded.complete(new GroupLoad(records, System.nanoTime() - startNs));
         }, pool).exceptionally(e -> {
             log.error("Loading the group coordinator failed", e);
+            loaded.completeExceptionally(e);
             return null;
         });
+    }
+
+    /** How the group coordinator's replay of {@code __consumer_offsets} went at start. */
+    public record GroupLoad(long records, long nanos) {
+    }
+
+    /** Completes once the group coordinator has replayed {@code __consumer_offsets}. */
+    public CompletableFuture<GroupLoad> groupsLoaded() {
+        return groupsLoaded;
     }
 
     private static void awaitBound(CompletableFuture<Void> bound) throws IOException {
