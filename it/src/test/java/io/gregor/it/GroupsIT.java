@@ -228,6 +228,65 @@ class GroupsIT {
         }
     }
 
+    @Test
+    void aConsumerProtocolMemberCarriesOnAcrossABrokerRestart() throws Exception {
+        // KIP-848 members are not stored: after the restart the live consumer gets UNKNOWN_MEMBER_ID, rejoins on its
+        // own and goes on from the committed offsets; nothing is lost and nothing read twice.
+        Path data = dir.resolve("restart-848");
+        Files.createDirectories(data);
+        Map<String, String> props = new HashMap<>(Map.of("log.dirs", data.toString(), "listeners", "PLAINTEXT://127.0.0.1:0",
+                "group.consumer.heartbeat.interval.ms", "200"));
+        Broker first = new Broker(BrokerConfig.of(props));
+        first.start();
+        String address = first.bootstrapServers();
+        props.put("listeners", "PLAINTEXT://" + address);
+        List<String> seen = new ArrayList<>();
+        Properties cp = new Properties();
+        cp.put("bootstrap.servers", address);
+        cp.put("group.id", "restart-848");
+        cp.put("group.protocol", "consumer");
+        cp.put("auto.offset.reset", "earliest");
+        cp.put("enable.auto.commit", "false");
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(cp, new StringDeserializer(), new StringDeserializer())) {
+            try (Admin a = Admin.create(Map.of("bootstrap.servers", address));
+                 KafkaProducer<String, String> p = new KafkaProducer<>(Map.of("bootstrap.servers", address),
+                         new StringSerializer(), new StringSerializer())) {
+                a.createTopics(List.of(new NewTopic("k848", 2, (short) 1))).all().get();
+                for (int i = 0; i < 10; i++) {
+                    p.send(new ProducerRecord<>("k848", i % 2, null, "before-" + i)).get();
+                }
+            }
+            consumer.subscribe(List.of("k848"));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (seen.size() < 10 && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(100)).forEach(r -> seen.add(r.value()));
+            }
+            consumer.commitSync();
+            first.close();
+            try (Broker second = new Broker(BrokerConfig.of(props))) {
+                second.start();
+                try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of("bootstrap.servers", address),
+                        new StringSerializer(), new StringSerializer())) {
+                    for (int i = 0; i < 10; i++) {
+                        p.send(new ProducerRecord<>("k848", i % 2, null, "after-" + i)).get();
+                    }
+                }
+                deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (seen.size() < 20 && System.nanoTime() < deadline) {
+                    consumer.poll(Duration.ofMillis(100)).forEach(r -> seen.add(r.value()));
+                }
+                consumer.commitSync();
+                try (Admin a = Admin.create(Map.of("bootstrap.servers", address))) {
+                    var d = a.describeConsumerGroups(List.of("restart-848")).all().get().get("restart-848");
+                    assertThat(d.members()).hasSize(1);
+                    assertThat(a.listConsumerGroupOffsets("restart-848").partitionsToOffsetAndMetadata().get().values())
+                            .extracting(OffsetAndMetadata::offset).containsOnly(10L);
+                }
+            }
+        }
+        assertThat(seen).hasSize(20).doesNotHaveDuplicates();
+    }
+
     private static KafkaConsumer<String, String> consumer(String group, String assignor) {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrap);

@@ -26,6 +26,8 @@ final class ConsumerGroup extends Group {
     Map<String, Integer> subscribedTopics = new TreeMap<>();
     /** The metadata version {@link #subscribedTopics} was computed at. */
     long subscriptionMetadataVersion = -1;
+    /** True after a restart until the target assignment has been computed again from the restored members. */
+    boolean targetStale;
 
     ConsumerGroup(String groupId) {
         super(groupId);

@@ -59,11 +59,14 @@ public final class ConsumerGroups {
     private final GroupCoordinator coordinator;
     private final TopicCatalog topics;
     private final GroupConfig config;
+    /** Member records (changes and removals) waiting to be appended with the current operation. Guarded by the lock. */
+    private final List<GroupRecord> pendingRecords = new ArrayList<>();
 
     public ConsumerGroups(GroupCoordinator coordinator, TopicCatalog topics) {
         this.coordinator = coordinator;
         this.topics = topics;
         this.config = coordinator.config;
+        coordinator.attach(this);
     }
 
     /**
@@ -98,6 +101,9 @@ public final class ConsumerGroups {
                 coordinator.groups.put(group.groupId, group);
             }
             int epochBefore = group.groupEpoch;
+            ConsumerMember before = group.members.get(request.memberId());
+            GroupRecord snapshotBefore = before == null ? null : memberRecord(group, before);
+            pendingRecords.clear();
             HeartbeatResult result;
             if (request.memberEpoch() < 0) {
                 result = leave(group, request);
@@ -105,6 +111,7 @@ public final class ConsumerGroups {
                 result = join(group, request);
             }
             if (result.error() != Errors.NONE) {
+                pendingRecords.clear();
                 if (group.isEmpty() && group.groupEpoch == 0 && existing != group) {
                     coordinator.groups.remove(group.groupId);
                     if (existing != null) {
@@ -113,10 +120,20 @@ public final class ConsumerGroups {
                 }
                 return GroupCoordinator.done(result);
             }
+            records.addAll(pendingRecords);
+            pendingRecords.clear();
+            ConsumerMember after = group.members.get(result.memberId());
+            if (after != null) {
+                GroupRecord.ConsumerMemberState now = memberRecord(group, after);
+                if (snapshotBefore == null || !sameState((GroupRecord.ConsumerMemberState) snapshotBefore, now)) {
+                    records.add(now);
+                }
+            }
             if (group.groupEpoch == epochBefore && records.isEmpty()) {
                 return GroupCoordinator.done(result);
             }
-            records.add(epochRecord(group));
+            // The epoch record goes first, so that a replay meets the group before its members.
+            records.add(0, epochRecord(group));
             return coordinator.groupLog.append(records).handle((v, error) -> {
                 if (error != null) {
                     log.warn("Storing consumer group {} at epoch {} failed: {}", group.groupId, group.groupEpoch, error.toString());
@@ -289,7 +306,7 @@ public final class ConsumerGroups {
         }
         scheduleSession(group, member);
         refreshSubscriptionMetadata(group);
-        if (group.groupEpoch > group.assignmentEpoch) {
+        if (group.groupEpoch > group.assignmentEpoch || group.targetStale) {
             computeTargetAssignment(group);
         }
         Map<Uuid, Set<Integer>> owned = r.ownedPartitions();
@@ -321,6 +338,7 @@ public final class ConsumerGroups {
         member.serverAssignor = previous.serverAssignor;
         cancelTimers(previous);
         group.members.remove(previous.memberId);
+        pendingRecords.add(GroupRecord.ConsumerMemberState.tombstone(group.groupId, previous.memberId));
         group.members.put(memberId, member);
         Map<Uuid, Set<Integer>> target = group.targetAssignment.get(previous.memberId);
         if (target != null) {
@@ -406,7 +424,7 @@ public final class ConsumerGroups {
         }
         if (!now.equals(group.subscribedTopics)) {
             group.subscribedTopics = now;
-            if (group.groupEpoch == group.assignmentEpoch && group.assignmentEpoch > 0) {
+            if (group.groupEpoch == group.assignmentEpoch && group.assignmentEpoch > 0 && !group.targetStale) {
                 bumpEpoch(group, "the subscribed topics changed");
             }
         }
@@ -447,7 +465,18 @@ public final class ConsumerGroups {
                         .thenComparing(Map.Entry.comparingByKey()))
                 .map(Map.Entry::getKey).orElse(defaultAssignor());
         ServerAssignor assignor = ServerAssignor.named(assignorName);
-        group.targetAssignment = assignor.assign(subscriptions, subscribed, group.targetAssignment);
+        Map<String, Map<Uuid, Set<Integer>>> previous = group.targetAssignment;
+        if (group.targetStale) {
+            // Restored after a restart: what the members hold is the best guess of the lost target.
+            previous = new TreeMap<>();
+            for (ConsumerMember m : group.members.values()) {
+                Map<Uuid, Set<Integer>> held = copy(m.assigned);
+                m.revoking.forEach((t, ps) -> held.computeIfAbsent(t, x -> new TreeSet<>()).addAll(ps));
+                previous.put(m.memberId, held);
+            }
+            group.targetStale = false;
+        }
+        group.targetAssignment = assignor.assign(subscriptions, subscribed, previous);
         group.assignorName = assignorName;
         group.assignmentEpoch = group.groupEpoch;
     }
@@ -464,6 +493,7 @@ public final class ConsumerGroups {
     private void removeMember(ConsumerGroup group, ConsumerMember member) {
         cancelTimers(member);
         group.members.remove(member.memberId);
+        pendingRecords.add(GroupRecord.ConsumerMemberState.tombstone(group.groupId, member.memberId));
         if (member.instanceId != null && member.memberId.equals(group.staticMembers.get(member.instanceId))) {
             group.staticMembers.remove(member.instanceId);
         }
@@ -513,8 +543,13 @@ public final class ConsumerGroups {
             return;
         }
         log.info("Member {} of consumer group {} {}; removing it", member.memberId, group.groupId, why);
+        pendingRecords.clear();
         removeMember(group, member);
-        coordinator.groupLog.append(List.of(epochRecord(group))).exceptionally(e -> {
+        List<GroupRecord> records = new ArrayList<>();
+        records.add(epochRecord(group));
+        records.addAll(pendingRecords);
+        pendingRecords.clear();
+        coordinator.groupLog.append(records).exceptionally(e -> {
             log.warn("Storing consumer group {} failed: {}", group.groupId, e.toString());
             return null;
         });
@@ -538,6 +573,60 @@ public final class ConsumerGroups {
     GroupRecord.ConsumerGroupEpoch epochRecord(ConsumerGroup group) {
         long timestamp = group.isEmpty() && group.emptySinceMs >= 0 ? group.emptySinceMs : coordinator.timer.milliseconds();
         return new GroupRecord.ConsumerGroupEpoch(group.groupId, group.groupEpoch, timestamp, group.isEmpty(), false);
+    }
+
+    private static GroupRecord.ConsumerMemberState memberRecord(ConsumerGroup group, ConsumerMember m) {
+        return new GroupRecord.ConsumerMemberState(group.groupId, m.memberId, m.instanceId, m.rackId, m.clientId,
+                m.clientHost, m.rebalanceTimeoutMs, m.subscribedTopicNames, m.subscribedTopicRegex, m.serverAssignor,
+                m.memberEpoch, m.previousMemberEpoch, (byte) m.state.ordinal(), copy(m.assigned), copy(m.revoking), false);
+    }
+
+    private static boolean sameState(GroupRecord.ConsumerMemberState a, GroupRecord.ConsumerMemberState b) {
+        return java.util.Arrays.equals(a.value(), b.value());
+    }
+
+    /** Applies a replayed member record to its group (startup). */
+    static void restore(ConsumerGroup group, GroupRecord.ConsumerMemberState stored) {
+        if (stored.deleted()) {
+            ConsumerMember gone = group.members.remove(stored.memberId());
+            if (gone != null && gone.instanceId != null && gone.memberId.equals(group.staticMembers.get(gone.instanceId))) {
+                group.staticMembers.remove(gone.instanceId);
+            }
+            return;
+        }
+        ConsumerMember m = group.members.computeIfAbsent(stored.memberId(), ConsumerMember::new);
+        m.instanceId = stored.instanceId();
+        m.rackId = stored.rackId();
+        m.clientId = stored.clientId();
+        m.clientHost = stored.clientHost();
+        m.rebalanceTimeoutMs = stored.rebalanceTimeoutMs();
+        m.subscribedTopicNames = List.copyOf(stored.subscribedTopicNames());
+        m.subscribedTopicRegex = stored.subscribedTopicRegex();
+        m.serverAssignor = stored.serverAssignor();
+        m.memberEpoch = stored.memberEpoch();
+        m.previousMemberEpoch = stored.previousMemberEpoch();
+        m.state = ConsumerMember.State.values()[stored.state()];
+        m.assigned = copy(stored.assigned());
+        m.revoking = copy(stored.revoking());
+        if (m.instanceId != null) {
+            group.staticMembers.put(m.instanceId, m.memberId);
+        }
+    }
+
+    /** After loading: restored members get a fresh session, and the group's target assignment is recomputed. */
+    void restored(ConsumerGroup group) {
+        if (group.members.isEmpty()) {
+            return;
+        }
+        group.emptySinceMs = -1;
+        group.targetStale = true;
+        group.subscriptionMetadataVersion = -1;
+        for (ConsumerMember m : group.members.values()) {
+            scheduleSession(group, m);
+            if (!m.revoking.isEmpty()) {
+                scheduleRebalanceTimeout(group, m);
+            }
+        }
     }
 
     /** Errors per group: COORDINATOR_LOAD_IN_PROGRESS, GROUP_ID_NOT_FOUND (unknown, or a classic group). */

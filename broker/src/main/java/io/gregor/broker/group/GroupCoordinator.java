@@ -78,6 +78,7 @@ public final class GroupCoordinator {
     final GroupLog groupLog;
     final Map<String, Group> groups = new HashMap<>();
     private boolean loaded;
+    private ConsumerGroups consumerGroups;
 
     public GroupCoordinator(GroupConfig config, GroupTimer timer, GroupLog groupLog) {
         this.config = config;
@@ -85,9 +86,24 @@ public final class GroupCoordinator {
         this.groupLog = groupLog;
     }
 
-    /** Marks replay done; until then every call answers COORDINATOR_LOAD_IN_PROGRESS. */
+    /**
+     * Marks replay done; until then every call answers COORDINATOR_LOAD_IN_PROGRESS. Restored members get a fresh
+     * session timeout from now: those that do not come back in time leave their group.
+     */
     public synchronized void loaded() {
         loaded = true;
+        for (Group g : groups.values()) {
+            if (g instanceof ClassicGroup c) {
+                c.members.values().forEach(m -> scheduleExpiry(c, m));
+            } else if (consumerGroups != null) {
+                consumerGroups.restored((ConsumerGroup) g);
+            }
+        }
+    }
+
+    /** The KIP-848 side, told about restored consumer groups when loading ends. */
+    void attach(ConsumerGroups consumerGroups) {
+        this.consumerGroups = consumerGroups;
     }
 
     public synchronized boolean isLoaded() {
@@ -114,12 +130,12 @@ public final class GroupCoordinator {
                     }
                 } else {
                     ClassicGroup group = existing instanceof ClassicGroup c ? c : adopt(new ClassicGroup(g.groupId()), existing);
-                    group.protocolType = g.metadata().protocolType();
-                    group.generationId = g.metadata().generationId();
-                    group.protocolName = null;
-                    group.leaderId = null;
-                    // Members are not stored: a group that had members when last written is empty from this start on.
-                    group.emptySinceMs = g.metadata().leaderId() == null ? g.metadata().timestampMs() : timer.milliseconds();
+                    restore(group, g.metadata());
+                }
+            }
+            case GroupRecord.ConsumerMemberState m -> {
+                if (groups.get(m.groupId()) instanceof ConsumerGroup group) {
+                    ConsumerGroups.restore(group, m);
                 }
             }
             case GroupRecord.ConsumerGroupEpoch e -> {
@@ -135,6 +151,42 @@ public final class GroupCoordinator {
                     group.emptySinceMs = e.empty() ? e.timestampMs() : timer.milliseconds();
                 }
             }
+        }
+    }
+
+    /** Rebuilds a classic group from its stored generation: Stable with its members and their assignments, or Empty. */
+    private void restore(ClassicGroup group, GroupRecord.GroupMetadata metadata) {
+        group.members.clear();
+        group.staticMembers.clear();
+        group.protocolType = metadata.protocolType();
+        group.generationId = metadata.generationId();
+        group.protocolName = metadata.protocolName();
+        group.leaderId = metadata.leaderId();
+        for (GroupRecord.ClassicMember stored : metadata.members()) {
+            GroupMember m = new GroupMember(stored.memberId(), stored.instanceId());
+            m.clientId = stored.clientId();
+            m.clientHost = stored.clientHost();
+            m.sessionTimeoutMs = stored.sessionTimeoutMs();
+            m.rebalanceTimeoutMs = stored.rebalanceTimeoutMs();
+            m.protocolType = metadata.protocolType();
+            m.protocols = List.of(new Protocol(metadata.protocolName(), stored.subscription()));
+            m.assignment = stored.assignment();
+            group.members.put(m.memberId, m);
+            if (m.groupInstanceId != null) {
+                group.staticMembers.put(m.groupInstanceId, m.memberId);
+            }
+        }
+        if (group.members.isEmpty() || group.protocolName == null || !group.members.containsKey(group.leaderId)) {
+            group.members.clear();
+            group.staticMembers.clear();
+            group.state = GroupState.EMPTY;
+            group.protocolName = null;
+            group.leaderId = null;
+            // A group stored with members but none restorable is empty from this start on.
+            group.emptySinceMs = metadata.leaderId() == null ? metadata.timestampMs() : timer.milliseconds();
+        } else {
+            group.state = GroupState.STABLE;
+            group.emptySinceMs = -1;
         }
     }
 
@@ -495,7 +547,7 @@ public final class GroupCoordinator {
         member.awaitingSync = future;
         if (memberId.equals(group.leaderId)) {
             int generation = group.generationId;
-            groupLog.append(List.of(groupRecord(group))).whenComplete((v, error) -> onAssignmentStored(group, generation,
+            groupLog.append(List.of(groupRecord(group, assignments))).whenComplete((v, error) -> onAssignmentStored(group, generation,
                     assignments, error));
         }
         return future;
@@ -666,8 +718,25 @@ public final class GroupCoordinator {
     }
 
     GroupRecord.Group groupRecord(ClassicGroup group) {
+        return groupRecord(group, null);
+    }
+
+    /**
+     * The group's record with its members and their assignments: the current ones, or when {@code assignments} is given
+     * (the leader's SyncGroup), those (a member the leader left out gets none).
+     */
+    GroupRecord.Group groupRecord(ClassicGroup group, Map<String, byte[]> assignments) {
+        List<GroupRecord.ClassicMember> members = new ArrayList<>();
+        if (group.protocolName != null) {
+            for (GroupMember m : group.members.values()) {
+                byte[] assignment = assignments == null ? m.assignment : assignments.get(m.memberId);
+                members.add(new GroupRecord.ClassicMember(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
+                        m.sessionTimeoutMs, m.rebalanceTimeoutMs, m.metadata(group.protocolName),
+                        assignment == null ? new byte[0] : assignment));
+            }
+        }
         return new GroupRecord.Group(group.groupId, new GroupRecord.GroupMetadata(group.protocolType, group.generationId,
-                group.protocolName, group.leaderId, timer.milliseconds()));
+                group.protocolName, group.leaderId, timer.milliseconds(), members));
     }
 
     /** Groups matching the filters (empty filter = all, case-insensitive): states as Kafka names them, types classic/consumer. */

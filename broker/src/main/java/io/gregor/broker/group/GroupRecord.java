@@ -2,6 +2,13 @@ package io.gregor.broker.group;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.kafka.common.Uuid;
 
 /**
  * One record of {@code __consumer_offsets} in Gregor's own format (not Kafka's), stored as the key and value of a
@@ -12,7 +19,15 @@ import java.nio.charset.StandardCharsets;
  *          (type 0 = offset, 1 = classic group, 2 = consumer-protocol group)
  * value := offset record: offset:int64 leaderEpoch:int32 metadata:nullable-string commitTimestamp:int64
  *          group record:  protocolType:nullable-string generation:int32 protocolName:nullable-string
- *                         leader:nullable-string timestamp:int64
+ *                         leader:nullable-string timestamp:int64 [memberCount:int32 member*]
+ *          member := memberId:string instanceId:nullable-string clientId:nullable-string clientHost:nullable-string
+ *                    sessionTimeout:int32 rebalanceTimeout:int32 subscription:bytes assignment:bytes
+ *          consumer member record (type 3, key adds memberId:string):
+ *                    instanceId rackId clientId clientHost:nullable-string rebalanceTimeout:int32
+ *                    topicCount:int32 topic:string* regex:nullable-string assignor:nullable-string
+ *                    memberEpoch:int32 previousEpoch:int32 state:int8 assigned:partitions revoking:partitions
+ *          partitions := topicCount:int32 (topicId:uuid count:int32 partition:int32*)*
+ * bytes := length:int32 data
  *          consumer group record: groupEpoch:int32 timestamp:int64 empty:int8
  * string := length:int16 (-1 = null) utf8-bytes
  * </pre>
@@ -22,6 +37,7 @@ public sealed interface GroupRecord {
     byte OFFSET_TYPE = 0;
     byte GROUP_TYPE = 1;
     byte CONSUMER_GROUP_TYPE = 2;
+    byte CONSUMER_MEMBER_TYPE = 3;
 
     String groupId();
 
@@ -70,13 +86,27 @@ public sealed interface GroupRecord {
             if (metadata == null) {
                 return null;
             }
-            ByteBuffer b = ByteBuffer.allocate(size(metadata.protocolType()) + 4 + size(metadata.protocolName())
-                    + size(metadata.leaderId()) + 8);
+            int length = size(metadata.protocolType()) + 4 + size(metadata.protocolName()) + size(metadata.leaderId()) + 8 + 4;
+            for (ClassicMember m : metadata.members()) {
+                length += size(m.memberId()) + size(m.instanceId()) + size(m.clientId()) + size(m.clientHost()) + 8
+                        + 4 + m.subscription().length + 4 + m.assignment().length;
+            }
+            ByteBuffer b = ByteBuffer.allocate(length);
             putString(b, metadata.protocolType());
             b.putInt(metadata.generationId());
             putString(b, metadata.protocolName());
             putString(b, metadata.leaderId());
             b.putLong(metadata.timestampMs());
+            b.putInt(metadata.members().size());
+            for (ClassicMember m : metadata.members()) {
+                putString(b, m.memberId());
+                putString(b, m.instanceId());
+                putString(b, m.clientId());
+                putString(b, m.clientHost());
+                b.putInt(m.sessionTimeoutMs()).putInt(m.rebalanceTimeoutMs());
+                b.putInt(m.subscription().length).put(m.subscription());
+                b.putInt(m.assignment().length).put(m.assignment());
+            }
             return b.array();
         }
     }
@@ -108,8 +138,121 @@ public sealed interface GroupRecord {
         }
     }
 
-    /** Persisted group metadata. */
-    record GroupMetadata(String protocolType, int generationId, String protocolName, String leaderId, long timestampMs) {
+    /** Persisted group metadata, with the members of the generation and their assignments. */
+    record GroupMetadata(String protocolType, int generationId, String protocolName, String leaderId, long timestampMs,
+                         List<ClassicMember> members) {
+        GroupMetadata(String protocolType, int generationId, String protocolName, String leaderId, long timestampMs) {
+            this(protocolType, generationId, protocolName, leaderId, timestampMs, List.of());
+        }
+    }
+
+    /** A classic member as stored: its subscription for the selected protocol and its assignment. */
+    record ClassicMember(String memberId, String instanceId, String clientId, String clientHost, int sessionTimeoutMs,
+                         int rebalanceTimeoutMs, byte[] subscription, byte[] assignment) {
+    }
+
+    /** A member of a consumer-protocol group as stored, or (state null) its removal. */
+    record ConsumerMemberState(String groupId, String memberId, String instanceId, String rackId, String clientId,
+                               String clientHost, int rebalanceTimeoutMs, List<String> subscribedTopicNames,
+                               String subscribedTopicRegex, String serverAssignor, int memberEpoch,
+                               int previousMemberEpoch, byte state, Map<Uuid, Set<Integer>> assigned,
+                               Map<Uuid, Set<Integer>> revoking, boolean deleted) implements GroupRecord {
+        static ConsumerMemberState tombstone(String groupId, String memberId) {
+            return new ConsumerMemberState(groupId, memberId, null, null, null, null, 0, List.of(), null, null, 0, 0,
+                    (byte) 0, Map.of(), Map.of(), true);
+        }
+
+        @Override
+        public byte[] key() {
+            ByteBuffer b = ByteBuffer.allocate(2 + size(groupId) + size(memberId));
+            b.put(FORMAT).put(CONSUMER_MEMBER_TYPE);
+            putString(b, groupId);
+            putString(b, memberId);
+            return b.array();
+        }
+
+        @Override
+        public byte[] value() {
+            if (deleted) {
+                return null;
+            }
+            int length = size(instanceId) + size(rackId) + size(clientId) + size(clientHost) + 4 + 4
+                    + size(subscribedTopicRegex) + size(serverAssignor) + 4 + 4 + 1 + size(assigned) + size(revoking);
+            for (String t : subscribedTopicNames) {
+                length += size(t);
+            }
+            ByteBuffer b = ByteBuffer.allocate(length);
+            putString(b, instanceId);
+            putString(b, rackId);
+            putString(b, clientId);
+            putString(b, clientHost);
+            b.putInt(rebalanceTimeoutMs);
+            b.putInt(subscribedTopicNames.size());
+            subscribedTopicNames.forEach(t -> putString(b, t));
+            putString(b, subscribedTopicRegex);
+            putString(b, serverAssignor);
+            b.putInt(memberEpoch).putInt(previousMemberEpoch).put(state);
+            putPartitions(b, assigned);
+            putPartitions(b, revoking);
+            return b.array();
+        }
+
+        static ConsumerMemberState decode(String groupId, String memberId, ByteBuffer v) {
+            String instanceId = getString(v);
+            String rackId = getString(v);
+            String clientId = getString(v);
+            String clientHost = getString(v);
+            int rebalanceTimeoutMs = v.getInt();
+            int topics = v.getInt();
+            List<String> names = new ArrayList<>(topics);
+            for (int i = 0; i < topics; i++) {
+                names.add(getString(v));
+            }
+            String regex = getString(v);
+            String assignor = getString(v);
+            int epoch = v.getInt();
+            int previous = v.getInt();
+            byte state = v.get();
+            return new ConsumerMemberState(groupId, memberId, instanceId, rackId, clientId, clientHost, rebalanceTimeoutMs,
+                    names, regex, assignor, epoch, previous, state, getPartitions(v), getPartitions(v), false);
+        }
+    }
+
+    private static int size(Map<Uuid, Set<Integer>> partitions) {
+        int n = 4;
+        for (Set<Integer> set : partitions.values()) {
+            n += 16 + 4 + 4 * set.size();
+        }
+        return n;
+    }
+
+    private static void putPartitions(ByteBuffer b, Map<Uuid, Set<Integer>> partitions) {
+        b.putInt(partitions.size());
+        partitions.forEach((id, set) -> {
+            b.putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).putInt(set.size());
+            set.forEach(b::putInt);
+        });
+    }
+
+    private static Map<Uuid, Set<Integer>> getPartitions(ByteBuffer b) {
+        int topics = b.getInt();
+        Map<Uuid, Set<Integer>> result = new TreeMap<>();
+        for (int i = 0; i < topics; i++) {
+            Uuid id = new Uuid(b.getLong(), b.getLong());
+            int count = b.getInt();
+            Set<Integer> set = new TreeSet<>();
+            for (int j = 0; j < count; j++) {
+                set.add(b.getInt());
+            }
+            result.put(id, set);
+        }
+        return result;
+    }
+
+    private static byte[] getBytes(ByteBuffer b) {
+        byte[] bytes = new byte[b.getInt()];
+        b.get(bytes);
+        return bytes;
     }
 
     /**
@@ -146,13 +289,24 @@ public sealed interface GroupRecord {
                 String protocolName = getString(value);
                 String leader = getString(value);
                 long timestamp = value.getLong();
-                return new Group(group, new GroupMetadata(protocolType, generation, protocolName, leader, timestamp));
+                List<ClassicMember> members = new ArrayList<>();
+                int count = value.hasRemaining() ? value.getInt() : 0;
+                for (int i = 0; i < count; i++) {
+                    members.add(new ClassicMember(getString(value), getString(value), getString(value), getString(value),
+                            value.getInt(), value.getInt(), getBytes(value), getBytes(value)));
+                }
+                return new Group(group, new GroupMetadata(protocolType, generation, protocolName, leader, timestamp, members));
             }
             case CONSUMER_GROUP_TYPE -> {
                 if (value == null) {
                     return ConsumerGroupEpoch.tombstone(group);
                 }
                 return new ConsumerGroupEpoch(group, value.getInt(), value.getLong(), value.get() == 1, false);
+            }
+            case CONSUMER_MEMBER_TYPE -> {
+                String memberId = getString(key);
+                return value == null ? ConsumerMemberState.tombstone(group, memberId)
+                        : ConsumerMemberState.decode(group, memberId, value);
             }
             default -> throw new IllegalArgumentException("unknown __consumer_offsets record type " + type);
         }

@@ -42,7 +42,12 @@ class ConsumerGroupsTest {
             return CompletableFuture.completedFuture(null);
         });
         coordinator.loaded();
-        groups = new ConsumerGroups(coordinator, new TopicCatalog() {
+        groups = new ConsumerGroups(coordinator, catalog());
+        offsets = new OffsetManager(coordinator, topics::containsKey);
+    }
+
+    private TopicCatalog catalog() {
+        return new TopicCatalog() {
             @Override
             public ServerAssignor.Topic topic(String name) {
                 return topics.get(name);
@@ -57,8 +62,7 @@ class ConsumerGroupsTest {
             public long version() {
                 return topicsVersion;
             }
-        });
-        offsets = new OffsetManager(coordinator, topics::containsKey);
+        };
     }
 
     private HeartbeatResult join(String member, List<String> subscription) {
@@ -212,6 +216,52 @@ class ConsumerGroupsTest {
         assertThat(offsets.fetch("g", null).offsets()).isEmpty();
         assertThat(coordinator.list(List.of(), List.of())).isEmpty();
         assertThat(stored.get(stored.size() - 1)).isEqualTo(GroupRecord.ConsumerGroupEpoch.tombstone("g"));
+    }
+
+    @Test
+    void shouldRestoreMembersAndTheirAssignmentsOnReplay() {
+        // After a restart the members are back with their epochs and partitions: heartbeats and commits go on without
+        // a new epoch or moved partitions; a member that never comes back times out.
+        join("A", List.of("t"));
+        HeartbeatResult b = join("B", List.of("t"));
+        Map<Uuid, Set<Integer>> aOwned = beat("A", 1, null).assignment();
+        beat("A", 1, aOwned);
+        Map<Uuid, Set<Integer>> bOwned = beat("B", b.memberEpoch(), Map.of()).assignment();
+        beat("B", 2, bOwned);
+
+        GroupCoordinator before = coordinator;
+        setUpReplay();
+        assertThat(groups.describe(List.of("g")).get(0).members()).hasSize(2);
+        HeartbeatResult a = beat("A", 2, aOwned);
+        assertThat(a.error()).isEqualTo(Errors.NONE);
+        assertThat(a.memberEpoch()).isEqualTo(2);
+        assertThat(a.assignment()).isNull();
+        assertThat(offsets.commit("g", 2, "A", null, Map.of(new TopicPartition("t", 0),
+                new OffsetAndMetadata(1, -1, "", -1))).join()).containsValue(Errors.NONE);
+        timer.advance(30_000);
+        beat("A", 2, aOwned);
+        timer.advance(16_000);
+        HeartbeatResult alone = beat("A", 2, aOwned);
+        assertThat(alone.memberEpoch()).isEqualTo(3);
+        assertThat(alone.assignment()).isEqualTo(Map.of(T, Set.of(0, 1, 2, 3)));
+        assertThat(before).isNotSameAs(coordinator);
+    }
+
+    /** A new coordinator rebuilt from the records stored so far, as after a restart. */
+    private void setUpReplay() {
+        List<GroupRecord> records = List.copyOf(stored);
+        GroupCoordinator fresh = new GroupCoordinator(new GroupConfig(0, 1_000, 60_000, 100), timer, r -> {
+            stored.addAll(r);
+            return CompletableFuture.completedFuture(null);
+        });
+        TopicCatalog catalog = catalog();
+        groups = new ConsumerGroups(fresh, catalog);
+        for (GroupRecord r : records) {
+            fresh.replay(GroupRecord.decode(ByteBuffer.wrap(r.key()), r.value() == null ? null : ByteBuffer.wrap(r.value())));
+        }
+        fresh.loaded();
+        coordinator = fresh;
+        offsets = new OffsetManager(fresh, topics::containsKey);
     }
 
     @Test

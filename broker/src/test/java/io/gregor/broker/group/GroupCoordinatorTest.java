@@ -223,12 +223,12 @@ class GroupCoordinatorTest {
 
     @Test
     void shouldCommitOnlyForTheCurrentGenerationAndRebuildOffsetsOnReplay() {
-        // Commits check member and generation; the stored records rebuild the offsets (and an Empty group) on replay.
+        // Commits check member and generation; the stored records rebuild the offsets and the generation on replay.
         CompletableFuture<JoinResult> a = joinNew("range");
         timer.advance(INITIAL_DELAY_MS);
         JoinResult joined = a.join();
-        sync(joined, Map.of());
         TopicPartition tp = new TopicPartition("t", 0);
+        sync(joined, Map.of(joined.memberId(), bytes(5)));
         var commit = Map.of(tp, new OffsetAndMetadata(42, 3, "meta", -1));
         // The coordinator stamps the commit with its own clock.
         var stamped = new OffsetAndMetadata(42, 3, "meta", timer.milliseconds());
@@ -248,6 +248,14 @@ class GroupCoordinatorTest {
         coordinator.loaded();
         assertThat(offsets.fetch("g", List.of(tp, new TopicPartition("t", 1))).offsets()).containsOnlyKeys(tp)
                 .containsEntry(tp, stamped);
+        // The stored generation comes back with its member and assignment: its heartbeats and commits go on as before.
+        assertThat(coordinator.describe("g").state()).isEqualTo("Stable");
+        assertThat(coordinator.heartbeat("g", 1, joined.memberId(), null)).isEqualTo(Errors.NONE);
+        assertThat(coordinator.sync("g", 1, joined.memberId(), null, null, null, Map.of()).join().assignment())
+                .isEqualTo(bytes(5));
+        assertThat(offsets.commit("g", 1, joined.memberId(), null, commit).join()).containsEntry(tp, Errors.NONE);
+        // A member that does not come back within its session timeout leaves an empty group behind.
+        timer.advance(SESSION_MS);
         assertThat(coordinator.describe("g").state()).isEqualTo("Empty");
         assertThat(offsets.commit("g", -1, "", null, commit).join()).containsEntry(tp, Errors.NONE);
     }
