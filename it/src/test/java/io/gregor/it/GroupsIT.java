@@ -73,7 +73,7 @@ class GroupsIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"range", "cooperative-sticky"})
+    @ValueSource(strings = {"range", "roundrobin", "sticky", "cooperative-sticky"})
     void javaConsumersSplitATopicAndANewConsumerResumesFromCommittedOffsets(String assignor) throws Exception {
         // Two consumers of one group share a 4-partition topic, commit, leave; a third resumes after the commits.
         String topic = "split-" + assignor;
@@ -295,9 +295,12 @@ class GroupsIT {
         props.put("group.id", group);
         props.put("auto.offset.reset", "earliest");
         props.put("enable.auto.commit", "false");
-        props.put("partition.assignment.strategy", assignor.equals("range")
-                ? "org.apache.kafka.clients.consumer.RangeAssignor"
-                : "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+        props.put("partition.assignment.strategy", switch (assignor) {
+            case "range" -> "org.apache.kafka.clients.consumer.RangeAssignor";
+            case "roundrobin" -> "org.apache.kafka.clients.consumer.RoundRobinAssignor";
+            case "sticky" -> "org.apache.kafka.clients.consumer.StickyAssignor";
+            default -> "org.apache.kafka.clients.consumer.CooperativeStickyAssignor";
+        });
         return new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
     }
 
