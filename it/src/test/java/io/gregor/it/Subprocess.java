@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs an external client (python3, kcat, a Kafka tool JVM) with a time limit and captures its output. */
@@ -43,6 +44,88 @@ final class Subprocess {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
         }
+    }
+
+    /**
+     * A client left running, such as a consumer that loops forever, whose output the test watches while it runs. Its
+     * output files stay in the directory given to {@link #start} so that they can be read after the process ended.
+     */
+    static final class Background implements AutoCloseable {
+        private final List<String> command;
+        private final Process process;
+        private final Path out;
+        private final Path err;
+
+        private Background(List<String> command, Process process, Path out, Path err) {
+            this.command = command;
+            this.process = process;
+            this.out = out;
+            this.err = err;
+        }
+
+        /** The lines written to stdout so far; a line still being written is left out. */
+        List<String> stdoutLines() throws IOException {
+            return completeLines(Files.readString(out));
+        }
+
+        /** SIGTERM. A Python client installs no handler for it, so the process ends at once without cleaning up. */
+        void terminate() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                kill9();
+            }
+        }
+
+        /** SIGKILL. */
+        void kill9() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+
+        /** Waits for the process to end by itself. */
+        Result awaitExit(long timeoutSeconds) throws IOException, InterruptedException {
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                kill9();
+                throw new AssertionError("timed out after " + timeoutSeconds + " s: " + describe());
+            }
+            return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+        }
+
+        /** The command with the tail of its output, for failure messages. */
+        String describe() throws IOException {
+            return command + (process.isAlive() ? " (running)" : " (exit code " + process.exitValue() + ")")
+                    + "\nstdout:\n" + tail(out) + "\nstderr:\n" + tail(err);
+        }
+
+        private static String tail(Path file) throws IOException {
+            List<String> lines = Files.readAllLines(file);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            if (process.isAlive()) {
+                kill9();
+            }
+        }
+    }
+
+    /** The lines of a file another process is still writing, without a last line that has no line end yet. */
+    static List<String> completeLines(String text) {
+        List<String> lines = new ArrayList<>(text.lines().toList());
+        if (!text.isEmpty() && !text.endsWith("\n")) {
+            lines.removeLast();
+        }
+        return lines;
+    }
+
+    /** Starts {@code command} with extra environment variables, its output going to new files in {@code outputDir}. */
+    static Background start(List<String> command, Map<String, String> environment, Path outputDir) throws IOException {
+        Path out = Files.createTempFile(outputDir, "background", ".out");
+        Path err = Files.createTempFile(outputDir, "background", ".err");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        builder.environment().putAll(environment);
+        return new Background(List.copyOf(command), builder.start(), out, err);
     }
 
     /** A Kafka tool class (kafka-tools 4.2.0 on the test classpath) in its own JVM. */
