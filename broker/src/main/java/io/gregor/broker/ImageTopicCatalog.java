@@ -21,6 +21,12 @@ final class ImageTopicCatalog implements TopicCatalog {
     }
 
     @Override
+    public ServerAssignor.Topic topic(org.apache.kafka.common.Uuid id) {
+        TopicImage t = metadata.image().topic(id);
+        return t == null ? null : new ServerAssignor.Topic(t.name(), t.id(), t.partitions());
+    }
+
+    @Override
     public Collection<String> names() {
         return metadata.image().topics().stream().map(TopicImage::name).toList();
     }

@@ -201,6 +201,48 @@ class ConsumerProtocolTest {
         assertThat(revokedByFirst.get(0)).hasSize(3);
     }
 
+    @Test
+    void aClassicGroupWithMembersMovesOnlineToTheConsumerProtocolAndBack() throws Exception {
+        // A classic member owns all four partitions; a member of the consumer protocol joins the live group, which
+        // becomes a consumer group holding both; they split the partitions. When the new member leaves, the group
+        // goes back to the classic protocol and the classic member gets everything again.
+        admin.createTopics(List.of(new NewTopic("online", 4, (short) 1))).all().get();
+        for (String assignor : List.of("org.apache.kafka.clients.consumer.RangeAssignor",
+                "org.apache.kafka.clients.consumer.CooperativeStickyAssignor")) {
+            String group = "g-online-" + assignor.length();
+            try (KafkaConsumer<String, String> classic = consumer(group, Map.of("group.protocol", "classic",
+                    "partition.assignment.strategy", assignor, "heartbeat.interval.ms", "200"))) {
+                classic.subscribe(List.of("online"));
+                await(() -> {
+                    classic.poll(Duration.ofMillis(20));
+                    return classic.assignment().size() == 4;
+                }, "classic member owns all four");
+                try (KafkaConsumer<String, String> modern = consumer(group, Map.of())) {
+                    modern.subscribe(List.of("online"));
+                    await(() -> {
+                        classic.poll(Duration.ofMillis(20));
+                        modern.poll(Duration.ofMillis(20));
+                        return classic.assignment().size() == 2 && modern.assignment().size() == 2;
+                    }, "two each after the online upgrade (" + assignor + ")");
+                    ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
+                    assertThat(d.type()).isEqualTo(GroupType.CONSUMER);
+                    assertThat(d.members()).hasSize(2);
+                    Set<TopicPartition> union = new HashSet<>(classic.assignment());
+                    union.addAll(modern.assignment());
+                    assertThat(union).hasSize(4);
+                    classic.commitSync();
+                }
+                await(() -> {
+                    classic.poll(Duration.ofMillis(20));
+                    return classic.assignment().size() == 4;
+                }, "the classic member owns all four again");
+                var listed = admin.listGroups(ListGroupsOptions.forConsumerGroups()).all().get();
+                assertThat(listed).filteredOn(g -> g.groupId().equals(group))
+                        .singleElement().satisfies(g -> assertThat(g.type()).contains(GroupType.CLASSIC));
+            }
+        }
+    }
+
     private static KafkaConsumer<String, String> consumer(String group, Map<String, String> extra) {
         Properties p = new Properties();
         p.put("bootstrap.servers", broker.bootstrapServers());

@@ -46,7 +46,8 @@ public final class ConsumerGroups {
     }
 
     /** A member as ConsumerGroupDescribe shows it. */
-    public record MemberDescription(String memberId, String instanceId, String rackId, int memberEpoch, String clientId,
+    public record MemberDescription(String memberId, String instanceId, String rackId, boolean classic, int memberEpoch,
+                                    String clientId,
                                     String clientHost, List<String> subscribedTopicNames, String subscribedTopicRegex,
                                     Map<Uuid, Set<Integer>> assignment, Map<Uuid, Set<Integer>> targetAssignment) {
     }
@@ -89,8 +90,11 @@ public final class ConsumerGroups {
                 return GroupCoordinator.done(HeartbeatResult.error(Errors.GROUP_ID_NOT_FOUND,
                         "Consumer group " + request.groupId() + " not found."));
             } else if (existing instanceof ClassicGroup classic && !classic.isEmpty()) {
-                return GroupCoordinator.done(HeartbeatResult.error(Errors.GROUP_ID_NOT_FOUND, "Group " + request.groupId()
-                        + " is a classic group with members; it can move to the consumer protocol once it is empty."));
+                String refusal = upgradeRefusal(classic);
+                if (refusal != null) {
+                    return GroupCoordinator.done(HeartbeatResult.error(Errors.GROUP_ID_NOT_FOUND, refusal));
+                }
+                group = upgrade(classic, records);
             } else {
                 group = new ConsumerGroup(request.groupId());
                 if (existing != null) {
@@ -110,6 +114,13 @@ public final class ConsumerGroups {
             } else {
                 result = join(group, request);
             }
+            if (result.error() != Errors.NONE && existing instanceof ClassicGroup c && !c.isEmpty()) {
+                // The group was upgraded before the member was refused: the upgrade still has to be stored.
+                records.addAll(pendingRecords);
+                pendingRecords.clear();
+                records.add(0, epochRecord(group));
+                return coordinator.groupLog.append(records).handle((v, e) -> result);
+            }
             if (result.error() != Errors.NONE) {
                 pendingRecords.clear();
                 if (group.isEmpty() && group.groupEpoch == 0 && existing != group) {
@@ -119,6 +130,12 @@ public final class ConsumerGroups {
                     }
                 }
                 return GroupCoordinator.done(result);
+            }
+            if (coordinator.groups.get(group.groupId) != group) {
+                // The last member of the consumer protocol left: the group went back to the classic protocol.
+                records.addAll(pendingRecords);
+                pendingRecords.clear();
+                return coordinator.groupLog.append(records).handle((v, error) -> result);
             }
             records.addAll(pendingRecords);
             pendingRecords.clear();
@@ -219,6 +236,7 @@ public final class ConsumerGroups {
         } else {
             log.info("Member {} leaves consumer group {}", member.memberId, group.groupId);
             removeMember(group, member);
+            maybeDowngrade(group);
         }
         return new HeartbeatResult(Errors.NONE, null, r.memberId(), r.memberEpoch(), 0, null);
     }
@@ -372,14 +390,14 @@ public final class ConsumerGroups {
         Map<Uuid, Set<Integer>> revoke = new TreeMap<>();
         member.assigned.forEach((topic, partitions) -> partitions.forEach(p ->
                 (ConsumerGroup.contains(target, topic, p) ? keep : revoke).computeIfAbsent(topic, t -> new TreeSet<>()).add(p)));
-        if (!revoke.isEmpty()) {
+        if (!revoke.isEmpty() && (owned == null || intersects(owned, revoke))) {
             member.assigned = keep;
             member.revoking = revoke;
             member.state = ConsumerMember.State.UNREVOKED_PARTITIONS;
             scheduleRebalanceTimeout(group, member);
             return;
         }
-        Map<Uuid, Set<Integer>> next = copy(member.assigned);
+        Map<Uuid, Set<Integer>> next = keep;
         boolean complete = true;
         for (Map.Entry<Uuid, Set<Integer>> e : target.entrySet()) {
             for (int p : e.getValue()) {
@@ -511,7 +529,7 @@ public final class ConsumerGroups {
         if (member.cancelSession != null) {
             member.cancelSession.run();
         }
-        int timeout = config.consumerSessionTimeoutMs();
+        int timeout = member.isClassic() ? member.classicSessionTimeoutMs : config.consumerSessionTimeoutMs();
         member.sessionDeadlineMs = coordinator.timer.milliseconds() + timeout;
         member.cancelSession = coordinator.timer.schedule(timeout, () -> expire(group, member, "missed its session timeout of "
                 + timeout + " ms"));
@@ -546,7 +564,9 @@ public final class ConsumerGroups {
         pendingRecords.clear();
         removeMember(group, member);
         List<GroupRecord> records = new ArrayList<>();
-        records.add(epochRecord(group));
+        if (!maybeDowngrade(group)) {
+            records.add(epochRecord(group));
+        }
         records.addAll(pendingRecords);
         pendingRecords.clear();
         coordinator.groupLog.append(records).exceptionally(e -> {
@@ -578,7 +598,8 @@ public final class ConsumerGroups {
     private static GroupRecord.ConsumerMemberState memberRecord(ConsumerGroup group, ConsumerMember m) {
         return new GroupRecord.ConsumerMemberState(group.groupId, m.memberId, m.instanceId, m.rackId, m.clientId,
                 m.clientHost, m.rebalanceTimeoutMs, m.subscribedTopicNames, m.subscribedTopicRegex, m.serverAssignor,
-                m.memberEpoch, m.previousMemberEpoch, (byte) m.state.ordinal(), copy(m.assigned), copy(m.revoking), false);
+                m.memberEpoch, m.previousMemberEpoch, (byte) m.state.ordinal(), copy(m.assigned), copy(m.revoking),
+                m.classicSessionTimeoutMs, m.classicProtocols, false);
     }
 
     private static boolean sameState(GroupRecord.ConsumerMemberState a, GroupRecord.ConsumerMemberState b) {
@@ -608,6 +629,8 @@ public final class ConsumerGroups {
         m.state = ConsumerMember.State.values()[stored.state()];
         m.assigned = copy(stored.assigned());
         m.revoking = copy(stored.revoking());
+        m.classicSessionTimeoutMs = stored.classicSessionTimeoutMs();
+        m.classicProtocols = stored.classicProtocols() == null ? null : List.copyOf(stored.classicProtocols());
         if (m.instanceId != null) {
             group.staticMembers.put(m.instanceId, m.memberId);
         }
@@ -629,6 +652,311 @@ public final class ConsumerGroups {
         }
     }
 
+    // ---- Online migration between the protocols (KIP-848) ----------------------------------------------------------
+
+    /** Why a classic group with members cannot become a consumer group now, or null when it can. */
+    private String upgradeRefusal(ClassicGroup classic) {
+        String prefix = "Cannot upgrade classic group " + classic.groupId + " to consumer group because ";
+        if (!"consumer".equals(classic.protocolType)) {
+            return prefix + "the group does not use the consumer embedded protocol.";
+        }
+        if (classic.members.size() >= config.consumerMaxSize()) {
+            return prefix + "the group has " + classic.members.size() + " members, the maximum of a consumer group is "
+                    + config.consumerMaxSize() + ".";
+        }
+        for (GroupMember m : classic.members.values()) {
+            if (subscription(m.protocols) == null) {
+                return prefix + "the subscription of member " + m.memberId + " cannot be read.";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Turns a classic group with members into a consumer group: each classic member keeps its id, generation (as its
+     * epoch) and assignment and goes on with the classic APIs; rebalances are then the coordinator's.
+     */
+    private ConsumerGroup upgrade(ClassicGroup classic, List<GroupRecord> records) {
+        coordinator.releaseForUpgrade(classic);
+        ConsumerGroup group = new ConsumerGroup(classic.groupId);
+        group.offsets.putAll(classic.offsets);
+        group.groupEpoch = classic.generationId;
+        group.assignmentEpoch = classic.generationId;
+        Map<String, Map<Uuid, Set<Integer>>> target = new TreeMap<>();
+        for (GroupMember cm : classic.members.values()) {
+            ConsumerMember m = new ConsumerMember(cm.memberId);
+            m.instanceId = cm.groupInstanceId;
+            m.clientId = cm.clientId;
+            m.clientHost = cm.clientHost;
+            m.rebalanceTimeoutMs = cm.rebalanceTimeoutMs;
+            m.classicProtocols = List.copyOf(cm.protocols);
+            m.classicSessionTimeoutMs = cm.sessionTimeoutMs;
+            var subscription = subscription(cm.protocols);
+            m.subscribedTopicNames = List.copyOf(subscription.topics());
+            m.assigned = classic.is(GroupState.STABLE) ? partitionsOf(cm.assignment) : new TreeMap<>();
+            m.memberEpoch = classic.generationId;
+            m.state = ConsumerMember.State.STABLE;
+            target.put(m.memberId, copy(m.assigned));
+            group.members.put(m.memberId, m);
+            if (m.instanceId != null) {
+                group.staticMembers.put(m.instanceId, m.memberId);
+            }
+            scheduleSession(group, m);
+            records.add(memberRecord(group, m));
+        }
+        group.targetAssignment = target;
+        records.add(new GroupRecord.Group(classic.groupId, null));
+        coordinator.groups.put(group.groupId, group);
+        log.info("Classic group {} with {} members moves to the consumer protocol at epoch {}", group.groupId,
+                group.members.size(), group.groupEpoch);
+        return group;
+    }
+
+    /**
+     * When only classic members are left, the group goes back to the classic protocol and rebalances there. Returns
+     * whether it did; its records are in {@link #pendingRecords}.
+     */
+    private boolean maybeDowngrade(ConsumerGroup group) {
+        if (group.isEmpty() || group.members.values().stream().anyMatch(m -> !m.isClassic())
+                || group.members.size() > config.maxSize()) {
+            return false;
+        }
+        ClassicGroup classic = new ClassicGroup(group.groupId);
+        classic.offsets.putAll(group.offsets);
+        classic.protocolType = "consumer";
+        // The members' own epoch, so that their next heartbeat is told to rejoin rather than that it is stale.
+        classic.generationId = group.members.values().stream().mapToInt(m -> m.memberEpoch).max().orElse(group.groupEpoch);
+        for (ConsumerMember m : group.members.values()) {
+            cancelTimers(m);
+            GroupMember cm = new GroupMember(m.memberId, m.instanceId);
+            cm.clientId = m.clientId;
+            cm.clientHost = m.clientHost;
+            cm.sessionTimeoutMs = m.classicSessionTimeoutMs;
+            cm.rebalanceTimeoutMs = m.rebalanceTimeoutMs;
+            cm.protocolType = "consumer";
+            cm.protocols = m.classicProtocols;
+            cm.assignment = assignmentBytes(m.assigned);
+            classic.members.put(cm.memberId, cm);
+            if (cm.groupInstanceId != null) {
+                classic.staticMembers.put(cm.groupInstanceId, cm.memberId);
+            }
+            pendingRecords.add(GroupRecord.ConsumerMemberState.tombstone(group.groupId, m.memberId));
+        }
+        classic.protocolName = classic.selectProtocol();
+        classic.leaderId = classic.members.keySet().iterator().next();
+        classic.state = GroupState.STABLE;
+        pendingRecords.add(coordinator.groupRecord(classic));
+        pendingRecords.add(GroupRecord.ConsumerGroupEpoch.tombstone(group.groupId));
+        log.info("Consumer group {} has only classic members left; it goes back to the classic protocol", group.groupId);
+        coordinator.adoptDowngraded(classic);
+        return true;
+    }
+
+    /** JoinGroup of a classic member to a consumer group. Answered at once with the member's epoch as generation. */
+    CompletableFuture<GroupCoordinator.JoinResult> classicJoin(ConsumerGroup group, GroupCoordinator.JoinRequest request) {
+        String memberId = request.memberId();
+        if (!"consumer".equals(request.protocolType()) || subscription(request.protocols()) == null) {
+            return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.INCONSISTENT_GROUP_PROTOCOL, memberId));
+        }
+        boolean unknown = memberId == null || memberId.isEmpty();
+        if (unknown) {
+            memberId = (request.clientId() == null ? "" : request.clientId()) + "-" + java.util.UUID.randomUUID();
+            if (request.groupInstanceId() == null && request.requireKnownMemberId()) {
+                return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.MEMBER_ID_REQUIRED, memberId));
+            }
+        }
+        List<GroupRecord> records = new ArrayList<>();
+        pendingRecords.clear();
+        ConsumerMember member = group.members.get(memberId);
+        String takenBy = request.groupInstanceId() == null ? null : group.staticMembers.get(request.groupInstanceId());
+        if (takenBy != null && !takenBy.equals(memberId)) {
+            if (!unknown) {
+                return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.FENCED_INSTANCE_ID, memberId));
+            }
+            member = replaceStatic(group, group.members.get(takenBy), memberId);
+        } else if (member == null) {
+            if (!unknown) {
+                return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.UNKNOWN_MEMBER_ID, memberId));
+            }
+            if (group.members.size() >= config.consumerMaxSize()) {
+                return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.GROUP_MAX_SIZE_REACHED, memberId));
+            }
+            member = new ConsumerMember(memberId);
+            group.members.put(memberId, member);
+            group.emptySinceMs = -1;
+            bumpEpoch(group, "classic member " + memberId + " joined");
+        }
+        int epochBefore = group.groupEpoch;
+        var subscription = subscription(request.protocols());
+        member.instanceId = request.groupInstanceId();
+        if (member.instanceId != null) {
+            group.staticMembers.put(member.instanceId, member.memberId);
+        }
+        member.clientId = request.clientId();
+        member.clientHost = request.clientHost();
+        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+        member.classicProtocols = List.copyOf(request.protocols());
+        member.classicSessionTimeoutMs = request.sessionTimeoutMs();
+        List<String> topicsNow = List.copyOf(subscription.topics());
+        if (!topicsNow.equals(member.subscribedTopicNames)) {
+            member.subscribedTopicNames = topicsNow;
+            if (group.groupEpoch == epochBefore) {
+                bumpEpoch(group, "classic member " + memberId + " changed its subscription");
+            }
+        }
+        scheduleSession(group, member);
+        refreshSubscriptionMetadata(group);
+        if (group.groupEpoch > group.assignmentEpoch || group.targetStale) {
+            computeTargetAssignment(group);
+        }
+        Map<Uuid, Set<Integer>> owned = new TreeMap<>();
+        for (var tp : subscription.ownedPartitions()) {
+            ServerAssignor.Topic t = topics.topic(tp.topic());
+            if (t != null) {
+                owned.computeIfAbsent(t.id(), x -> new TreeSet<>()).add(tp.partition());
+            }
+        }
+        // The client gave up whatever it no longer lists as owned (all of it, for the eager protocols).
+        Map<Uuid, Set<Integer>> stillOwned = new TreeMap<>();
+        member.assigned.forEach((t, ps) -> ps.forEach(p -> {
+            if (ConsumerGroup.contains(owned, t, p)) {
+                stillOwned.computeIfAbsent(t, x -> new TreeSet<>()).add(p);
+            }
+        }));
+        member.assigned = stillOwned;
+        if (member.revoking.isEmpty()) {
+            member.state = ConsumerMember.State.UNRELEASED_PARTITIONS;
+        }
+        reconcile(group, member, owned);
+        records.addAll(pendingRecords);
+        pendingRecords.clear();
+        records.add(0, epochRecord(group));
+        records.add(memberRecord(group, member));
+        ConsumerMember joined = member;
+        var result = new GroupCoordinator.JoinResult(Errors.NONE, member.memberEpoch, "consumer",
+                member.classicProtocols.get(0).name(), "", member.memberId, List.of(), false);
+        return coordinator.groupLog.append(records).handle((v, error) -> error == null ? result
+                : GroupCoordinator.JoinResult.error(Errors.COORDINATOR_NOT_AVAILABLE, joined.memberId));
+    }
+
+    /** SyncGroup of a classic member of a consumer group: its current partitions in the consumer protocol's format. */
+    GroupCoordinator.SyncResult classicSync(ConsumerGroup group, int generationId, String memberId, String instanceId,
+                                            String protocolType, String protocolName) {
+        ConsumerMember member = group.members.get(memberId);
+        Errors invalid = validateClassicMember(group, member, memberId, instanceId, generationId);
+        if (invalid != Errors.NONE) {
+            return GroupCoordinator.SyncResult.error(invalid);
+        }
+        String name = member.classicProtocols.get(0).name();
+        if (protocolType != null && !protocolType.equals("consumer") || protocolName != null && !protocolName.equals(name)) {
+            return GroupCoordinator.SyncResult.error(Errors.INCONSISTENT_GROUP_PROTOCOL);
+        }
+        scheduleSession(group, member);
+        return new GroupCoordinator.SyncResult(Errors.NONE, "consumer", name, assignmentBytes(member.assigned));
+    }
+
+    /** Heartbeat of a classic member: REBALANCE_IN_PROGRESS while it has to rejoin to reach the target assignment. */
+    Errors classicHeartbeat(ConsumerGroup group, int generationId, String memberId, String instanceId) {
+        ConsumerMember member = group.members.get(memberId);
+        Errors invalid = validateClassicMember(group, member, memberId, instanceId, generationId);
+        if (invalid != Errors.NONE) {
+            return invalid;
+        }
+        scheduleSession(group, member);
+        if (group.groupEpoch > group.assignmentEpoch || group.targetStale) {
+            refreshSubscriptionMetadata(group);
+            computeTargetAssignment(group);
+        }
+        boolean reconciled = member.memberEpoch == group.assignmentEpoch && member.state == ConsumerMember.State.STABLE
+                && member.assigned.equals(group.targetAssignment.getOrDefault(member.memberId, Map.of()));
+        return reconciled ? Errors.NONE : Errors.REBALANCE_IN_PROGRESS;
+    }
+
+    /** LeaveGroup of classic members of a consumer group (by member id, or by instance id for static members). */
+    CompletableFuture<Errors> classicLeave(ConsumerGroup group, String memberId, String instanceId) {
+        ConsumerMember member = instanceId != null ? group.members.get(group.staticMembers.getOrDefault(instanceId, ""))
+                : group.members.get(memberId);
+        if (member == null) {
+            return GroupCoordinator.done(Errors.UNKNOWN_MEMBER_ID);
+        }
+        if (instanceId != null && memberId != null && !memberId.isEmpty() && !memberId.equals(member.memberId)) {
+            return GroupCoordinator.done(Errors.FENCED_INSTANCE_ID);
+        }
+        log.info("Member {} leaves consumer group {}", member.memberId, group.groupId);
+        pendingRecords.clear();
+        removeMember(group, member);
+        List<GroupRecord> records = new ArrayList<>();
+        if (!maybeDowngrade(group)) {
+            records.add(epochRecord(group));
+        }
+        records.addAll(pendingRecords);
+        pendingRecords.clear();
+        return coordinator.groupLog.append(records).handle((v, e) -> e == null ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE);
+    }
+
+    private static Errors validateClassicMember(ConsumerGroup group, ConsumerMember member, String memberId,
+                                               String instanceId, int generationId) {
+        if (instanceId != null) {
+            String current = group.staticMembers.get(instanceId);
+            if (current != null && !current.equals(memberId)) {
+                return Errors.FENCED_INSTANCE_ID;
+            }
+        }
+        if (member == null || !member.isClassic()) {
+            return Errors.UNKNOWN_MEMBER_ID;
+        }
+        return generationId == member.memberEpoch ? Errors.NONE : Errors.ILLEGAL_GENERATION;
+    }
+
+    /** The consumer-protocol subscription in a classic member's protocols (all carry the same topics), or null. */
+    private static org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription subscription(
+            List<GroupCoordinator.Protocol> protocols) {
+        if (protocols == null || protocols.isEmpty()) {
+            return null;
+        }
+        try {
+            return org.apache.kafka.clients.consumer.internals.ConsumerProtocol.deserializeSubscription(
+                    java.nio.ByteBuffer.wrap(protocols.get(0).metadata()));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private Map<Uuid, Set<Integer>> partitionsOf(byte[] assignment) {
+        Map<Uuid, Set<Integer>> result = new TreeMap<>();
+        if (assignment == null || assignment.length == 0) {
+            return result;
+        }
+        try {
+            var decoded = org.apache.kafka.clients.consumer.internals.ConsumerProtocol.deserializeAssignment(
+                    java.nio.ByteBuffer.wrap(assignment));
+            for (var tp : decoded.partitions()) {
+                ServerAssignor.Topic t = topics.topic(tp.topic());
+                if (t != null) {
+                    result.computeIfAbsent(t.id(), x -> new TreeSet<>()).add(tp.partition());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("Cannot read a classic assignment: {}", e.toString());
+        }
+        return result;
+    }
+
+    private byte[] assignmentBytes(Map<Uuid, Set<Integer>> partitions) {
+        List<org.apache.kafka.common.TopicPartition> tps = new ArrayList<>();
+        partitions.forEach((id, ps) -> {
+            ServerAssignor.Topic t = topics.topic(id);
+            if (t != null) {
+                ps.forEach(p -> tps.add(new org.apache.kafka.common.TopicPartition(t.name(), p)));
+            }
+        });
+        var buffer = org.apache.kafka.clients.consumer.internals.ConsumerProtocol.serializeAssignment(
+                new org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Assignment(tps));
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        return bytes;
+    }
+
     /** Errors per group: COORDINATOR_LOAD_IN_PROGRESS, GROUP_ID_NOT_FOUND (unknown, or a classic group). */
     public List<GroupDescription> describe(List<String> groupIds) {
         synchronized (coordinator) {
@@ -640,7 +968,7 @@ public final class ConsumerGroups {
                 } else if (g instanceof ConsumerGroup cg) {
                     List<MemberDescription> members = new ArrayList<>();
                     for (ConsumerMember m : cg.members.values()) {
-                        members.add(new MemberDescription(m.memberId, m.instanceId, m.rackId, m.memberEpoch,
+                        members.add(new MemberDescription(m.memberId, m.instanceId, m.rackId, m.isClassic(), m.memberEpoch,
                                 m.clientId == null ? "" : m.clientId, m.clientHost == null ? "" : m.clientHost,
                                 m.subscribedTopicNames, m.subscribedTopicRegex, copy(m.assigned),
                                 copy(cg.targetAssignment.getOrDefault(m.memberId, Map.of()))));

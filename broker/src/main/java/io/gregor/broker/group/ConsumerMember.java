@@ -37,11 +37,21 @@ final class ConsumerMember {
     Map<Uuid, Set<Integer>> assigned = new TreeMap<>();
     /** Partitions the member was asked to revoke and has not confirmed yet. */
     Map<Uuid, Set<Integer>> revoking = new TreeMap<>();
+    /**
+     * The protocols of a member that speaks the classic protocol inside a consumer group (online migration, KIP-848):
+     * it joins, syncs and heartbeats with the classic APIs; null for a member of the consumer protocol.
+     */
+    List<GroupCoordinator.Protocol> classicProtocols;
+    int classicSessionTimeoutMs;
     long sessionDeadlineMs;
     Runnable cancelSession;
     Runnable cancelRebalance;
 
     ConsumerMember(String memberId) {
         this.memberId = memberId;
+    }
+
+    boolean isClassic() {
+        return classicProtocols != null;
     }
 }

@@ -101,6 +101,28 @@ public final class GroupCoordinator {
         }
     }
 
+    /** Before an upgrade to the consumer protocol: stops the group's timers and answers its parked requests. */
+    void releaseForUpgrade(ClassicGroup group) {
+        cancelJoinTimer(group);
+        for (GroupMember m : group.members.values()) {
+            if (m.cancelExpiry != null) {
+                m.cancelExpiry.run();
+            }
+            if (m.awaitingJoin != null) {
+                m.awaitingJoin.complete(JoinResult.error(Errors.REBALANCE_IN_PROGRESS, m.memberId));
+                m.awaitingJoin = null;
+            }
+            completeSync(m, SyncResult.error(Errors.REBALANCE_IN_PROGRESS));
+        }
+    }
+
+    /** Takes over a group that came back from the consumer protocol with classic members only, and rebalances it. */
+    void adoptDowngraded(ClassicGroup group) {
+        groups.put(group.groupId, group);
+        group.members.values().forEach(m -> scheduleExpiry(group, m));
+        prepareRebalance(group, "it came back from the consumer protocol");
+    }
+
     /** The KIP-848 side, told about restored consumer groups when loading ends. */
     void attach(ConsumerGroups consumerGroups) {
         this.consumerGroups = consumerGroups;
@@ -223,7 +245,7 @@ public final class GroupCoordinator {
         Group existing = groups.get(request.groupId());
         if (existing instanceof ConsumerGroup consumerGroup) {
             if (!consumerGroup.isEmpty()) {
-                return done(JoinResult.error(Errors.INCONSISTENT_GROUP_PROTOCOL, request.memberId()));
+                return consumerGroups.classicJoin(consumerGroup, request);
             }
             // An empty consumer-protocol group goes back to the classic protocol, offsets and all.
             log.info("Empty consumer-protocol group {} becomes a classic group", consumerGroup.groupId);
@@ -518,6 +540,10 @@ public final class GroupCoordinator {
         if (!loaded) {
             return done(SyncResult.error(Errors.COORDINATOR_LOAD_IN_PROGRESS));
         }
+        if (groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
+            return done(consumerGroups.classicSync(consumerGroup, generationId, memberId, groupInstanceId, protocolType,
+                    protocolName));
+        }
         ClassicGroup group = classic(groupId);
         Errors invalid = validateMember(group, memberId, groupInstanceId);
         if (invalid != Errors.NONE) {
@@ -593,6 +619,9 @@ public final class GroupCoordinator {
         if (!loaded) {
             return Errors.COORDINATOR_LOAD_IN_PROGRESS;
         }
+        if (groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
+            return consumerGroups.classicHeartbeat(consumerGroup, generationId, memberId, groupInstanceId);
+        }
         ClassicGroup group = classic(groupId);
         Errors invalid = validateMember(group, memberId, groupInstanceId);
         if (invalid != Errors.NONE) {
@@ -608,6 +637,14 @@ public final class GroupCoordinator {
     /** Per member: UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID; the whole call: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_MEMBER_ID. */
     public synchronized List<LeaveResult> leave(String groupId, List<LeavingMember> leaving) {
         List<LeaveResult> results = new ArrayList<>();
+        if (loaded && groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
+            for (LeavingMember l : leaving) {
+                // Appended in the background: a classic LeaveGroup has nothing to wait for.
+                Errors error = consumerGroups.classicLeave(consumerGroup, l.memberId(), l.groupInstanceId()).getNow(Errors.NONE);
+                results.add(new LeaveResult(l.memberId(), l.groupInstanceId(), error));
+            }
+            return results;
+        }
         ClassicGroup group = classic(groupId);
         for (LeavingMember l : leaving) {
             Errors error;

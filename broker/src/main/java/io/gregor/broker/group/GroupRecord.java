@@ -26,6 +26,7 @@ import org.apache.kafka.common.Uuid;
  *                    instanceId rackId clientId clientHost:nullable-string rebalanceTimeout:int32
  *                    topicCount:int32 topic:string* regex:nullable-string assignor:nullable-string
  *                    memberEpoch:int32 previousEpoch:int32 state:int8 assigned:partitions revoking:partitions
+ *                    [classic:int8 (1: sessionTimeout:int32 protocolCount:int32 (name:string metadata:bytes)*)]
  *          partitions := topicCount:int32 (topicId:uuid count:int32 partition:int32*)*
  * bytes := length:int32 data
  *          consumer group record: groupEpoch:int32 timestamp:int64 empty:int8
@@ -156,10 +157,11 @@ public sealed interface GroupRecord {
                                String clientHost, int rebalanceTimeoutMs, List<String> subscribedTopicNames,
                                String subscribedTopicRegex, String serverAssignor, int memberEpoch,
                                int previousMemberEpoch, byte state, Map<Uuid, Set<Integer>> assigned,
-                               Map<Uuid, Set<Integer>> revoking, boolean deleted) implements GroupRecord {
+                               Map<Uuid, Set<Integer>> revoking, int classicSessionTimeoutMs,
+                               List<GroupCoordinator.Protocol> classicProtocols, boolean deleted) implements GroupRecord {
         static ConsumerMemberState tombstone(String groupId, String memberId) {
             return new ConsumerMemberState(groupId, memberId, null, null, null, null, 0, List.of(), null, null, 0, 0,
-                    (byte) 0, Map.of(), Map.of(), true);
+                    (byte) 0, Map.of(), Map.of(), 0, null, true);
         }
 
         @Override
@@ -181,6 +183,13 @@ public sealed interface GroupRecord {
             for (String t : subscribedTopicNames) {
                 length += size(t);
             }
+            length += 1;
+            if (classicProtocols != null) {
+                length += 8;
+                for (GroupCoordinator.Protocol p : classicProtocols) {
+                    length += size(p.name()) + 4 + p.metadata().length;
+                }
+            }
             ByteBuffer b = ByteBuffer.allocate(length);
             putString(b, instanceId);
             putString(b, rackId);
@@ -194,6 +203,14 @@ public sealed interface GroupRecord {
             b.putInt(memberEpoch).putInt(previousMemberEpoch).put(state);
             putPartitions(b, assigned);
             putPartitions(b, revoking);
+            b.put((byte) (classicProtocols == null ? 0 : 1));
+            if (classicProtocols != null) {
+                b.putInt(classicSessionTimeoutMs).putInt(classicProtocols.size());
+                for (GroupCoordinator.Protocol p : classicProtocols) {
+                    putString(b, p.name());
+                    b.putInt(p.metadata().length).put(p.metadata());
+                }
+            }
             return b.array();
         }
 
@@ -213,8 +230,20 @@ public sealed interface GroupRecord {
             int epoch = v.getInt();
             int previous = v.getInt();
             byte state = v.get();
+            Map<Uuid, Set<Integer>> assigned = getPartitions(v);
+            Map<Uuid, Set<Integer>> revoking = getPartitions(v);
+            int sessionTimeout = 0;
+            List<GroupCoordinator.Protocol> protocols = null;
+            if (v.hasRemaining() && v.get() == 1) {
+                sessionTimeout = v.getInt();
+                int count = v.getInt();
+                protocols = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    protocols.add(new GroupCoordinator.Protocol(getString(v), getBytes(v)));
+                }
+            }
             return new ConsumerMemberState(groupId, memberId, instanceId, rackId, clientId, clientHost, rebalanceTimeoutMs,
-                    names, regex, assignor, epoch, previous, state, getPartitions(v), getPartitions(v), false);
+                    names, regex, assignor, epoch, previous, state, assigned, revoking, sessionTimeout, protocols, false);
         }
     }
 

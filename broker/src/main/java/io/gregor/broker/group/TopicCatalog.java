@@ -7,6 +7,9 @@ public interface TopicCatalog {
     /** The topic called {@code name}, or null. */
     ServerAssignor.Topic topic(String name);
 
+    /** The topic with this id, or null. */
+    ServerAssignor.Topic topic(org.apache.kafka.common.Uuid id);
+
     /** Every topic name (for regex subscriptions). */
     Collection<String> names();
 

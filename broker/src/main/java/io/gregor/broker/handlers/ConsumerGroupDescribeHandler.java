@@ -26,6 +26,8 @@ import org.apache.kafka.common.protocol.ApiMessage;
 public final class ConsumerGroupDescribeHandler extends GroupHandler<ConsumerGroupDescribeRequestData> {
     /** ConsumerGroupDescribe v1 member type of a consumer-protocol member. */
     private static final byte CONSUMER_MEMBER = 1;
+    /** ConsumerGroupDescribe v1 member type of a classic member inside a consumer group. */
+    private static final byte CLASSIC_MEMBER = 0;
 
     public ConsumerGroupDescribeHandler(BrokerServices services) {
         super(services, ApiKeys.CONSUMER_GROUP_DESCRIBE, 0, 1);
@@ -48,7 +50,7 @@ public final class ConsumerGroupDescribeHandler extends GroupHandler<ConsumerGro
                         .setAssignment(assignment(image, m.assignment()))
                         .setTargetAssignment(assignment(image, m.targetAssignment()));
                 if (version >= 1) {
-                    member.setMemberType(CONSUMER_MEMBER);
+                    member.setMemberType(m.classic() ? CLASSIC_MEMBER : CONSUMER_MEMBER);
                 }
                 group.members().add(member);
             }

@@ -54,6 +54,11 @@ class ConsumerGroupsTest {
             }
 
             @Override
+            public ServerAssignor.Topic topic(Uuid id) {
+                return topics.values().stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
+            }
+
+            @Override
             public Collection<String> names() {
                 return topics.keySet();
             }
