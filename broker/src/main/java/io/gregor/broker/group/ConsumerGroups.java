@@ -23,9 +23,11 @@ import org.slf4j.LoggerFactory;
  * revokes what it must give up (keeping its epoch), then moves to the new epoch and takes the partitions nobody else
  * holds any more. Shares the classic coordinator's groups and lock.
  *
- * <p>The group epoch is stored in {@code __consumer_offsets}; members are not: after a restart they are unknown and
- * rejoin (the clients do so on UNKNOWN_MEMBER_ID). An empty classic group becomes a consumer group when a member of
- * the new protocol joins it, and back when a classic member joins it empty; offsets are kept either way.
+ * <p>The group epoch and every member are stored in {@code __consumer_offsets} when they change, before the answer;
+ * after a restart the members are back with their partitions and the target assignment is recomputed from them.
+ * A classic group becomes a consumer group when a member of the new protocol joins it, online if it has members
+ * (they go on with the classic APIs inside it), and goes back once only classic members are left; an empty consumer
+ * group becomes classic when a classic member joins it. Offsets are kept either way.
  */
 public final class ConsumerGroups {
     private static final Logger log = LoggerFactory.getLogger(ConsumerGroups.class);

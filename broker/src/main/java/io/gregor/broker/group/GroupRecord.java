@@ -72,7 +72,7 @@ public sealed interface GroupRecord {
         }
     }
 
-    /** The group's metadata after a rebalance (members are not kept: a reloaded group starts Empty), or its deletion. */
+    /** A classic group's generation with its members and their assignments (stored at the leader's SyncGroup), or its deletion. */
     record Group(String groupId, GroupMetadata metadata) implements GroupRecord {
         @Override
         public byte[] key() {
@@ -113,7 +113,7 @@ public sealed interface GroupRecord {
     }
 
     /**
-     * A consumer-protocol group and its epoch (members are not kept: they rejoin after a restart), or its deletion.
+     * A consumer-protocol group and its epoch (its members are {@link ConsumerMemberState} records), or its deletion.
      * {@code timestampMs} is when it was written; for an empty group, since when it has been empty.
      */
     record ConsumerGroupEpoch(String groupId, int groupEpoch, long timestampMs, boolean empty, boolean deleted)
