@@ -243,6 +243,38 @@ class ConsumerProtocolTest {
         }
     }
 
+    @Test
+    void aRestartedStaticMemberGetsItsPartitionsBackWithoutANewGroupEpoch() throws Exception {
+        admin.createTopics(List.of(new NewTopic("static848", 4, (short) 1))).all().get();
+        try (KafkaConsumer<String, String> a = consumer("g-static848", Map.of("group.instance.id", "a"))) {
+            a.subscribe(List.of("static848"));
+            Set<TopicPartition> before;
+            int epoch;
+            try (KafkaConsumer<String, String> b = consumer("g-static848", Map.of("group.instance.id", "b"))) {
+                b.subscribe(List.of("static848"));
+                await(() -> {
+                    a.poll(Duration.ofMillis(20));
+                    b.poll(Duration.ofMillis(20));
+                    return a.assignment().size() == 2 && b.assignment().size() == 2;
+                }, "two each");
+                before = Set.copyOf(b.assignment());
+                epoch = admin.describeConsumerGroups(List.of("g-static848")).describedGroups().get("g-static848").get()
+                        .groupEpoch().orElseThrow();
+            }
+            try (KafkaConsumer<String, String> b2 = consumer("g-static848", Map.of("group.instance.id", "b"))) {
+                b2.subscribe(List.of("static848"));
+                await(() -> {
+                    a.poll(Duration.ofMillis(20));
+                    b2.poll(Duration.ofMillis(20));
+                    return b2.assignment().equals(before);
+                }, "the restarted member owns its partitions again");
+                assertThat(a.assignment()).hasSize(2).doesNotContainAnyElementsOf(before);
+                assertThat(admin.describeConsumerGroups(List.of("g-static848")).describedGroups().get("g-static848").get()
+                        .groupEpoch().orElseThrow()).isEqualTo(epoch);
+            }
+        }
+    }
+
     private static KafkaConsumer<String, String> consumer(String group, Map<String, String> extra) {
         Properties p = new Properties();
         p.put("bootstrap.servers", broker.bootstrapServers());
