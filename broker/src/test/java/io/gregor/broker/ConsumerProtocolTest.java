@@ -230,6 +230,22 @@ class ConsumerProtocolTest {
                     Set<TopicPartition> union = new HashSet<>(classic.assignment());
                     union.addAll(modern.assignment());
                     assertThat(union).hasSize(4);
+                    // A new classic member joins the group while it uses the consumer protocol.
+                    try (KafkaConsumer<String, String> late = consumer(group, Map.of("group.protocol", "classic",
+                            "partition.assignment.strategy", assignor, "heartbeat.interval.ms", "200"))) {
+                        late.subscribe(List.of("online"));
+                        await(() -> {
+                            classic.poll(Duration.ofMillis(20));
+                            modern.poll(Duration.ofMillis(20));
+                            late.poll(Duration.ofMillis(20));
+                            Set<TopicPartition> all = new HashSet<>(classic.assignment());
+                            all.addAll(modern.assignment());
+                            all.addAll(late.assignment());
+                            return !late.assignment().isEmpty() && !classic.assignment().isEmpty()
+                                    && !modern.assignment().isEmpty() && all.size() == 4
+                                    && classic.assignment().size() + modern.assignment().size() + late.assignment().size() == 4;
+                        }, "three members share the four partitions (" + assignor + ")");
+                    }
                     classic.commitSync();
                 }
                 await(() -> {

@@ -777,9 +777,7 @@ public final class ConsumerGroups {
             }
             member = replaceStatic(group, group.members.get(takenBy), memberId);
         } else if (member == null) {
-            if (!unknown) {
-                return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.UNKNOWN_MEMBER_ID, memberId));
-            }
+            // A new classic member: with the id MEMBER_ID_REQUIRED gave it, or any id it brings (as Kafka does).
             if (group.members.size() >= config.consumerMaxSize()) {
                 return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.GROUP_MAX_SIZE_REACHED, memberId));
             }
