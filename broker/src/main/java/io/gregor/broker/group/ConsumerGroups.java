@@ -563,6 +563,15 @@ public final class ConsumerGroups {
             return;
         }
         log.info("Member {} of consumer group {} {}; removing it", member.memberId, group.groupId, why);
+        List<GroupRecord> records = removeAndStore(group, member);
+        coordinator.groupLog.append(records).exceptionally(e -> {
+            log.warn("Storing consumer group {} failed: {}", group.groupId, e.toString());
+            return null;
+        });
+    }
+
+    /** Removes a member outside a heartbeat (expiry, classic LeaveGroup); returns the records that say so. */
+    private List<GroupRecord> removeAndStore(ConsumerGroup group, ConsumerMember member) {
         pendingRecords.clear();
         removeMember(group, member);
         List<GroupRecord> records = new ArrayList<>();
@@ -571,10 +580,7 @@ public final class ConsumerGroups {
         }
         records.addAll(pendingRecords);
         pendingRecords.clear();
-        coordinator.groupLog.append(records).exceptionally(e -> {
-            log.warn("Storing consumer group {} failed: {}", group.groupId, e.toString());
-            return null;
-        });
+        return records;
     }
 
     private static void cancelTimers(ConsumerMember member) {
@@ -883,14 +889,7 @@ public final class ConsumerGroups {
             return GroupCoordinator.done(Errors.FENCED_INSTANCE_ID);
         }
         log.info("Member {} leaves consumer group {}", member.memberId, group.groupId);
-        pendingRecords.clear();
-        removeMember(group, member);
-        List<GroupRecord> records = new ArrayList<>();
-        if (!maybeDowngrade(group)) {
-            records.add(epochRecord(group));
-        }
-        records.addAll(pendingRecords);
-        pendingRecords.clear();
+        List<GroupRecord> records = removeAndStore(group, member);
         return coordinator.groupLog.append(records).handle((v, e) -> e == null ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE);
     }
 
