@@ -274,6 +274,10 @@ public final class BrokerConfig {
         return listValue(GROUP_CONSUMER_ASSIGNORS);
     }
 
+    public String groupConsumerMigrationPolicy() {
+        return ((String) values.get(GROUP_CONSUMER_MIGRATION_POLICY)).toLowerCase(java.util.Locale.ROOT);
+    }
+
     public int offsetsRetentionMinutes() {
         return intValue(OFFSETS_RETENTION_MINUTES);
     }

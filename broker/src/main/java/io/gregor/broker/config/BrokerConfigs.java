@@ -57,6 +57,7 @@ public final class BrokerConfigs {
     public static final String GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
     public static final String GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size";
     public static final String GROUP_CONSUMER_ASSIGNORS = "group.consumer.assignors";
+    public static final String GROUP_CONSUMER_MIGRATION_POLICY = "group.consumer.migration.policy";
     public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
     public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
 
@@ -116,6 +117,10 @@ public final class BrokerConfigs {
                 "Maximum number of members of one consumer-protocol group."));
         add(ConfigKey.of(GROUP_CONSUMER_ASSIGNORS, LIST, "uniform,range",
                 "Server-side assignors of consumer-protocol groups; the first is the default. Known: uniform, range."));
+        add(ConfigKey.oneOf(GROUP_CONSUMER_MIGRATION_POLICY, "bidirectional",
+                "Whether live groups move between the classic and consumer protocols: bidirectional, upgrade (classic to "
+                        + "consumer only), downgrade (consumer to classic only) or disabled. Empty groups always can.",
+                "bidirectional", "upgrade", "downgrade", "disabled"));
         add(ConfigKey.atLeast(OFFSETS_RETENTION_MINUTES, INT, "10080", 1,
                 "Committed offsets of a group that has been empty this long (or, for partitions the group no longer "
                         + "subscribes to, committed this long ago) are deleted."));

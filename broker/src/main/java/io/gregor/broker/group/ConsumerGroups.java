@@ -665,6 +665,9 @@ public final class ConsumerGroups {
     /** Why a classic group with members cannot become a consumer group now, or null when it can. */
     private String upgradeRefusal(ClassicGroup classic) {
         String prefix = "Cannot upgrade classic group " + classic.groupId + " to consumer group because ";
+        if (!config.onlineUpgrade()) {
+            return prefix + "online upgrade is disabled.";
+        }
         if (!"consumer".equals(classic.protocolType)) {
             return prefix + "the group does not use the consumer embedded protocol.";
         }
@@ -725,7 +728,7 @@ public final class ConsumerGroups {
      * whether it did; its records are in {@link #pendingRecords}.
      */
     private boolean maybeDowngrade(ConsumerGroup group) {
-        if (group.isEmpty() || group.members.values().stream().anyMatch(m -> !m.isClassic())
+        if (!config.onlineDowngrade() || group.isEmpty() || group.members.values().stream().anyMatch(m -> !m.isClassic())
                 || group.members.size() > config.maxSize()) {
             return false;
         }
