@@ -15,6 +15,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -58,6 +59,74 @@ class CrashIT {
         }
         try (GregorProcess last = GregorProcess.start(data, port)) {
             verify(last.bootstrap(), acknowledged, ROUNDS);
+        }
+    }
+
+    @Test
+    @Timeout(300)
+    void acknowledgedOffsetCommitsSurviveKillNine() throws Exception {
+        // Each round: a consumer commits ever larger offsets synchronously until the node is SIGKILLed at a random
+        // moment; after the restart the committed offset is at least the last acknowledged one (and at most the one
+        // in flight at the kill).
+        Path data = dir.resolve("offsets");
+        int port = GregorProcess.freePort();
+        try (GregorProcess first = GregorProcess.start(data, port);
+             Admin admin = Admin.create(Map.of("bootstrap.servers", first.bootstrap()))) {
+            admin.createTopics(List.of(new NewTopic("commits", 2, (short) 1))).all().get();
+            first.stop();
+        }
+        long acked = -1;
+        long attempted = -1;
+        for (int round = 0; round < 5; round++) {
+            GregorProcess node = GregorProcess.start(data, port);
+            try {
+                Properties props = new Properties();
+                props.put("bootstrap.servers", node.bootstrap());
+                props.put("group.id", "crash-commits");
+                props.put("default.api.timeout.ms", "3000");
+                props.put("request.timeout.ms", "2000");
+                List<TopicPartition> partitions = List.of(new TopicPartition("commits", 0), new TopicPartition("commits", 1));
+                try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                        new StringDeserializer())) {
+                    consumer.assign(partitions);
+                    var committed = consumer.committed(Set.copyOf(partitions), Duration.ofSeconds(30));
+                    for (TopicPartition tp : partitions) {
+                        long offset = committed.get(tp) == null ? -1 : committed.get(tp).offset();
+                        assertThat(offset).as("committed %s after round %d", tp, round).isBetween(acked, attempted);
+                    }
+                    long killAt = System.currentTimeMillis() + 200 + ThreadLocalRandom.current().nextLong(600);
+                    final long base = attempted + 1;
+                    long value = base;
+                    Thread killer = new Thread(() -> {
+                        try {
+                            Thread.sleep(Math.max(0, killAt - System.currentTimeMillis()));
+                            node.kill9();
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                    killer.start();
+                    try {
+                        while (true) {
+                            attempted = value;
+                            Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                            for (TopicPartition tp : partitions) {
+                                offsets.put(tp, new OffsetAndMetadata(value));
+                            }
+                            consumer.commitSync(offsets);
+                            acked = value;
+                            value++;
+                        }
+                    } catch (org.apache.kafka.common.KafkaException e) {
+                        // The node died under the commit.
+                    } finally {
+                        killer.join();
+                    }
+                    assertThat(acked).as("commits acknowledged in round %d", round).isGreaterThanOrEqualTo(base);
+                }
+            } finally {
+                node.kill9();
+            }
         }
     }
 
