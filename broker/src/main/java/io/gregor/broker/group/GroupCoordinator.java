@@ -454,7 +454,9 @@ public final class GroupCoordinator {
         group.state = GroupState.PREPARING_REBALANCE;
         log.info("Preparing to rebalance group {} in generation {}: {}", group.groupId, group.generationId, reason);
         cancelJoinTimer(group);
-        if (initial && config.initialRebalanceDelayMs() > 0) {
+        if (initial) {
+            // Even without a delay the first join completes on the timer thread, after the joins already queued: a
+            // group whose consumers start together forms in one generation.
             group.initialDelay = true;
             long delay = Math.min(config.initialRebalanceDelayMs(), group.maxRebalanceTimeoutMs());
             group.cancelJoinTimer = timer.schedule(delay, () -> onJoinTimeout(group, true));
