@@ -637,15 +637,17 @@ public final class GroupCoordinator {
     }
 
     /** Per member: UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID; the whole call: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_MEMBER_ID. */
-    public synchronized List<LeaveResult> leave(String groupId, List<LeavingMember> leaving) {
+    public synchronized CompletableFuture<List<LeaveResult>> leave(String groupId, List<LeavingMember> leaving) {
         List<LeaveResult> results = new ArrayList<>();
         if (loaded && groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
+            // Classic members inside a consumer group: answered once their removal is durable.
+            List<CompletableFuture<LeaveResult>> each = new ArrayList<>();
             for (LeavingMember l : leaving) {
-                // Appended in the background: a classic LeaveGroup has nothing to wait for.
-                Errors error = consumerGroups.classicLeave(consumerGroup, l.memberId(), l.groupInstanceId()).getNow(Errors.NONE);
-                results.add(new LeaveResult(l.memberId(), l.groupInstanceId(), error));
+                each.add(consumerGroups.classicLeave(consumerGroup, l.memberId(), l.groupInstanceId())
+                        .thenApply(error -> new LeaveResult(l.memberId(), l.groupInstanceId(), error)));
             }
-            return results;
+            return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+                    .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
         }
         ClassicGroup group = classic(groupId);
         for (LeavingMember l : leaving) {
@@ -673,7 +675,7 @@ public final class GroupCoordinator {
             }
             results.add(new LeaveResult(l.memberId(), l.groupInstanceId(), error));
         }
-        return results;
+        return done(results);
     }
 
     private Errors validateMember(ClassicGroup group, String memberId, String groupInstanceId) {

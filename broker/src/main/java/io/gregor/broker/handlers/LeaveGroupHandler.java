@@ -34,19 +34,20 @@ public final class LeaveGroupHandler extends GroupHandler<LeaveGroupRequestData>
         } else {
             leaving.add(new LeavingMember(request.memberId(), null));
         }
-        List<LeaveResult> results = services.groups().leave(request.groupId(), leaving);
-        LeaveGroupResponseData response = new LeaveGroupResponseData();
-        if (version < 3) {
-            return done(response.setErrorCode(results.get(0).error().code()));
-        }
-        boolean loading = results.stream().anyMatch(r -> r.error() == Errors.COORDINATOR_LOAD_IN_PROGRESS);
-        if (loading) {
-            return done(response.setErrorCode(Errors.COORDINATOR_LOAD_IN_PROGRESS.code()));
-        }
-        for (LeaveResult r : results) {
-            response.members().add(new MemberResponse().setMemberId(r.memberId()).setGroupInstanceId(r.groupInstanceId())
-                    .setErrorCode(r.error().code()));
-        }
-        return done(response);
+        return services.groups().leave(request.groupId(), leaving).thenApply(results -> {
+            LeaveGroupResponseData response = new LeaveGroupResponseData();
+            if (version < 3) {
+                return response.setErrorCode(results.get(0).error().code());
+            }
+            boolean loading = results.stream().anyMatch(r -> r.error() == Errors.COORDINATOR_LOAD_IN_PROGRESS);
+            if (loading) {
+                return response.setErrorCode(Errors.COORDINATOR_LOAD_IN_PROGRESS.code());
+            }
+            for (LeaveResult r : results) {
+                response.members().add(new MemberResponse().setMemberId(r.memberId()).setGroupInstanceId(r.groupInstanceId())
+                        .setErrorCode(r.error().code()));
+            }
+            return response;
+        });
     }
 }

@@ -152,7 +152,7 @@ class GroupCoordinatorTest {
         sync(a.join(), Map.of());
         assertThat(coordinator.delete(List.of("g")).join()).containsEntry("g", Errors.NON_EMPTY_GROUP);
         var results = coordinator.leave("g", List.of(new LeavingMember(a.join().memberId(), null),
-                new LeavingMember(b.join().memberId(), null), new LeavingMember("nobody", null)));
+                new LeavingMember(b.join().memberId(), null), new LeavingMember("nobody", null))).join();
         assertThat(results).extracting(GroupCoordinator.LeaveResult::error)
                 .containsExactly(Errors.NONE, Errors.NONE, Errors.UNKNOWN_MEMBER_ID);
         assertThat(coordinator.describe("g").state()).isEqualTo("Empty");
