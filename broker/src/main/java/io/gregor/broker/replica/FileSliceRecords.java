@@ -3,12 +3,11 @@ package io.gregor.broker.replica;
 import io.gregor.protocol.ZeroCopyRecords;
 import io.gregor.storage.FetchSlice;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.FileRegion;
-import io.netty.util.AbstractReferenceCounted;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.WritableByteChannel;
 
 /** Fetch response records that are still in a segment file; they leave through sendfile. */
 public final class FileSliceRecords implements ZeroCopyRecords {
@@ -41,83 +40,20 @@ public final class FileSliceRecords implements ZeroCopyRecords {
     }
 
     /**
-     * A region of a shared segment channel. Unlike {@code DefaultFileRegion} it never closes the channel on release:
-     * the segment owns it (and keeps it open for file.delete.delay.ms after deletion).
+     * A region of a shared segment channel. It is a {@link DefaultFileRegion} so that the epoll transport hands it to
+     * {@code sendfile(2)} (any other {@code FileRegion} is copied through a buffer by {@code FileChannel.transferTo}
+     * to a non-file channel); unlike its parent it never closes the channel on release: the segment owns it (and
+     * keeps it open for file.delete.delay.ms after deletion). A segment that shrank under the region is reported by
+     * the transport as an I/O error on that connection.
      */
-    static final class SliceRegion extends AbstractReferenceCounted implements FileRegion {
-        private final FileChannel channel;
-        private final long position;
-        private final long count;
-        private long transferred;
-
+    static final class SliceRegion extends DefaultFileRegion {
         SliceRegion(FileChannel channel, long position, long count) {
-            this.channel = channel;
-            this.position = position;
-            this.count = count;
-        }
-
-        @Override
-        public long position() {
-            return position;
-        }
-
-        @Override
-        @Deprecated
-        public long transfered() {
-            return transferred;
-        }
-
-        @Override
-        public long transferred() {
-            return transferred;
-        }
-
-        @Override
-        public long count() {
-            return count;
-        }
-
-        @Override
-        public long transferTo(WritableByteChannel target, long alreadyTransferred) throws IOException {
-            long remaining = count - alreadyTransferred;
-            if (remaining <= 0) {
-                return 0;
-            }
-            long written = channel.transferTo(position + alreadyTransferred, remaining, target);
-            if (written > 0) {
-                transferred += written;
-            } else if (written == 0 && channel.size() < position + count) {
-                throw new IOException("segment shrank below the fetched region (" + channel.size() + " < "
-                        + (position + count) + ")");
-            }
-            return written;
-        }
-
-        @Override
-        public FileRegion retain() {
-            super.retain();
-            return this;
-        }
-
-        @Override
-        public FileRegion retain(int increment) {
-            super.retain(increment);
-            return this;
-        }
-
-        @Override
-        public FileRegion touch() {
-            return this;
-        }
-
-        @Override
-        public FileRegion touch(Object hint) {
-            return this;
+            super(channel, position, count);
         }
 
         @Override
         protected void deallocate() {
-            // The channel belongs to the segment.
+            // The segment's channel stays open.
         }
     }
 }
