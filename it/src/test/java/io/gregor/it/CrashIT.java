@@ -83,6 +83,7 @@ class CrashIT {
                 Properties props = new Properties();
                 props.put("bootstrap.servers", node.bootstrap());
                 props.put("group.id", "crash-commits");
+                props.put("enable.auto.commit", "false");
                 props.put("default.api.timeout.ms", "3000");
                 props.put("request.timeout.ms", "2000");
                 List<TopicPartition> partitions = List.of(new TopicPartition("commits", 0), new TopicPartition("commits", 1));
@@ -94,9 +95,17 @@ class CrashIT {
                         long offset = committed.get(tp) == null ? -1 : committed.get(tp).offset();
                         assertThat(offset).as("committed %s after round %d", tp, round).isBetween(acked, attempted);
                     }
-                    long killAt = System.currentTimeMillis() + 200 + ThreadLocalRandom.current().nextLong(600);
                     final long base = attempted + 1;
                     long value = base;
+                    // One commit before the kill window opens, so that every round acknowledges at least one.
+                    attempted = value;
+                    Map<TopicPartition, OffsetAndMetadata> first = new HashMap<>();
+                    for (TopicPartition tp : partitions) {
+                        first.put(tp, new OffsetAndMetadata(value));
+                    }
+                    consumer.commitSync(first, Duration.ofSeconds(30));
+                    acked = value++;
+                    long killAt = System.currentTimeMillis() + 200 + ThreadLocalRandom.current().nextLong(600);
                     Thread killer = new Thread(() -> {
                         try {
                             Thread.sleep(Math.max(0, killAt - System.currentTimeMillis()));
