@@ -4,7 +4,6 @@ import io.gregor.broker.metadata.ApiError;
 import io.gregor.broker.metadata.BrokerConfigOperations;
 import io.gregor.broker.metadata.ConfigOp;
 import io.gregor.broker.metadata.TopicOperations.ConfigChange;
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,28 +26,12 @@ import org.apache.kafka.common.protocol.ApiMessage;
  * <p>Errors per resource: UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG (unknown or static key, bad value),
  * INVALID_REQUEST (duplicate key, another broker's id, an unsupported resource type).
  */
-public final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequestData> {
-    private final BrokerServices services;
+public final class AlterConfigsHandler extends BrokerHandler<AlterConfigsRequestData> {
     private final BrokerConfigOperations brokerConfigs;
 
     public AlterConfigsHandler(BrokerServices services) {
-        this.services = services;
+        super(services, ApiKeys.ALTER_CONFIGS, 0, 2);
         this.brokerConfigs = new BrokerConfigOperations(services.metadata(), services.config());
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.ALTER_CONFIGS;
-    }
-
-    @Override
-    public short minVersion() {
-        return 0;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 2;
     }
 
     @Override

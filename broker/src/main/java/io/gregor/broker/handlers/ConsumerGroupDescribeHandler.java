@@ -23,7 +23,7 @@ import org.apache.kafka.common.protocol.ApiMessage;
  * ConsumerGroupDescribe v0-1: consumer-protocol groups with their epochs, assignor and members' current and target
  * assignments. A classic or unknown group gets GROUP_ID_NOT_FOUND (the Admin client then asks DescribeGroups).
  */
-public final class ConsumerGroupDescribeHandler extends GroupHandler<ConsumerGroupDescribeRequestData> {
+public final class ConsumerGroupDescribeHandler extends BrokerHandler<ConsumerGroupDescribeRequestData> {
     /** ConsumerGroupDescribe v1 member type of a consumer-protocol member. */
     private static final byte CONSUMER_MEMBER = 1;
     /** ConsumerGroupDescribe v1 member type of a classic member inside a consumer group. */

@@ -24,7 +24,7 @@ import org.apache.kafka.common.protocol.ApiMessage;
  * UNRELEASED_INSTANCE_ID, FENCED_INSTANCE_ID, GROUP_MAX_SIZE_REACHED, UNSUPPORTED_ASSIGNOR, INVALID_REGULAR_EXPRESSION,
  * COORDINATOR_NOT_AVAILABLE.
  */
-public final class ConsumerGroupHeartbeatHandler extends GroupHandler<ConsumerGroupHeartbeatRequestData> {
+public final class ConsumerGroupHeartbeatHandler extends BrokerHandler<ConsumerGroupHeartbeatRequestData> {
 
     public ConsumerGroupHeartbeatHandler(BrokerServices services) {
         super(services, ApiKeys.CONSUMER_GROUP_HEARTBEAT, 0, 1);

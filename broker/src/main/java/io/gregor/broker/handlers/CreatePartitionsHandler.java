@@ -3,7 +3,6 @@ package io.gregor.broker.handlers;
 import io.gregor.broker.metadata.ApiError;
 import io.gregor.broker.metadata.TopicImage;
 import io.gregor.broker.metadata.TopicOperations.PartitionsChange;
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,26 +25,10 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors per topic: UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS (not an increase, too many),
  * INVALID_REPLICA_ASSIGNMENT, INVALID_REQUEST (a topic named twice).
  */
-public final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsRequestData> {
-    private final BrokerServices services;
+public final class CreatePartitionsHandler extends BrokerHandler<CreatePartitionsRequestData> {
 
     public CreatePartitionsHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.CREATE_PARTITIONS;
-    }
-
-    @Override
-    public short minVersion() {
-        return 0;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 3;
+        super(services, ApiKeys.CREATE_PARTITIONS, 0, 3);
     }
 
     @Override

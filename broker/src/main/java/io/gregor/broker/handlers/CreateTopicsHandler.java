@@ -3,7 +3,6 @@ package io.gregor.broker.handlers;
 import io.gregor.broker.metadata.ApiError;
 import io.gregor.broker.metadata.TopicOperations.CreateResult;
 import io.gregor.broker.metadata.TopicOperations.NewTopic;
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,26 +25,10 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors per topic: TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS,
  * INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG, INVALID_REQUEST.
  */
-public final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequestData> {
-    private final BrokerServices services;
+public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequestData> {
 
     public CreateTopicsHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.CREATE_TOPICS;
-    }
-
-    @Override
-    public short minVersion() {
-        return 2;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 7;
+        super(services, ApiKeys.CREATE_TOPICS, 2, 7);
     }
 
     @Override

@@ -12,7 +12,7 @@ import org.apache.kafka.common.protocol.ApiMessage;
  * DeleteGroups v0-2: removes empty groups and their offsets, answered once the tombstones are durable.
  * Errors per group: COORDINATOR_LOAD_IN_PROGRESS, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, COORDINATOR_NOT_AVAILABLE.
  */
-public final class DeleteGroupsHandler extends GroupHandler<DeleteGroupsRequestData> {
+public final class DeleteGroupsHandler extends BrokerHandler<DeleteGroupsRequestData> {
 
     public DeleteGroupsHandler(BrokerServices services) {
         super(services, ApiKeys.DELETE_GROUPS, 0, 2);

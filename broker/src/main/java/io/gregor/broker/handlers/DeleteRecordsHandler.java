@@ -1,6 +1,5 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.broker.replica.Partition;
 import io.gregor.storage.KafkaStorageException;
@@ -23,28 +22,11 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, OFFSET_OUT_OF_RANGE (beyond the high watermark, or
  * negative other than -1), KAFKA_STORAGE_ERROR.
  */
-public final class DeleteRecordsHandler implements ApiHandler<DeleteRecordsRequestData> {
+public final class DeleteRecordsHandler extends BrokerHandler<DeleteRecordsRequestData> {
     static final long HIGH_WATERMARK = -1;
 
-    private final BrokerServices services;
-
     public DeleteRecordsHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.DELETE_RECORDS;
-    }
-
-    @Override
-    public short minVersion() {
-        return 0;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 2;
+        super(services, ApiKeys.DELETE_RECORDS, 0, 2);
     }
 
     @Override

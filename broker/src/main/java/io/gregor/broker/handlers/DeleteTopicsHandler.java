@@ -2,7 +2,6 @@ package io.gregor.broker.handlers;
 
 import io.gregor.broker.metadata.TopicOperations.DeleteResult;
 import io.gregor.broker.metadata.TopicOperations.DeleteTarget;
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,26 +22,10 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors per topic: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v6), TOPIC_DELETION_DISABLED
  * ({@code delete.topic.enable=false}), INVALID_REQUEST (v6 entry with neither name nor id).
  */
-public final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequestData> {
-    private final BrokerServices services;
+public final class DeleteTopicsHandler extends BrokerHandler<DeleteTopicsRequestData> {
 
     public DeleteTopicsHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.DELETE_TOPICS;
-    }
-
-    @Override
-    public short minVersion() {
-        return 1;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 6;
+        super(services, ApiKeys.DELETE_TOPICS, 1, 6);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.config.Endpoint;
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
@@ -18,29 +17,12 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors: MISMATCHED_ENDPOINT_TYPE (v1+: the controller endpoint type was asked of a broker listener),
  * UNSUPPORTED_ENDPOINT_TYPE (v1+: an endpoint type Kafka does not define).
  */
-public final class DescribeClusterHandler implements ApiHandler<DescribeClusterRequestData> {
+public final class DescribeClusterHandler extends BrokerHandler<DescribeClusterRequestData> {
     static final byte BROKER_ENDPOINT = 1;
     static final byte CONTROLLER_ENDPOINT = 2;
 
-    private final BrokerServices services;
-
     public DescribeClusterHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.DESCRIBE_CLUSTER;
-    }
-
-    @Override
-    public short minVersion() {
-        return 0;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 2;
+        super(services, ApiKeys.DESCRIBE_CLUSTER, 0, 2);
     }
 
     @Override

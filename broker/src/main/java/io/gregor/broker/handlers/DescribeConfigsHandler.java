@@ -4,7 +4,6 @@ import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.metadata.ApiError;
 import io.gregor.broker.metadata.MetadataImage;
 import io.gregor.broker.metadata.TopicImage;
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -26,26 +25,10 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors per resource: UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST (another broker's id, an unsupported
  * resource type).
  */
-public final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequestData> {
-    private final BrokerServices services;
+public final class DescribeConfigsHandler extends BrokerHandler<DescribeConfigsRequestData> {
 
     public DescribeConfigsHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.DESCRIBE_CONFIGS;
-    }
-
-    @Override
-    public short minVersion() {
-        return 1;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 4;
+        super(services, ApiKeys.DESCRIBE_CONFIGS, 1, 4);
     }
 
     @Override

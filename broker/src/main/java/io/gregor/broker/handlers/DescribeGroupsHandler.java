@@ -16,7 +16,7 @@ import org.apache.kafka.common.protocol.Errors;
  * DescribeGroups v0-6. An unknown group is reported as Dead, with GROUP_ID_NOT_FOUND from v6 (as Kafka does).
  * Errors per group: COORDINATOR_LOAD_IN_PROGRESS, GROUP_ID_NOT_FOUND.
  */
-public final class DescribeGroupsHandler extends GroupHandler<DescribeGroupsRequestData> {
+public final class DescribeGroupsHandler extends BrokerHandler<DescribeGroupsRequestData> {
 
     public DescribeGroupsHandler(BrokerServices services) {
         super(services, ApiKeys.DESCRIBE_GROUPS, 0, 6);

@@ -1,6 +1,5 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.broker.replica.Partition;
 import java.io.IOException;
@@ -31,26 +30,10 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors: none per directory beyond NONE; requested partitions this node does not host are left out, as Kafka
  * does.
  */
-public final class DescribeLogDirsHandler implements ApiHandler<DescribeLogDirsRequestData> {
-    private final BrokerServices services;
+public final class DescribeLogDirsHandler extends BrokerHandler<DescribeLogDirsRequestData> {
 
     public DescribeLogDirsHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.DESCRIBE_LOG_DIRS;
-    }
-
-    @Override
-    public short minVersion() {
-        return 1;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 4;
+        super(services, ApiKeys.DESCRIBE_LOG_DIRS, 1, 4);
     }
 
     @Override

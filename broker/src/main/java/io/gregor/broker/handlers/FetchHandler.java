@@ -2,7 +2,6 @@ package io.gregor.broker.handlers;
 
 import io.gregor.broker.metadata.MetadataImage;
 import io.gregor.broker.metadata.TopicImage;
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.broker.replica.DelayedOperations;
 import io.gregor.broker.replica.FileSliceRecords;
@@ -37,29 +36,12 @@ import org.slf4j.LoggerFactory;
  * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13+), OFFSET_OUT_OF_RANGE,
  * FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR.
  */
-public final class FetchHandler implements ApiHandler<FetchRequestData> {
+public final class FetchHandler extends BrokerHandler<FetchRequestData> {
     private static final Logger log = LoggerFactory.getLogger(FetchHandler.class);
     private static final long MAX_WAIT_CAP_MS = 60_000;
 
-    private final BrokerServices services;
-
     public FetchHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.FETCH;
-    }
-
-    @Override
-    public short minVersion() {
-        return 4;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 18;
+        super(services, ApiKeys.FETCH, 4, 18);
     }
 
     @Override

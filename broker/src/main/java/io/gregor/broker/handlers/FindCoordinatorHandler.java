@@ -17,7 +17,7 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
  * FindCoordinator v0-6, batched keys from v4: this node coordinates every group. Errors: COORDINATOR_NOT_AVAILABLE
  * for transactional ids (no transaction coordinator yet), INVALID_REQUEST for an unknown key type.
  */
-public final class FindCoordinatorHandler extends GroupHandler<FindCoordinatorRequestData> {
+public final class FindCoordinatorHandler extends BrokerHandler<FindCoordinatorRequestData> {
 
     public FindCoordinatorHandler(BrokerServices services) {
         super(services, ApiKeys.FIND_COORDINATOR, 0, 6);

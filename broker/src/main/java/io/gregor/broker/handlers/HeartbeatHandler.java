@@ -13,7 +13,7 @@ import org.apache.kafka.common.protocol.ApiMessage;
  * <p>Errors: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS,
  * FENCED_INSTANCE_ID.
  */
-public final class HeartbeatHandler extends GroupHandler<HeartbeatRequestData> {
+public final class HeartbeatHandler extends BrokerHandler<HeartbeatRequestData> {
 
     public HeartbeatHandler(BrokerServices services) {
         super(services, ApiKeys.HEARTBEAT, 0, 4);

@@ -4,7 +4,6 @@ import io.gregor.broker.metadata.ApiError;
 import io.gregor.broker.metadata.BrokerConfigOperations;
 import io.gregor.broker.metadata.ConfigOp;
 import io.gregor.broker.metadata.TopicOperations.IncrementalConfigChange;
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,28 +27,12 @@ import org.apache.kafka.common.protocol.Errors;
  * SUBTRACT on a non-list key), INVALID_REQUEST (unknown operation, duplicate key, missing value, another broker's
  * id, BROKER_LOGGER or another unsupported resource type).
  */
-public final class IncrementalAlterConfigsHandler implements ApiHandler<IncrementalAlterConfigsRequestData> {
-    private final BrokerServices services;
+public final class IncrementalAlterConfigsHandler extends BrokerHandler<IncrementalAlterConfigsRequestData> {
     private final BrokerConfigOperations brokerConfigs;
 
     public IncrementalAlterConfigsHandler(BrokerServices services) {
-        this.services = services;
+        super(services, ApiKeys.INCREMENTAL_ALTER_CONFIGS, 0, 1);
         this.brokerConfigs = new BrokerConfigOperations(services.metadata(), services.config());
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.INCREMENTAL_ALTER_CONFIGS;
-    }
-
-    @Override
-    public short minVersion() {
-        return 0;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 1;
     }
 
     @Override

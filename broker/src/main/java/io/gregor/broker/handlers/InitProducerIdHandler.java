@@ -1,6 +1,5 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
@@ -17,26 +16,10 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors: COORDINATOR_NOT_AVAILABLE for transactional ids, UNKNOWN_SERVER_ERROR when
  * no id block could be reserved.
  */
-public final class InitProducerIdHandler implements ApiHandler<InitProducerIdRequestData> {
-    private final BrokerServices services;
+public final class InitProducerIdHandler extends BrokerHandler<InitProducerIdRequestData> {
 
     public InitProducerIdHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.INIT_PRODUCER_ID;
-    }
-
-    @Override
-    public short minVersion() {
-        return 0;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 5;
+        super(services, ApiKeys.INIT_PRODUCER_ID, 0, 5);
     }
 
     @Override

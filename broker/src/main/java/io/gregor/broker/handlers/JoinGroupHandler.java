@@ -21,7 +21,7 @@ import org.apache.kafka.common.protocol.ApiMessage;
  * UNKNOWN_MEMBER_ID, INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS,
  * COORDINATOR_NOT_AVAILABLE.
  */
-public final class JoinGroupHandler extends GroupHandler<JoinGroupRequestData> {
+public final class JoinGroupHandler extends BrokerHandler<JoinGroupRequestData> {
 
     public JoinGroupHandler(BrokerServices services) {
         super(services, ApiKeys.JOIN_GROUP, 0, 9);

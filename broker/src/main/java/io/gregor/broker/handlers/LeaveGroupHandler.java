@@ -19,7 +19,7 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_MEMBER_ID (top level before v3, per member after),
  * FENCED_INSTANCE_ID per member.
  */
-public final class LeaveGroupHandler extends GroupHandler<LeaveGroupRequestData> {
+public final class LeaveGroupHandler extends BrokerHandler<LeaveGroupRequestData> {
 
     public LeaveGroupHandler(BrokerServices services) {
         super(services, ApiKeys.LEAVE_GROUP, 0, 5);

@@ -12,7 +12,7 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 
 /** ListGroups v0-5, with state (v4) and type (v5) filters; groups of both protocols. Errors: COORDINATOR_LOAD_IN_PROGRESS. */
-public final class ListGroupsHandler extends GroupHandler<ListGroupsRequestData> {
+public final class ListGroupsHandler extends BrokerHandler<ListGroupsRequestData> {
 
     public ListGroupsHandler(BrokerServices services) {
         super(services, ApiKeys.LIST_GROUPS, 0, 5);

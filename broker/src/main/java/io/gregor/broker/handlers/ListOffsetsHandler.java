@@ -1,7 +1,6 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.metadata.TopicImage;
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.broker.replica.Partition;
 import io.gregor.storage.Log;
@@ -22,7 +21,7 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, INVALID_REQUEST
  * (a negative timestamp Kafka does not define).
  */
-public final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestData> {
+public final class ListOffsetsHandler extends BrokerHandler<ListOffsetsRequestData> {
     static final long LATEST = -1;
     static final long EARLIEST = -2;
     static final long MAX_TIMESTAMP = -3;
@@ -30,25 +29,8 @@ public final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestDa
     static final long LATEST_TIERED = -5;
     static final long EARLIEST_PENDING_UPLOAD = -6;
 
-    private final BrokerServices services;
-
     public ListOffsetsHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.LIST_OFFSETS;
-    }
-
-    @Override
-    public short minVersion() {
-        return 1;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 11;
+        super(services, ApiKeys.LIST_OFFSETS, 1, 11);
     }
 
     @Override

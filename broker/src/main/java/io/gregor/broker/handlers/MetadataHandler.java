@@ -5,7 +5,6 @@ import io.gregor.broker.metadata.MetadataImage;
 import io.gregor.broker.metadata.TopicImage;
 import io.gregor.broker.metadata.TopicOperations;
 import io.gregor.broker.metadata.TopicOperations.NewTopic;
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,26 +28,10 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors per topic: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID, INVALID_TOPIC_EXCEPTION,
  * LEADER_NOT_AVAILABLE (auto-creation failed), INVALID_REPLICATION_FACTOR.
  */
-public final class MetadataHandler implements ApiHandler<MetadataRequestData> {
-    private final BrokerServices services;
+public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
 
     public MetadataHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.METADATA;
-    }
-
-    @Override
-    public short minVersion() {
-        return 0;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 13;
+        super(services, ApiKeys.METADATA, 0, 13);
     }
 
     @Override

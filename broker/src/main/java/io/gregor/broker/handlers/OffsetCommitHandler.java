@@ -23,7 +23,7 @@ import org.apache.kafka.common.protocol.Errors;
  * REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID, OFFSET_METADATA_TOO_LARGE, UNKNOWN_TOPIC_ID (v10),
  * COORDINATOR_NOT_AVAILABLE.
  */
-public final class OffsetCommitHandler extends GroupHandler<OffsetCommitRequestData> {
+public final class OffsetCommitHandler extends BrokerHandler<OffsetCommitRequestData> {
 
     public OffsetCommitHandler(BrokerServices services) {
         super(services, ApiKeys.OFFSET_COMMIT, 2, 10);

@@ -17,7 +17,7 @@ import org.apache.kafka.common.protocol.ApiMessage;
  * tombstones are durable. Group errors: COORDINATOR_LOAD_IN_PROGRESS, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP,
  * COORDINATOR_NOT_AVAILABLE; per partition: GROUP_SUBSCRIBED_TO_TOPIC.
  */
-public final class OffsetDeleteHandler extends GroupHandler<OffsetDeleteRequestData> {
+public final class OffsetDeleteHandler extends BrokerHandler<OffsetDeleteRequestData> {
 
     public OffsetDeleteHandler(BrokerServices services) {
         super(services, ApiKeys.OFFSET_DELETE, 0, 0);

@@ -27,7 +27,7 @@ import org.apache.kafka.common.protocol.Errors;
  * OffsetFetch v1-10: one group before v8, several after; topic ids from v10. A partition without a committed offset
  * gets offset -1. Errors: COORDINATOR_LOAD_IN_PROGRESS (group level from v2, per partition in v1).
  */
-public final class OffsetFetchHandler extends GroupHandler<OffsetFetchRequestData> {
+public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestData> {
 
     public OffsetFetchHandler(BrokerServices services) {
         super(services, ApiKeys.OFFSET_FETCH, 1, 10);

@@ -1,6 +1,5 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.broker.replica.Partition;
 import io.gregor.storage.EpochEndOffset;
@@ -23,26 +22,10 @@ import org.apache.kafka.common.protocol.Errors;
  * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, FENCED_LEADER_EPOCH and UNKNOWN_LEADER_EPOCH (the request's
  * current leader epoch is older or newer than ours).
  */
-public final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpochRequestData> {
-    private final BrokerServices services;
+public final class OffsetForLeaderEpochHandler extends BrokerHandler<OffsetForLeaderEpochRequestData> {
 
     public OffsetForLeaderEpochHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.OFFSET_FOR_LEADER_EPOCH;
-    }
-
-    @Override
-    public short minVersion() {
-        return 2;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 4;
+        super(services, ApiKeys.OFFSET_FOR_LEADER_EPOCH, 2, 4);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.metadata.TopicImage;
-import io.gregor.broker.network.ApiHandler;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.broker.replica.Partition;
 import io.gregor.storage.CorruptRecordException;
@@ -32,28 +31,11 @@ import org.slf4j.LoggerFactory;
  * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13), CORRUPT_MESSAGE, MESSAGE_TOO_LARGE,
  * NOT_ENOUGH_REPLICAS, KAFKA_STORAGE_ERROR, INVALID_REQUIRED_ACKS (acks other than -1, 0, 1).
  */
-public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
+public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
     private static final Logger log = LoggerFactory.getLogger(ProduceHandler.class);
 
-    private final BrokerServices services;
-
     public ProduceHandler(BrokerServices services) {
-        this.services = services;
-    }
-
-    @Override
-    public ApiKeys apiKey() {
-        return ApiKeys.PRODUCE;
-    }
-
-    @Override
-    public short minVersion() {
-        return 3;
-    }
-
-    @Override
-    public short maxVersion() {
-        return 13;
+        super(services, ApiKeys.PRODUCE, 3, 13);
     }
 
     @Override

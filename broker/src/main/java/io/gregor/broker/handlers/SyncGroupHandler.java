@@ -15,7 +15,7 @@ import org.apache.kafka.common.protocol.ApiMessage;
  * <p>Errors: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, INCONSISTENT_GROUP_PROTOCOL,
  * REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID, COORDINATOR_NOT_AVAILABLE.
  */
-public final class SyncGroupHandler extends GroupHandler<SyncGroupRequestData> {
+public final class SyncGroupHandler extends BrokerHandler<SyncGroupRequestData> {
 
     public SyncGroupHandler(BrokerServices services) {
         super(services, ApiKeys.SYNC_GROUP, 0, 5);

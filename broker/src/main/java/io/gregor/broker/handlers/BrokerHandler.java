@@ -5,14 +5,14 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 
-/** Shared plumbing of the group API handlers: key and version range from the constructor. */
-abstract class GroupHandler<Q extends ApiMessage> implements ApiHandler<Q> {
+/** Shared plumbing of the request handlers: the services, and the API key and version range from the constructor. */
+abstract class BrokerHandler<Q extends ApiMessage> implements ApiHandler<Q> {
     protected final BrokerServices services;
     private final ApiKeys key;
     private final short min;
     private final short max;
 
-    GroupHandler(BrokerServices services, ApiKeys key, int min, int max) {
+    BrokerHandler(BrokerServices services, ApiKeys key, int min, int max) {
         this.services = services;
         this.key = key;
         this.min = (short) min;
