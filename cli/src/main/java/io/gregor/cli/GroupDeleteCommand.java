@@ -1,7 +1,5 @@
 package io.gregor.cli;
 
-import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,28 +49,7 @@ final class GroupDeleteCommand implements Callable<Integer> {
                 }
             }
         }
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        if (output.json()) {
-            List<Object> json = new ArrayList<>();
-            for (String name : names) {
-                Map<String, Object> g = new LinkedHashMap<>();
-                g.put("group", name);
-                g.put("deleted", !failures.containsKey(name));
-                if (failures.containsKey(name)) {
-                    g.put("error", failures.get(name));
-                }
-                json.add(g);
-            }
-            out.println(Json.write(json));
-        } else {
-            names.stream().filter(n -> !failures.containsKey(n)).distinct()
-                    .forEach(n -> out.println("Deleted consumer group " + n));
-        }
-        out.flush();
-        failures.forEach((name, why) -> err.println("error: " + why));
-        err.flush();
-        return failures.isEmpty() ? GregorCli.EXIT_OK : GregorCli.EXIT_FAILURE;
+        return output.reportDeletions(spec, names, failures, "group", "Deleted consumer group");
     }
 
     /** Kafka's message for the error code (e.g. "The group is not empty."), naming the group. */

@@ -1,7 +1,5 @@
 package io.gregor.cli;
 
-import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,26 +45,6 @@ final class TopicDeleteCommand implements Callable<Integer> {
                 }
             }
         }
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        if (output.json()) {
-            List<Object> json = new ArrayList<>();
-            for (String name : names) {
-                Map<String, Object> t = new LinkedHashMap<>();
-                t.put("name", name);
-                t.put("deleted", !failures.containsKey(name));
-                if (failures.containsKey(name)) {
-                    t.put("error", failures.get(name));
-                }
-                json.add(t);
-            }
-            out.println(Json.write(json));
-        } else {
-            names.stream().filter(n -> !failures.containsKey(n)).forEach(n -> out.println("Deleted topic " + n));
-        }
-        out.flush();
-        failures.forEach((name, why) -> err.println("error: " + why));
-        err.flush();
-        return failures.isEmpty() ? GregorCli.EXIT_OK : GregorCli.EXIT_FAILURE;
+        return output.reportDeletions(spec, names, failures, "name", "Deleted topic");
     }
 }
