@@ -108,7 +108,7 @@ public final class ConsumerGroups {
             }
             int epochBefore = group.groupEpoch;
             ConsumerMember before = group.members.get(request.memberId());
-            GroupRecord snapshotBefore = before == null ? null : memberRecord(group, before);
+            GroupRecord.ConsumerMemberState snapshotBefore = before == null ? null : memberRecord(group, before);
             pendingRecords.clear();
             HeartbeatResult result;
             if (request.memberEpoch() < 0) {
@@ -144,7 +144,7 @@ public final class ConsumerGroups {
             ConsumerMember after = group.members.get(result.memberId());
             if (after != null) {
                 GroupRecord.ConsumerMemberState now = memberRecord(group, after);
-                if (snapshotBefore == null || !sameState((GroupRecord.ConsumerMemberState) snapshotBefore, now)) {
+                if (snapshotBefore == null || !sameState(snapshotBefore, now)) {
                     records.add(now);
                 }
             }
@@ -325,10 +325,7 @@ public final class ConsumerGroups {
             bumpEpoch(group, "member " + member.memberId + " changed its subscription");
         }
         scheduleSession(group, member);
-        refreshSubscriptionMetadata(group);
-        if (group.groupEpoch > group.assignmentEpoch || group.targetStale) {
-            computeTargetAssignment(group);
-        }
+        updateTargetAssignment(group);
         Map<Uuid, Set<Integer>> owned = r.ownedPartitions();
         int epochBefore = member.memberEpoch;
         Map<Uuid, Set<Integer>> assignedBefore = copy(member.assigned);
@@ -447,6 +444,14 @@ public final class ConsumerGroups {
             if (group.groupEpoch == group.assignmentEpoch && group.assignmentEpoch > 0 && !group.targetStale) {
                 bumpEpoch(group, "the subscribed topics changed");
             }
+        }
+    }
+
+    /** Brings the target assignment up to the group epoch, after looking for changes of the subscribed topics. */
+    private void updateTargetAssignment(ConsumerGroup group) {
+        refreshSubscriptionMetadata(group);
+        if (group.groupEpoch > group.assignmentEpoch || group.targetStale) {
+            computeTargetAssignment(group);
         }
     }
 
@@ -771,7 +776,7 @@ public final class ConsumerGroups {
         }
         boolean unknown = memberId == null || memberId.isEmpty();
         if (unknown) {
-            memberId = (request.clientId() == null ? "" : request.clientId()) + "-" + java.util.UUID.randomUUID();
+            memberId = GroupCoordinator.newClassicMemberId(request.clientId());
             if (request.groupInstanceId() == null && request.requireKnownMemberId()) {
                 return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.MEMBER_ID_REQUIRED, memberId));
             }
@@ -814,10 +819,7 @@ public final class ConsumerGroups {
             }
         }
         scheduleSession(group, member);
-        refreshSubscriptionMetadata(group);
-        if (group.groupEpoch > group.assignmentEpoch || group.targetStale) {
-            computeTargetAssignment(group);
-        }
+        updateTargetAssignment(group);
         Map<Uuid, Set<Integer>> owned = new TreeMap<>();
         for (var tp : subscription.ownedPartitions()) {
             ServerAssignor.Topic t = topics.topic(tp.topic());
@@ -872,10 +874,7 @@ public final class ConsumerGroups {
             return invalid;
         }
         scheduleSession(group, member);
-        if (group.groupEpoch > group.assignmentEpoch || group.targetStale) {
-            refreshSubscriptionMetadata(group);
-            computeTargetAssignment(group);
-        }
+        updateTargetAssignment(group);
         boolean reconciled = member.memberEpoch == group.assignmentEpoch && member.state == ConsumerMember.State.STABLE
                 && member.assigned.equals(group.targetAssignment.getOrDefault(member.memberId, Map.of()));
         return reconciled ? Errors.NONE : Errors.REBALANCE_IN_PROGRESS;

@@ -271,7 +271,7 @@ public final class GroupCoordinator {
     }
 
     private CompletableFuture<JoinResult> joinNewMember(ClassicGroup group, JoinRequest request) {
-        String memberId = (request.clientId() == null ? "" : request.clientId()) + "-" + UUID.randomUUID();
+        String memberId = newClassicMemberId(request.clientId());
         String instanceId = request.groupInstanceId();
         if (instanceId != null && group.staticMembers.containsKey(instanceId)) {
             GroupMember old = group.members.get(group.staticMembers.get(instanceId));
@@ -854,6 +854,11 @@ public final class GroupCoordinator {
     /** The group, for the offset manager; callers hold this coordinator's lock. */
     Group group(String groupId) {
         return groups.get(groupId);
+    }
+
+    /** A member id as Kafka hands them to classic members: the client id, a dash and a random UUID. */
+    static String newClassicMemberId(String clientId) {
+        return (clientId == null ? "" : clientId) + "-" + UUID.randomUUID();
     }
 
     static <T> CompletableFuture<T> done(T value) {
