@@ -291,6 +291,48 @@ class ConsumerProtocolTest {
         }
     }
 
+    @Test
+    void aDisabledMigrationPolicyKeepsALiveClassicGroupClassic(@TempDir Path own) throws Exception {
+        // group.consumer.migration.policy=disabled: a KIP-848 heartbeat to a live classic group is refused with Kafka's
+        // message, and the classic member keeps its partitions.
+        try (Broker strict = new Broker(BrokerConfig.of(Map.of("log.dirs", own.toString(), "listeners", "PLAINTEXT://127.0.0.1:0",
+                "group.initial.rebalance.delay.ms", "0", "group.consumer.migration.policy", "disabled")));
+             Admin strictAdmin = Admin.create(Map.of("bootstrap.servers", startAndAddress(strict)))) {
+            strictAdmin.createTopics(List.of(new NewTopic("strict", 2, (short) 1))).all().get();
+            Properties p = new Properties();
+            p.put("bootstrap.servers", strict.bootstrapServers());
+            p.put("group.id", "g-strict");
+            p.put("group.protocol", "classic");
+            p.put("key.deserializer", StringDeserializer.class.getName());
+            p.put("value.deserializer", StringDeserializer.class.getName());
+            try (KafkaConsumer<String, String> classic = new KafkaConsumer<>(p)) {
+                classic.subscribe(List.of("strict"));
+                await(() -> {
+                    classic.poll(Duration.ofMillis(20));
+                    return classic.assignment().size() == 2;
+                }, "classic member owns both partitions");
+                var heartbeat = new org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData().setGroupId("g-strict")
+                        .setMemberId(org.apache.kafka.common.Uuid.randomUuid().toString()).setMemberEpoch(0)
+                        .setRebalanceTimeoutMs(30_000).setSubscribedTopicNames(List.of("strict")).setTopicPartitions(List.of());
+                var response = (org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData) RawRequests.send(
+                        strict.boundPort(), "strict-test", org.apache.kafka.common.protocol.ApiKeys.CONSUMER_GROUP_HEARTBEAT,
+                        (short) 1, heartbeat);
+                assertThat(response.errorCode()).isEqualTo(org.apache.kafka.common.protocol.Errors.GROUP_ID_NOT_FOUND.code());
+                assertThat(response.errorMessage()).isEqualTo(
+                        "Cannot upgrade classic group g-strict to consumer group because online upgrade is disabled.");
+                classic.poll(Duration.ofMillis(200));
+                assertThat(classic.assignment()).hasSize(2);
+                assertThat(strictAdmin.describeConsumerGroups(List.of("g-strict")).describedGroups().get("g-strict").get()
+                        .type()).isEqualTo(GroupType.CLASSIC);
+            }
+        }
+    }
+
+    private static String startAndAddress(Broker broker) throws Exception {
+        broker.start();
+        return broker.bootstrapServers();
+    }
+
     private static KafkaConsumer<String, String> consumer(String group, Map<String, String> extra) {
         Properties p = new Properties();
         p.put("bootstrap.servers", broker.bootstrapServers());
