@@ -6,13 +6,15 @@ import org.apache.kafka.common.message.RequestHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import io.gregor.protocol.legacy.LegacyCodec;
 
 /**
  * Decodes one request frame (without its 4-byte length prefix) with kafka-clients' generated message classes.
  *
  * <p>Generated classes do not enforce version ranges, so the caller passes the range it supports for each key; a
  * version outside it (or outside the schemas the codec knows) fails with {@link RequestParseException#unsupportedVersion()}
- * set and the header filled in. Produce request records are kept as a view of {@code frame}: the caller must not
+ * set and the header filled in. A version Kafka 4.x removed but the range admits is read through
+ * {@link LegacyCodec} and handed on at its bridge version. Produce request records are kept as a view of {@code frame}: the caller must not
  * reuse the buffer until the request is done.
  */
 public final class RequestParser {
@@ -49,6 +51,15 @@ public final class RequestParser {
         if (range == null || version < range[0] || version > range[1]) {
             throw new RequestParseException(key + " v" + version + " is not supported"
                     + (range == null ? "" : " (supported: v" + range[0] + "-v" + range[1] + ")"), header, true, null);
+        }
+        if (LegacyCodec.isLegacy(key, version)) {
+            ApiMessage body;
+            try {
+                body = LegacyCodec.readRequest(key, version, frame);
+            } catch (RuntimeException e) {
+                throw new RequestParseException("malformed " + key + " v" + version + " request: " + e.getMessage(), header, false, e);
+            }
+            return new KafkaRequest(header, key, LegacyCodec.bridgeVersion(key), body, size, version);
         }
         ApiMessage body = key.messageType.newRequest();
         try {

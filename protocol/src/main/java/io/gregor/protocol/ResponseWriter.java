@@ -57,6 +57,26 @@ public final class ResponseWriter implements Writable {
         }
     }
 
+    /**
+     * Encodes a response whose body is already written (a legacy version, see
+     * {@link io.gregor.protocol.legacy.LegacyCodec#writeResponse}).
+     */
+    public static List<Object> encode(ByteBufAllocator allocator, int correlationId, short headerVersion, ByteBuffer body) {
+        ObjectSerializationCache cache = new ObjectSerializationCache();
+        ResponseHeaderData header = new ResponseHeaderData().setCorrelationId(correlationId);
+        int headerSize = header.size(cache, headerVersion);
+        ResponseWriter writer = new ResponseWriter(allocator, false, 4 + headerSize + body.remaining());
+        try {
+            writer.writeInt(headerSize + body.remaining());
+            header.write(writer, cache, headerVersion);
+            writer.writeByteBuffer(body);
+            return writer.finish();
+        } catch (RuntimeException e) {
+            writer.releaseAll();
+            throw e;
+        }
+    }
+
     private List<Object> finish() {
         if (current.isReadable()) {
             parts.add(current);

@@ -144,6 +144,10 @@ public final class BrokerConfig {
         return (Boolean) values.get(AUTO_CREATE_TOPICS_ENABLE);
     }
 
+    public boolean legacyProtocolEnable() {
+        return (Boolean) values.get(LEGACY_PROTOCOL_ENABLE);
+    }
+
     public boolean deleteTopicEnable() {
         return (Boolean) values.get(DELETE_TOPIC_ENABLE);
     }

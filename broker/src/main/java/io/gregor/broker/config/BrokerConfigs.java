@@ -60,6 +60,7 @@ public final class BrokerConfigs {
     public static final String GROUP_CONSUMER_MIGRATION_POLICY = "group.consumer.migration.policy";
     public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
     public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
+    public static final String LEGACY_PROTOCOL_ENABLE = "legacy.protocol.enable";
 
     private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
 
@@ -126,6 +127,10 @@ public final class BrokerConfigs {
                         + "subscribes to, committed this long ago) are deleted."));
         add(ConfigKey.atLeast(OFFSETS_RETENTION_CHECK_INTERVAL_MS, LONG, "600000", 1,
                 "How often expired committed offsets are looked for."));
+        add(ConfigKey.of(LEGACY_PROTOCOL_ENABLE, BOOLEAN, "true",
+                "Serve the request versions and message formats v0/v1 that Kafka 4.0 removed (KIP-896): Produce v0-2, "
+                        + "Fetch v0-3, ListOffsets v0, OffsetCommit v0-1, OffsetFetch v0 and others, used by pykafka "
+                        + "and clients older than Kafka 2.1. false refuses them as Kafka 4.x does (the connection is closed)."));
     }
 
     private BrokerConfigs() {

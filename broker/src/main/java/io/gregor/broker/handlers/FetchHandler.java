@@ -6,10 +6,13 @@ import io.gregor.broker.network.RequestContext;
 import io.gregor.broker.replica.DelayedOperations;
 import io.gregor.broker.replica.FileSliceRecords;
 import io.gregor.broker.replica.Partition;
+import io.gregor.protocol.legacy.LegacyRecords;
 import io.gregor.storage.FetchSlice;
 import io.gregor.storage.KafkaStorageException;
 import io.gregor.storage.Log;
 import io.gregor.storage.OffsetOutOfRangeException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,13 +31,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fetch v4-18 for consumers. Reads whole batches up to the high watermark (the last stable offset is the same until
+ * Fetch v4-18 for consumers, and v0-3 when legacy versions are on (records down-converted to message format v0 for
+ * v0-1 and v1 for v2-3, see {@link LegacyRecords}). Reads whole batches up to the high watermark (the last stable offset is the same until
  * transactions exist), at least one whole batch even above the size limits (KIP-74), and parks the request until
  * min bytes are there or max wait passes. Records leave through sendfile. Fetch sessions are not kept: every
  * response has session id 0, which clients treat as "send full requests".
  *
  * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13+), OFFSET_OUT_OF_RANGE,
- * FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR.
+ * FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR, UNSUPPORTED_COMPRESSION_TYPE (v0-3 reader at a
+ * ZStandard batch).
  */
 public final class FetchHandler extends BrokerHandler<FetchRequestData> {
     private static final Logger log = LoggerFactory.getLogger(FetchHandler.class);
@@ -47,7 +52,9 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, FetchRequestData request) {
         short version = context.apiVersion();
-        Read first = read(request, version);
+        // Fetch v0-1 readers take message format v0, v2-3 readers v1; v4+ get the stored batches by sendfile.
+        byte legacyMagic = context.wireVersion() >= 4 ? -1 : context.wireVersion() <= 1 ? (byte) 0 : (byte) 1;
+        Read first = read(request, version, legacyMagic);
         if (first.hasError || first.bytes >= request.minBytes() || request.maxWaitMs() <= 0 || first.watched.isEmpty()) {
             return CompletableFuture.completedFuture(first.response);
         }
@@ -58,7 +65,7 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
 
             @Override
             protected boolean tryComplete() {
-                Read again = read(request, version);
+                Read again = read(request, version, legacyMagic);
                 if (again.bytes < request.minBytes() && !again.hasError) {
                     return false;
                 }
@@ -70,7 +77,7 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
             protected void onComplete() {
                 try {
                     Read done = satisfied;
-                    result.complete((done != null ? done : read(request, version)).response);
+                    result.complete((done != null ? done : read(request, version, legacyMagic)).response);
                 } catch (RuntimeException e) {
                     result.completeExceptionally(e);
                 }
@@ -84,7 +91,7 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
     private record Read(FetchResponseData response, int bytes, boolean hasError, Set<Partition> watched) {
     }
 
-    private Read read(FetchRequestData request, short version) {
+    private Read read(FetchRequestData request, short version, byte legacyMagic) {
         MetadataImage image = services.metadata().image();
         boolean byId = version >= 13;
         int responseBudget = Math.min(request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes(),
@@ -126,6 +133,11 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
                 watched.add(partition);
                 int budget = Math.min(p.partitionMaxBytes(), responseBudget - bytes);
                 try {
+                    if (legacyMagic >= 0) {
+                        bytes += readLegacy(partitionLog, p.fetchOffset(), Math.max(budget, 0), hw, bytes == 0, legacyMagic, data);
+                        hasError |= data.errorCode() != Errors.NONE.code();
+                        continue;
+                    }
                     FetchSlice slice = partitionLog.read(p.fetchOffset(), Math.max(budget, 0), hw, bytes == 0);
                     if (!slice.isEmpty()) {
                         data.setRecords(new FileSliceRecords(slice));
@@ -142,6 +154,54 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
             }
         }
         return new Read(response, bytes, hasError, watched);
+    }
+
+    /** Batches to look through for a v0/v1 reader when everything read so far was left out (markers, aborted data). */
+    private static final int LEGACY_MAX_EMPTY_READS = 16;
+
+    /**
+     * Reads for a Fetch v0-3 reader: the slice (bounded by the budget, or one batch) is copied into memory and
+     * down-converted; nothing larger than one slice is ever held. Returns the bytes given.
+     */
+    private static int readLegacy(Log partitionLog, long fetchOffset, int budget, long hw, boolean first, byte magic,
+                                  PartitionData data) {
+        long offset = fetchOffset;
+        for (int attempt = 0; attempt < LEGACY_MAX_EMPTY_READS && offset < hw; attempt++) {
+            FetchSlice slice = partitionLog.read(offset, budget, hw, first);
+            if (slice.isEmpty()) {
+                return 0;
+            }
+            LegacyRecords.Converted converted = LegacyRecords.toLegacyFormat(copy(slice), magic, fetchOffset, budget);
+            if (converted.error() != Errors.NONE) {
+                data.setErrorCode(converted.error().code());
+                return 0;
+            }
+            int size = converted.records().sizeInBytes();
+            if (converted.messages() > 0) {
+                if (!first && size > budget) {
+                    return 0;
+                }
+                data.setRecords(converted.records());
+                return size;
+            }
+            offset = slice.lastOffset() + 1;
+        }
+        return 0;
+    }
+
+    private static ByteBuffer copy(FetchSlice slice) {
+        ByteBuffer buffer = ByteBuffer.allocate(slice.size());
+        try {
+            while (buffer.hasRemaining()) {
+                int n = slice.channel().read(buffer, slice.position() + buffer.position());
+                if (n < 0) {
+                    throw new KafkaStorageException("segment ended inside a fetch slice at byte " + buffer.position());
+                }
+            }
+        } catch (IOException e) {
+            throw new KafkaStorageException("cannot read a fetch slice: " + e.getMessage(), e);
+        }
+        return buffer.flip();
     }
 
     private static Errors checkEpoch(Partition partition, int requestEpoch) {

@@ -9,7 +9,7 @@ public final class Handlers {
     }
 
     public static HandlerRegistry registry(BrokerServices services) {
-        HandlerRegistry registry = new HandlerRegistry();
+        HandlerRegistry registry = new HandlerRegistry(services.config().get().legacyProtocolEnable());
         registry.register(new ApiVersionsHandler(registry))
                 .register(new MetadataHandler(services))
                 .register(new ProduceHandler(services))

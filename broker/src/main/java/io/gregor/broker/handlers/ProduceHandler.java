@@ -3,6 +3,7 @@ package io.gregor.broker.handlers;
 import io.gregor.broker.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.broker.replica.Partition;
+import io.gregor.protocol.legacy.LegacyRecords;
 import io.gregor.storage.CorruptRecordException;
 import io.gregor.storage.KafkaStorageException;
 import io.gregor.storage.LogAppendInfo;
@@ -25,11 +26,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Produce v3-13. Batches are stored as sent (validated, offsets stamped, never decompressed). acks=-1 is answered
- * after an fsync that covers the batches; acks=1 after the write; acks=0 gets no response at all.
+ * Produce v3-13, and v0-2 when legacy versions are on. Batches are stored as sent (validated, offsets stamped, never
+ * decompressed) unless the topic's {@code compression.type} names another codec. Message sets of format v0/v1 (sent
+ * with Produce v0-2) are converted once to a v2 batch. acks=-1 is answered after an fsync that covers the batches;
+ * acks=1 after the write; acks=0 gets no response at all.
  *
- * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13), CORRUPT_MESSAGE, MESSAGE_TOO_LARGE,
- * NOT_ENOUGH_REPLICAS, KAFKA_STORAGE_ERROR, INVALID_REQUIRED_ACKS (acks other than -1, 0, 1).
+ * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13), CORRUPT_MESSAGE, INVALID_RECORD
+ * (v0/v1 with nested compression or ZStandard), MESSAGE_TOO_LARGE, NOT_ENOUGH_REPLICAS, KAFKA_STORAGE_ERROR,
+ * INVALID_REQUIRED_ACKS (acks other than -1, 0, 1).
  */
 public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
     private static final Logger log = LoggerFactory.getLogger(ProduceHandler.class);
@@ -63,7 +67,7 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
                     result.setErrorCode((byId && topic == null ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
                     continue;
                 }
-                pending.add(append(partition, (MemoryRecords) data.records(), acks, result));
+                pending.add(append(partition, (MemoryRecords) data.records(), acks, context.wireVersion() < 3, result));
             }
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
@@ -86,7 +90,8 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
         return response;
     }
 
-    private CompletableFuture<Void> append(Partition partition, MemoryRecords records, short acks, PartitionProduceResponse result) {
+    private CompletableFuture<Void> append(Partition partition, MemoryRecords records, short acks, boolean legacy,
+                                           PartitionProduceResponse result) {
         if (acks == -1 && partition.isrSize() < partition.minInsyncReplicas()) {
             fail(result, Errors.NOT_ENOUGH_REPLICAS, "The size of the current ISR " + partition.isrSize()
                     + " is insufficient to satisfy the min.isr requirement of " + partition.minInsyncReplicas()
@@ -94,6 +99,14 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
             return CompletableFuture.completedFuture(null);
         }
         ByteBuffer buffer = records == null ? ByteBuffer.allocate(0) : records.buffer();
+        if (legacy && LegacyRecords.magic(buffer) >= 0 && LegacyRecords.magic(buffer) < 2) {
+            try {
+                buffer = LegacyRecords.toCurrentFormat(buffer);
+            } catch (LegacyRecords.InvalidRecordsException e) {
+                fail(result, e.error(), e.getMessage());
+                return CompletableFuture.completedFuture(null);
+            }
+        }
         CompletableFuture<LogAppendInfo> appended;
         try {
             appended = services.partitions().append(partition, buffer, acks);

@@ -60,15 +60,16 @@ public final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequestDa
         registry.all().stream()
                 .sorted(java.util.Comparator.comparingInt(h -> h.apiKey().id))
                 .forEach(h -> keys.add(new ApiVersion().setApiKey(h.apiKey().id)
-                        .setMinVersion(advertisedMin(h)).setMaxVersion(h.maxVersion())));
+                        .setMinVersion(advertisedMin(registry, h)).setMaxVersion(h.maxVersion())));
         return keys;
     }
 
     /**
-     * Produce is advertised from v0 even though v0-2 are answered as unsupported until the legacy codec serves them:
-     * librdkafka stops compressing when Produce v0 is missing (KAFKA-18659), as Kafka 4.x also does.
+     * The registry's range, legacy versions included when they are served. Produce is advertised from v0 even when
+     * legacy versions are off, as Kafka 4.x does: librdkafka stops compressing when Produce v0 is missing
+     * (KAFKA-18659).
      */
-    private static short advertisedMin(ApiHandler<?> handler) {
-        return handler.apiKey() == ApiKeys.PRODUCE ? 0 : handler.minVersion();
+    private static short advertisedMin(HandlerRegistry registry, ApiHandler<?> handler) {
+        return handler.apiKey() == ApiKeys.PRODUCE ? 0 : registry.rangeOf(handler.apiKey())[0];
     }
 }

@@ -4,6 +4,7 @@ import io.gregor.protocol.KafkaRequest;
 import io.gregor.protocol.RequestParseException;
 import io.gregor.protocol.RequestParser;
 import io.gregor.protocol.ResponseWriter;
+import io.gregor.protocol.legacy.LegacyCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -30,6 +31,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
 
     private final HandlerRegistry registry;
+    private final RequestVersionLog versionsSeen;
     private final RequestParser parser;
     private final String listenerName;
     private final int maxInFlight;
@@ -51,8 +53,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    ConnectionHandler(HandlerRegistry registry, String listenerName, int maxInFlight, Executor ioPool,
-                      java.util.concurrent.CompletableFuture<Void> ready) {
+    ConnectionHandler(HandlerRegistry registry, RequestVersionLog versionsSeen, String listenerName, int maxInFlight,
+                      Executor ioPool, java.util.concurrent.CompletableFuture<Void> ready) {
+        this.versionsSeen = versionsSeen;
         this.ready = ready;
         this.registry = registry;
         this.parser = new RequestParser(registry);
@@ -83,6 +86,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             onParseFailure(ctx, e);
             return;
         }
+        versionsSeen.record(request, remote);
         InFlight slot = new InFlight(request);
         inFlight.add(slot);
         if (inFlight.size() >= maxInFlight) {
@@ -119,17 +123,20 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         KafkaRequest request = slot.request;
         if (error != null) {
             log.error("Error handling {} v{} from {} (client {}), closing connection", request.apiKey(),
-                    request.apiVersion(), remote, request.clientId(), error);
+                    request.wireVersion(), remote, request.clientId(), error);
             close(ctx);
             return;
         }
         if (response != null) {
             try {
-                slot.parts = ResponseWriter.encode(ctx.alloc(), request.correlationId(), request.responseHeaderVersion(),
-                        response, request.apiVersion(), true);
+                slot.parts = request.legacy()
+                        ? ResponseWriter.encode(ctx.alloc(), request.correlationId(), request.responseHeaderVersion(),
+                                LegacyCodec.writeResponse(request.apiKey(), request.wireVersion(), response))
+                        : ResponseWriter.encode(ctx.alloc(), request.correlationId(), request.responseHeaderVersion(),
+                                response, request.apiVersion(), true);
             } catch (RuntimeException e) {
                 log.error("Cannot encode {} v{} response for {}, closing connection", request.apiKey(),
-                        request.apiVersion(), remote, e);
+                        request.wireVersion(), remote, e);
                 close(ctx);
                 return;
             }

@@ -1,14 +1,30 @@
 package io.gregor.broker.network;
 
 import io.gregor.protocol.RequestParser;
+import io.gregor.protocol.legacy.LegacyCodec;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.kafka.common.protocol.ApiKeys;
 
-/** The API handlers of a broker, by key; also the source of the advertised version ranges. */
+/**
+ * The API handlers of a broker, by key; also the source of the advertised version ranges.
+ *
+ * <p>Handlers declare the versions kafka-clients 4.x parses. With legacy versions on, a handler whose range starts at
+ * the 4.x lowest version is also served the versions below it that Kafka 4.0 removed ({@link LegacyCodec}): they
+ * reach it bridged to its lowest version.
+ */
 public final class HandlerRegistry implements RequestParser.VersionRange {
     private final Map<ApiKeys, ApiHandler<?>> handlers = new EnumMap<>(ApiKeys.class);
+    private final boolean legacy;
+
+    public HandlerRegistry(boolean legacy) {
+        this.legacy = legacy;
+    }
+
+    public HandlerRegistry() {
+        this(false);
+    }
 
     public HandlerRegistry register(ApiHandler<?> handler) {
         short schemaMin = handler.apiKey().messageType.lowestSupportedVersion();
@@ -34,6 +50,13 @@ public final class HandlerRegistry implements RequestParser.VersionRange {
     @Override
     public short[] rangeOf(ApiKeys key) {
         ApiHandler<?> handler = handlers.get(key);
-        return handler == null ? null : new short[] {handler.minVersion(), handler.maxVersion()};
+        if (handler == null) {
+            return null;
+        }
+        short min = handler.minVersion();
+        if (legacy && min == key.messageType.lowestSupportedVersion()) {
+            min = LegacyCodec.legacyLowest(key);
+        }
+        return new short[] {min, handler.maxVersion()};
     }
 }

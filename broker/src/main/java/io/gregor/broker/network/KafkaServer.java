@@ -37,6 +37,7 @@ public final class KafkaServer implements AutoCloseable {
     private final BrokerConfig config;
     private final HandlerRegistry registry;
     private final ExecutorService ioPool;
+    private final RequestVersionLog versionsSeen = new RequestVersionLog(10_000);
     private final AtomicInteger connections = new AtomicInteger();
     private final List<Channel> serverChannels = new ArrayList<>();
     private final List<InetSocketAddress> bound = new ArrayList<>();
@@ -91,7 +92,7 @@ public final class KafkaServer implements AutoCloseable {
                     ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
                 }
                 ch.pipeline().addLast(new FrameDecoder(maxFrame));
-                ch.pipeline().addLast(new ConnectionHandler(registry, listenerName, config.queuedMaxRequests(), ioPool, ready));
+                ch.pipeline().addLast(new ConnectionHandler(registry, versionsSeen, listenerName, config.queuedMaxRequests(), ioPool, ready));
             }
         };
     }

@@ -11,8 +11,14 @@ import java.net.InetSocketAddress;
 public record RequestContext(KafkaRequest request, String listenerName, InetSocketAddress clientAddress,
                              String connectionId) {
 
+    /** The version the body was read at (for a legacy request, its bridge version). */
     public short apiVersion() {
         return request.apiVersion();
+    }
+
+    /** The version the client sent; below {@link #apiVersion()} for the versions Kafka 4.0 removed. */
+    public short wireVersion() {
+        return request.wireVersion();
     }
 
     public String clientId() {
