@@ -227,16 +227,15 @@ class BadInputIT {
 
     @Test
     void unsupportedVersionOfOtherApisClosesTheConnection() throws IOException {
-        // Pre-KIP-896 clients send Produce v2 and Fetch v3, which the broker does not serve: Kafka 4 closes the connection.
-        // (DESIGN.md plans a legacy module serving these; when it lands, switch the first two cases to v99.)
+        // Versions above anything the broker knows: Kafka closes the connection (legacy versions are in LegacyProtocolIT).
         RawKafkaClient produceClient = client();
         ProduceRequestData produce = produceRequest("fetch-range-unused", records("old"), (short) 1);
-        produceClient.write(produce, (short) 2, ProduceRequestData.LOWEST_SUPPORTED_VERSION);
-        assertThat(produceClient.awaitClosedByBroker()).as("Produce v2 closes the connection").isTrue();
+        produceClient.write(produce, (short) 99, ProduceRequestData.HIGHEST_SUPPORTED_VERSION);
+        assertThat(produceClient.awaitClosedByBroker()).as("Produce v99 closes the connection").isTrue();
 
         RawKafkaClient fetchClient = client();
-        fetchClient.write(fetchRequest("fetch-range-unused", 0), (short) 3, FetchRequestData.LOWEST_SUPPORTED_VERSION);
-        assertThat(fetchClient.awaitClosedByBroker()).as("Fetch v3 closes the connection").isTrue();
+        fetchClient.write(fetchRequest("fetch-range-unused", 0), (short) 99, FETCH_V);
+        assertThat(fetchClient.awaitClosedByBroker()).as("Fetch v99 closes the connection").isTrue();
 
         RawKafkaClient tooNew = client();
         tooNew.write(new MetadataRequestData().setTopics(null), (short) 99, METADATA_V);

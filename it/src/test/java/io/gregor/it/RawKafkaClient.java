@@ -81,6 +81,50 @@ final class RawKafkaClient implements AutoCloseable {
         return correlationId;
     }
 
+    /**
+     * Sends a request of a version Kafka 4.0 removed, encoded by kafka-clients 3.9.1's message classes (relocated in
+     * gregor-kafka-legacy), and returns the response decoded by the same classes.
+     */
+    @SuppressWarnings("unchecked")
+    <T extends io.gregor.legacy.kafka.common.protocol.ApiMessage> T sendLegacy(
+            io.gregor.legacy.kafka.common.protocol.ApiMessage request, short version) throws IOException {
+        int correlationId = writeLegacy(request, version);
+        return (T) receiveLegacy(request.apiKey(), version, correlationId);
+    }
+
+    /** Writes a legacy request (header v1) without reading anything back; returns the correlation id. */
+    int writeLegacy(io.gregor.legacy.kafka.common.protocol.ApiMessage request, short version) throws IOException {
+        int correlationId = nextCorrelationId++;
+        RequestHeaderData header = new RequestHeaderData().setRequestApiKey(request.apiKey())
+                .setRequestApiVersion(version).setCorrelationId(correlationId).setClientId(CLIENT_ID);
+        ObjectSerializationCache cache = new ObjectSerializationCache();
+        int headerSize = header.size(cache, (short) 1);
+        var legacyCache = new io.gregor.legacy.kafka.common.protocol.ObjectSerializationCache();
+        int bodySize = request.size(legacyCache, version);
+        ByteBuffer buffer = ByteBuffer.allocate(4 + headerSize + bodySize);
+        buffer.putInt(headerSize + bodySize);
+        header.write(new ByteBufferAccessor(buffer), cache, (short) 1);
+        request.write(new io.gregor.legacy.kafka.common.protocol.ByteBufferAccessor(buffer), legacyCache, version);
+        sendRaw(buffer.array());
+        return correlationId;
+    }
+
+    /** Reads one legacy response (header v0) and decodes it with kafka-clients 3.9.1's classes. */
+    io.gregor.legacy.kafka.common.protocol.ApiMessage receiveLegacy(short apiKey, short version, int expectedCorrelationId)
+            throws IOException {
+        ByteBuffer frame = ByteBuffer.wrap(readFrame());
+        int correlationId = frame.getInt();
+        if (correlationId != expectedCorrelationId) {
+            throw new IOException("correlation id " + correlationId + ", expected " + expectedCorrelationId);
+        }
+        var response = io.gregor.legacy.kafka.common.protocol.ApiKeys.forId(apiKey).messageType.newResponse();
+        response.read(new io.gregor.legacy.kafka.common.protocol.ByteBufferAccessor(frame), version);
+        if (frame.hasRemaining()) {
+            throw new IOException(frame.remaining() + " unread bytes after legacy " + apiKey + " v" + version + " response");
+        }
+        return response;
+    }
+
     /** Reads one response frame and decodes it as {@code key} version {@code version}. */
     ApiMessage receive(ApiKeys key, short version, int expectedCorrelationId) throws IOException {
         ByteBuffer frame = ByteBuffer.wrap(readFrame());

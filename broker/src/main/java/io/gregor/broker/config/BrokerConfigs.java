@@ -100,7 +100,8 @@ public final class BrokerConfigs {
         add(ConfigKey.atLeast(LOG_SEGMENT_DELETE_DELAY_MS, LONG, "60000", 0, "Delay before a deleted segment file is removed from disk."));
         add(ConfigKey.of(LOG_CLEANUP_POLICY, LIST, "delete", "delete or compact (compaction is not implemented yet; compact is stored)."));
         add(ConfigKey.atLeast(MIN_INSYNC_REPLICAS, INT, "1", 1, "Replicas that must hold an acks=all write before it is acknowledged."));
-        add(ConfigKey.oneOf(COMPRESSION_TYPE, "producer", "Final compression of a topic; only producer (keep as sent) is supported.",
+        add(ConfigKey.oneOf(COMPRESSION_TYPE, "producer", "Final compression of a topic's batches: producer keeps them as sent; uncompressed, gzip, snappy, lz4 or zstd "
+                        + "recompresses produced batches whose codec differs (at each codec's default level).",
                 "producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"));
         add(ConfigKey.atLeast(FETCH_MAX_BYTES, INT, "57671680", 1024, "Largest fetch response the broker builds."));
         add(ConfigKey.of(CONNECTIONS_MAX_IDLE_MS, LONG, "600000", "Idle connections are closed after this many ms."));

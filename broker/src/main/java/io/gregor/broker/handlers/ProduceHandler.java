@@ -3,6 +3,7 @@ package io.gregor.broker.handlers;
 import io.gregor.broker.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.broker.replica.Partition;
+import io.gregor.broker.replica.Recompression;
 import io.gregor.protocol.legacy.LegacyRecords;
 import io.gregor.storage.CorruptRecordException;
 import io.gregor.storage.KafkaStorageException;
@@ -109,6 +110,7 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
         }
         CompletableFuture<LogAppendInfo> appended;
         try {
+            buffer = Recompression.apply(buffer, partition.compressionType());
             appended = services.partitions().append(partition, buffer, acks);
         } catch (RuntimeException e) {
             appended = CompletableFuture.failedFuture(e);

@@ -15,6 +15,7 @@ public final class Partition {
     private final Log log;
     private volatile int leaderEpoch;
     private volatile int minInsyncReplicas;
+    private volatile String compressionType = Recompression.PRODUCER;
 
     Partition(String topic, Uuid topicId, int index, Log log, int leaderEpoch, int minInsyncReplicas) {
         this.topic = topic;
@@ -51,6 +52,15 @@ public final class Partition {
 
     void setMinInsyncReplicas(int value) {
         this.minInsyncReplicas = value;
+    }
+
+    /** The topic's {@code compression.type}: {@code producer} or the codec produced batches are stored with. */
+    public String compressionType() {
+        return compressionType;
+    }
+
+    void setCompressionType(String value) {
+        this.compressionType = value;
     }
 
     /** Replicas currently in sync; one on a single node. */

@@ -125,6 +125,7 @@ public final class PartitionManager implements MetadataManager.Listener, GroupCo
         }
         Partition partition = new Partition(topic.name(), topic.id(), index, partitionLog, Math.max(0, partitionLog.latestEpoch()),
                 TopicConfigs.minInsyncReplicas(topic.configs(), config));
+        partition.setCompressionType(TopicConfigs.effective(TopicConfigs.COMPRESSION_TYPE, topic.configs(), config));
         partitions.put(key, partition);
         byLog.put(partitionLog, partition);
     }
@@ -146,6 +147,7 @@ public final class PartitionManager implements MetadataManager.Listener, GroupCo
             if (partition != null) {
                 partition.log().updateConfig(TopicConfigs.logConfig(topic.configs(), config));
                 partition.setMinInsyncReplicas(TopicConfigs.minInsyncReplicas(topic.configs(), config));
+                partition.setCompressionType(TopicConfigs.effective(TopicConfigs.COMPRESSION_TYPE, topic.configs(), config));
             }
         }
     }
