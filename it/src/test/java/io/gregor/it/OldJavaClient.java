@@ -57,6 +57,7 @@ final class OldJavaClient implements AutoCloseable {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrap);
         props.put("acks", "all");
+        props.put("client.id", "java-" + version + "-producer");
         props.put("compression.type", compression);
         props.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
         props.put("value.serializer", "org.apache.kafka.common.serialization.StringSerializer");
@@ -94,6 +95,7 @@ final class OldJavaClient implements AutoCloseable {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrap);
         props.put("group.id", group);
+        props.put("client.id", "java-" + version + "-consumer");
         props.put("auto.offset.reset", "earliest");
         props.put("enable.auto.commit", "false");
         props.put("session.timeout.ms", "10000");

@@ -86,7 +86,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             onParseFailure(ctx, e);
             return;
         }
-        versionsSeen.record(request, remote);
+        versionsSeen.record(request, remote, registry.handler(request.apiKey()).maxVersion());
         InFlight slot = new InFlight(request);
         inFlight.add(slot);
         if (inFlight.size() >= maxInFlight) {

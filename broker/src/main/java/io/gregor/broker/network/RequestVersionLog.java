@@ -9,8 +9,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Logs, once per client id, each API version a client uses, so an operator (or a compatibility test) can see from the
- * broker log which request versions a client speaks. Legacy versions (those Kafka 4.0 removed) are marked. At most
- * {@code maxEntries} combinations are remembered; later ones are logged at debug level only.
+ * broker log which request versions a client speaks. Versions below the newest one served (older clients) are logged
+ * at INFO, legacy versions (those Kafka 4.0 removed) marked; the newest versions, which current clients send, only at
+ * DEBUG, so a broker full of current clients stays quiet. At most {@code maxEntries} combinations are remembered;
+ * later ones are logged at DEBUG only.
  *
  * <p>Thread-safe.
  */
@@ -24,18 +26,21 @@ public final class RequestVersionLog {
         this.maxEntries = maxEntries;
     }
 
-    void record(KafkaRequest request, InetSocketAddress remote) {
+    void record(KafkaRequest request, InetSocketAddress remote, short newestServed) {
+        boolean current = request.wireVersion() >= newestServed;
+        if (current && !log.isDebugEnabled()) {
+            return;
+        }
         String key = request.clientId() + '\u0000' + request.apiKey().id + '\u0000' + request.wireVersion();
-        if (seen.contains(key)) {
+        if (seen.size() >= maxEntries || !seen.add(key)) {
             return;
         }
-        if (seen.size() >= maxEntries) {
-            log.debug("Client '{}' ({}) uses {} v{}", request.clientId(), remote, request.apiKey().name, request.wireVersion());
-            return;
-        }
-        if (seen.add(key)) {
-            log.info("Client '{}' ({}) uses {} v{}{}", request.clientId(), remote == null ? "?" : remote.getAddress().getHostAddress(),
-                    request.apiKey().name, request.wireVersion(), request.legacy() ? " (legacy, removed in Kafka 4.0)" : "");
+        String address = remote == null ? "?" : remote.getAddress().getHostAddress();
+        if (current) {
+            log.debug("Client '{}' ({}) uses {} v{}", request.clientId(), address, request.apiKey().name, request.wireVersion());
+        } else {
+            log.info("Client '{}' ({}) uses {} v{}{}", request.clientId(), address, request.apiKey().name,
+                    request.wireVersion(), request.legacy() ? " (legacy, removed in Kafka 4.0)" : "");
         }
     }
 }
