@@ -284,6 +284,27 @@ class LegacyClientsIT {
         }
     }
 
+    @ParameterizedTest(name = "broker.version.fallback={0}")
+    @ValueSource(strings = {"0.8.2.2", "0.9.0.1", "0.10.0.1"})
+    void librdkafkaWithoutApiVersionsSpeaksTheOldVersions(String fallback) throws Exception {
+        // kcat told not to ask for ApiVersions falls back to the protocol of that Kafka release (Produce v0-2, Fetch
+        // v0-2, message formats v0/v1), with every codec it can write in them.
+        String topic = "kcat-fallback-" + fallback;
+        List<String> options = List.of("-X", "api.version.request=false", "-X", "broker.version.fallback=" + fallback);
+        List<String> expected = new ArrayList<>();
+        for (String codec : List.of("none", "gzip", "snappy", "lz4")) {
+            List<String> produce = new ArrayList<>(List.of("kcat", "-b", bootstrap, "-P", "-t", topic, "-K:", "-z", codec));
+            produce.addAll(options);
+            Subprocess.run(produce, codec + "-a:1\n" + codec + "-b:2\n", 60).assertOk();
+            expected.add(codec + "-a=1");
+            expected.add(codec + "-b=2");
+        }
+        List<String> consume = new ArrayList<>(List.of("kcat", "-b", bootstrap, "-C", "-t", topic, "-e", "-f", "%k=%s\\n"));
+        consume.addAll(options);
+        assertThat(Subprocess.run(consume, null, 60).assertOk().stdout().lines().toList()).containsExactlyElementsOf(expected);
+        assertThat(readAll(topic, 8)).extracting(r -> r.key() + "=" + r.value()).containsExactlyElementsOf(expected);
+    }
+
     // ---- helpers ----
 
     private static Path seed(String name) throws IOException {
