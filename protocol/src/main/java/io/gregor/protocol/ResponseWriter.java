@@ -61,16 +61,20 @@ public final class ResponseWriter implements Writable {
      * Encodes a response whose body is already written (a legacy version, see
      * {@link io.gregor.protocol.legacy.LegacyCodec#writeResponse}).
      */
-    public static List<Object> encode(ByteBufAllocator allocator, int correlationId, short headerVersion, ByteBuffer body) {
+    public static List<Object> encode(ByteBufAllocator allocator, int correlationId, short headerVersion, List<ByteBuffer> body) {
         ObjectSerializationCache cache = new ObjectSerializationCache();
         ResponseHeaderData header = new ResponseHeaderData().setCorrelationId(correlationId);
         int headerSize = header.size(cache, headerVersion);
-        ResponseWriter writer = new ResponseWriter(allocator, false, 4 + headerSize + body.remaining());
+        int bodySize = body.stream().mapToInt(ByteBuffer::remaining).sum();
+        ResponseWriter writer = new ResponseWriter(allocator, false, 4 + headerSize);
         try {
-            writer.writeInt(headerSize + body.remaining());
+            writer.writeInt(headerSize + bodySize);
             header.write(writer, cache, headerVersion);
-            writer.writeByteBuffer(body);
-            return writer.finish();
+            List<Object> parts = writer.finish();
+            for (ByteBuffer part : body) {
+                parts.add(io.netty.buffer.Unpooled.wrappedBuffer(part)); // the body is ours alone: sent without a copy
+            }
+            return parts;
         } catch (RuntimeException e) {
             writer.releaseAll();
             throw e;

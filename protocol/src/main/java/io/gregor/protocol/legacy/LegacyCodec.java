@@ -3,6 +3,11 @@ package io.gregor.protocol.legacy;
 import io.gregor.legacy.kafka.common.protocol.ByteBufferAccessor;
 import io.gregor.legacy.kafka.common.protocol.ObjectSerializationCache;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 
@@ -71,15 +76,49 @@ public final class LegacyCodec {
      * Writes a 4.x response (built for {@link #bridgeVersion}) as the body of a {@code version} response. Record sets
      * in it must be in memory ({@code MemoryRecords}) and already in the message format the client reads.
      *
-     * @return the response body, without the response header
+     * @return the response body, without the response header, in parts to be sent in order (each record set is a
+     *     part of its own, never copied)
      */
-    public static ByteBuffer writeResponse(ApiKeys key, short version, ApiMessage response) {
+    public static List<ByteBuffer> writeResponse(ApiKeys key, short version, ApiMessage response) {
         short bridge = bridgeVersion(key);
+        // Fetch records are taken out before the bridge and put back after it, so they are copied once (into the
+        // final response), not three times.
+        List<ByteBuffer> records = response instanceof FetchResponseData fetch ? detachRecords(fetch) : null;
         ByteBuffer modernBytes = writeModern(response, bridge);
         var old = oldKey(key).messageType.newResponse();
         old.read(new ByteBufferAccessor(modernBytes), bridge);
+        if (records != null) {
+            attachRecords((io.gregor.legacy.kafka.common.message.FetchResponseData) old, records);
+        }
         adjustResponse(old, version);
-        return write(old, version);
+        PartsWriter writer = new PartsWriter();
+        ObjectSerializationCache cache = new ObjectSerializationCache();
+        old.size(cache, version); // fills the cache write() reads
+        old.write(writer, cache, version);
+        return writer.finish();
+    }
+
+    private static List<ByteBuffer> detachRecords(FetchResponseData fetch) {
+        List<ByteBuffer> records = new ArrayList<>();
+        for (var topic : fetch.responses()) {
+            for (var p : topic.partitions()) {
+                records.add(p.records() instanceof MemoryRecords memory ? memory.buffer() : null);
+                p.setRecords(MemoryRecords.EMPTY);
+            }
+        }
+        return records;
+    }
+
+    private static void attachRecords(io.gregor.legacy.kafka.common.message.FetchResponseData old, List<ByteBuffer> records) {
+        Iterator<ByteBuffer> next = records.iterator();
+        for (var topic : old.responses()) {
+            for (var p : topic.partitions()) {
+                ByteBuffer bytes = next.next();
+                if (bytes != null) {
+                    p.setRecords(io.gregor.legacy.kafka.common.record.MemoryRecords.readableRecords(bytes));
+                }
+            }
+        }
     }
 
     /**

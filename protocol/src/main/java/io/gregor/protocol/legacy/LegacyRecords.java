@@ -18,6 +18,8 @@ import org.apache.kafka.common.record.MutableRecordBatch;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.utils.BufferSupplier;
+import org.apache.kafka.common.utils.CloseableIterator;
 
 /**
  * Message formats v0 and v1 (magic 0 and 1), converted to and from the v2 batches Gregor stores.
@@ -195,8 +197,12 @@ public final class LegacyRecords {
         }
         MemoryRecords stored = MemoryRecords.readableRecords(batches.duplicate());
         Map<Long, TreeMap<Long, Boolean>> markers = transactionMarkers(stored);
-        Output out = new Output(Math.min(Math.max(maxBytes, 0), batches.remaining()) + 64);
+        // Old formats take a little more room than v2 batches (a header per message): start an eighth larger.
+        int expected = Math.min(Math.max(maxBytes, 0), batches.remaining());
+        Output out = new Output(expected + expected / 8 + 1024);
         int count = 0;
+        // One supplier per call: the decompression buffers of one batch are reused by the next.
+        BufferSupplier decompression = BufferSupplier.create();
         for (MutableRecordBatch batch : stored.batches()) {
             if (batch.isControlBatch() || batch.lastOffset() < fetchOffset) {
                 continue;
@@ -216,7 +222,7 @@ public final class LegacyRecords {
                 }
                 break;
             }
-            count += convert(batch, magic, fetchOffset, maxBytes, out, count == 0);
+            count += convert(batch, magic, fetchOffset, maxBytes, out, count == 0, decompression);
             if (out.full || out.size() >= maxBytes) {
                 break;
             }
@@ -230,7 +236,7 @@ public final class LegacyRecords {
      * did not fit.
      */
     private static int convert(MutableRecordBatch batch, byte magic, long fetchOffset, int maxBytes, Output out,
-                               boolean firstBatch) {
+                               boolean firstBatch, BufferSupplier decompression) {
         var codec = io.gregor.legacy.kafka.common.record.CompressionType.forId(batch.compressionType().id);
         boolean compressed = codec != io.gregor.legacy.kafka.common.record.CompressionType.NONE;
         var type = magic == 0 ? io.gregor.legacy.kafka.common.record.TimestampType.NO_TIMESTAMP_TYPE
@@ -238,36 +244,49 @@ public final class LegacyRecords {
                         ? io.gregor.legacy.kafka.common.record.TimestampType.LOG_APPEND_TIME
                         : io.gregor.legacy.kafka.common.record.TimestampType.CREATE_TIME;
         long logAppendTime = batch.timestampType() == TimestampType.LOG_APPEND_TIME ? batch.maxTimestamp() : RecordBatch.NO_TIMESTAMP;
-        MemoryRecordsBuilder builder = new MemoryRecordsBuilder(ByteBuffer.allocate(Math.min(batch.sizeInBytes() * 2 + 64, 1 << 20)),
+        // The builder writes straight into the output (growing it if it must), so nothing is copied twice.
+        int start = out.size();
+        var stream = new io.gregor.legacy.kafka.common.utils.ByteBufferOutputStream(out.buffer);
+        MemoryRecordsBuilder builder = new MemoryRecordsBuilder(stream,
                 magic, io.gregor.legacy.kafka.common.compress.Compression.of(codec).build(), type, batch.baseOffset(),
                 logAppendTime, RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH, RecordBatch.NO_SEQUENCE,
                 false, false, RecordBatch.NO_PARTITION_LEADER_EPOCH, Integer.MAX_VALUE);
+        int added;
+        try (CloseableIterator<Record> records = batch.streamingIterator(decompression)) {
+            added = append(records, builder, magic, fetchOffset, compressed ? Integer.MAX_VALUE : maxBytes - start,
+                    firstBatch && start == 0, out);
+        }
+        builder.close();
+        out.buffer = stream.buffer();
+        if (compressed && start > 0 && out.size() > maxBytes) {
+            out.buffer.position(start); // the wrapper does not fit: take it back
+            out.full = true;
+            return 0;
+        }
+        return added;
+    }
+
+    /**
+     * Appends the records at or above {@code fetchOffset}; for uncompressed output, stops before a message that would
+     * take the builder past {@code room} bytes (marking the output full), unless it is the very first one.
+     */
+    private static int append(CloseableIterator<Record> records, MemoryRecordsBuilder builder, byte magic, long fetchOffset,
+                              int room, boolean firstOfOutput, Output out) {
         int added = 0;
-        for (Record record : batch) {
+        while (records.hasNext()) {
+            Record record = records.next();
             if (record.offset() < fetchOffset) {
                 continue;
             }
-            if (!compressed) {
-                int size = 12 + LegacyRecord.recordSize(magic, Math.max(0, record.keySize()), Math.max(0, record.valueSize()));
-                boolean first = firstBatch && added == 0 && out.size() == 0;
-                if (!first && out.size() + builder.estimatedSizeInBytes() + size > maxBytes) {
-                    out.full = true;
-                    break;
-                }
+            int size = 12 + LegacyRecord.recordSize(magic, Math.max(0, record.keySize()), Math.max(0, record.valueSize()));
+            if (!(firstOfOutput && added == 0) && (long) builder.estimatedSizeInBytes() + size > room) {
+                out.full = true;
+                break;
             }
             builder.appendWithOffset(record.offset(), magic == 0 ? RecordBatch.NO_TIMESTAMP : record.timestamp(),
                     record.key(), record.value());
             added++;
         }
-        if (added == 0) {
-            return 0;
-        }
-        ByteBuffer built = builder.build().buffer();
-        if (compressed && out.size() > 0 && out.size() + built.remaining() > maxBytes) {
-            out.full = true;
-            return 0;
-        }
-        out.append(built);
         return added;
     }
 
@@ -296,9 +315,9 @@ public final class LegacyRecords {
         return next == null ? null : next.getValue();
     }
 
-    /** A growable output buffer. */
+    /** The output buffer: written up to its position; the builders replace it when they grow it. */
     private static final class Output {
-        private ByteBuffer buffer;
+        ByteBuffer buffer;
         boolean full;
 
         Output(int initial) {
@@ -307,15 +326,6 @@ public final class LegacyRecords {
 
         int size() {
             return buffer.position();
-        }
-
-        void append(ByteBuffer bytes) {
-            if (buffer.remaining() < bytes.remaining()) {
-                ByteBuffer bigger = ByteBuffer.allocate(Math.max(buffer.capacity() * 2, buffer.position() + bytes.remaining()));
-                bigger.put(buffer.flip());
-                buffer = bigger;
-            }
-            buffer.put(bytes);
         }
 
         ByteBuffer buffer() {

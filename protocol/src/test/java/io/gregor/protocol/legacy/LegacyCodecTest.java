@@ -64,7 +64,7 @@ class LegacyCodecTest {
         ApiMessage modern = LegacyCodec.readRequest(key, version, write(oldRequest, version));
         assertThat(modern.apiKey()).isEqualTo(key.id);
         ApiMessage response = key.messageType.newResponse();
-        ByteBuffer body = LegacyCodec.writeResponse(key, version, response);
+        ByteBuffer body = body(key, version, response);
         var back = io.gregor.legacy.kafka.common.protocol.ApiKeys.forId(key.id).messageType.newResponse();
         back.read(new ByteBufferAccessor(body), version);
         assertThat(body.remaining()).isZero();
@@ -96,7 +96,7 @@ class LegacyCodecTest {
         response.responses().add(tr);
         for (short v = 0; v <= 2; v++) {
             var back = new io.gregor.legacy.kafka.common.message.ProduceResponseData();
-            back.read(new ByteBufferAccessor(LegacyCodec.writeResponse(ApiKeys.PRODUCE, v, response)), v);
+            back.read(new ByteBufferAccessor(body(ApiKeys.PRODUCE, v, response)), v);
             assertThat(back.responses().iterator().next().partitionResponses().get(0).baseOffset()).isEqualTo(77);
         }
     }
@@ -121,7 +121,7 @@ class LegacyCodecTest {
                 .setLastStableOffset(50).setRecords(MemoryRecords.readableRecords(ByteBuffer.wrap(new byte[] {9, 9, 9}))));
         response.responses().add(tr);
         var back = new io.gregor.legacy.kafka.common.message.FetchResponseData();
-        back.read(new ByteBufferAccessor(LegacyCodec.writeResponse(ApiKeys.FETCH, (short) 0, response)), (short) 0);
+        back.read(new ByteBufferAccessor(body(ApiKeys.FETCH, (short) 0, response)), (short) 0);
         var p = back.responses().get(0).partitions().get(0);
         assertThat(p.highWatermark()).isEqualTo(50);
         assertThat(p.records().sizeInBytes()).isEqualTo(3);
@@ -145,7 +145,7 @@ class LegacyCodecTest {
                 .setErrorCode((short) 3).setOffset(-1).setTimestamp(-1));
         response.topics().add(tr);
         var back = new io.gregor.legacy.kafka.common.message.ListOffsetsResponseData();
-        back.read(new ByteBufferAccessor(LegacyCodec.writeResponse(ApiKeys.LIST_OFFSETS, (short) 0, response)), (short) 0);
+        back.read(new ByteBufferAccessor(body(ApiKeys.LIST_OFFSETS, (short) 0, response)), (short) 0);
         assertThat(back.topics().get(0).partitions().get(0).oldStyleOffsets()).containsExactly(17L);
         assertThat(back.topics().get(0).partitions().get(1).oldStyleOffsets()).isEmpty();
         assertThat(back.topics().get(0).partitions().get(1).errorCode()).isEqualTo((short) 3);
@@ -177,7 +177,7 @@ class LegacyCodecTest {
                 .setConfigSource((byte) 1));
         response.results().add(result);
         var back = new io.gregor.legacy.kafka.common.message.DescribeConfigsResponseData();
-        back.read(new ByteBufferAccessor(LegacyCodec.writeResponse(ApiKeys.DESCRIBE_CONFIGS, (short) 0, response)), (short) 0);
+        back.read(new ByteBufferAccessor(body(ApiKeys.DESCRIBE_CONFIGS, (short) 0, response)), (short) 0);
         assertThat(back.results().get(0).configs().get(0).isDefault()).isTrue();
         assertThat(back.results().get(0).configs().get(1).isDefault()).isFalse();
         assertThat(back.results().get(0).configs().get(1).value()).isEqualTo("2");
@@ -214,14 +214,14 @@ class LegacyCodecTest {
         produce.responses().add(tr);
         produce.setThrottleTimeMs(5);
         for (short v = 0; v <= 2; v++) {
-            assertThat(LegacyCodec.writeResponse(ApiKeys.PRODUCE, v, produce).remaining()).isPositive();
+            assertThat(body(ApiKeys.PRODUCE, v, produce).remaining()).isPositive();
         }
         var create = new org.apache.kafka.common.message.CreateTopicsResponseData().setThrottleTimeMs(7);
         create.topics().add(new org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicResult().setName("t")
                 .setErrorCode((short) 36).setErrorMessage("Topic 't' already exists."));
         for (short v = 0; v <= 1; v++) {
             var back = new io.gregor.legacy.kafka.common.message.CreateTopicsResponseData();
-            back.read(new ByteBufferAccessor(LegacyCodec.writeResponse(ApiKeys.CREATE_TOPICS, v, create)), v);
+            back.read(new ByteBufferAccessor(body(ApiKeys.CREATE_TOPICS, v, create)), v);
             assertThat(back.topics().find("t").errorCode()).isEqualTo((short) 36);
         }
         var epochs = new org.apache.kafka.common.message.OffsetForLeaderEpochResponseData();
@@ -231,20 +231,28 @@ class LegacyCodecTest {
         epochs.topics().add(et);
         for (short v = 0; v <= 1; v++) {
             var back = new io.gregor.legacy.kafka.common.message.OffsetForLeaderEpochResponseData();
-            back.read(new ByteBufferAccessor(LegacyCodec.writeResponse(ApiKeys.OFFSET_FOR_LEADER_EPOCH, v, epochs)), v);
+            back.read(new ByteBufferAccessor(body(ApiKeys.OFFSET_FOR_LEADER_EPOCH, v, epochs)), v);
             assertThat(back.topics().iterator().next().partitions().get(0).endOffset()).isEqualTo(99);
         }
         var deleted = new org.apache.kafka.common.message.DeleteTopicsResponseData().setThrottleTimeMs(3);
         deleted.responses().add(new org.apache.kafka.common.message.DeleteTopicsResponseData.DeletableTopicResult().setName("t"));
-        assertThat(LegacyCodec.writeResponse(ApiKeys.DELETE_TOPICS, (short) 0, deleted).remaining()).isPositive();
+        assertThat(body(ApiKeys.DELETE_TOPICS, (short) 0, deleted).remaining()).isPositive();
         var fetched = new org.apache.kafka.common.message.OffsetFetchResponseData().setThrottleTimeMs(2);
         var ft = new org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseTopic().setName("t");
         ft.partitions().add(new org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponsePartition()
                 .setPartitionIndex(0).setCommittedOffset(8).setMetadata(""));
         fetched.topics().add(ft);
         var back = new io.gregor.legacy.kafka.common.message.OffsetFetchResponseData();
-        back.read(new ByteBufferAccessor(LegacyCodec.writeResponse(ApiKeys.OFFSET_FETCH, (short) 0, fetched)), (short) 0);
+        back.read(new ByteBufferAccessor(body(ApiKeys.OFFSET_FETCH, (short) 0, fetched)), (short) 0);
         assertThat(back.topics().get(0).partitions().get(0).committedOffset()).isEqualTo(8);
+    }
+
+    /** The parts of a legacy response, joined as they go on the wire. */
+    private static ByteBuffer body(ApiKeys key, short version, ApiMessage response) {
+        List<ByteBuffer> parts = LegacyCodec.writeResponse(key, version, response);
+        ByteBuffer joined = ByteBuffer.allocate(parts.stream().mapToInt(ByteBuffer::remaining).sum());
+        parts.forEach(part -> joined.put(part.duplicate()));
+        return joined.flip();
     }
 
     private static ByteBuffer write(io.gregor.legacy.kafka.common.protocol.ApiMessage message, short version) {

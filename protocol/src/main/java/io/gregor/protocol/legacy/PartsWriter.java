@@ -1,0 +1,109 @@
+package io.gregor.protocol.legacy;
+
+import io.gregor.legacy.kafka.common.protocol.Writable;
+import io.gregor.legacy.kafka.common.record.BaseRecords;
+import io.gregor.legacy.kafka.common.record.MemoryRecords;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes a legacy message (kafka-clients 3.9.1 classes) as a list of buffers: the fields go into growing buffers,
+ * and every record set is a part of its own, the record set's own buffer, so that converted fetch records are never
+ * copied into the response. Not thread-safe: one writer per message.
+ */
+final class PartsWriter implements Writable {
+    private final List<ByteBuffer> parts = new ArrayList<>();
+    private ByteBuffer current = ByteBuffer.allocate(256);
+
+    List<ByteBuffer> finish() {
+        closeCurrent();
+        return parts;
+    }
+
+    private void closeCurrent() {
+        if (current.position() > 0) {
+            parts.add(current.flip());
+        }
+        current = ByteBuffer.allocate(256);
+    }
+
+    private ByteBuffer room(int bytes) {
+        if (current.remaining() < bytes) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.max(current.capacity() * 2, current.position() + bytes));
+            bigger.put(current.flip());
+            current = bigger;
+        }
+        return current;
+    }
+
+    @Override
+    public void writeRecords(BaseRecords records) {
+        if (records instanceof MemoryRecords memory) {
+            closeCurrent();
+            parts.add(memory.buffer().duplicate());
+        } else if (records != null) {
+            throw new IllegalArgumentException("cannot write records of type " + records.getClass().getName());
+        }
+    }
+
+    @Override
+    public void writeByte(byte val) {
+        room(1).put(val);
+    }
+
+    @Override
+    public void writeShort(short val) {
+        room(2).putShort(val);
+    }
+
+    @Override
+    public void writeInt(int val) {
+        room(4).putInt(val);
+    }
+
+    @Override
+    public void writeLong(long val) {
+        room(8).putLong(val);
+    }
+
+    @Override
+    public void writeDouble(double val) {
+        room(8).putDouble(val);
+    }
+
+    @Override
+    public void writeByteArray(byte[] arr) {
+        room(arr.length).put(arr);
+    }
+
+    @Override
+    public void writeUnsignedVarint(int i) {
+        int value = i;
+        while ((value & 0xffffff80) != 0) {
+            writeByte((byte) ((value & 0x7f) | 0x80));
+            value >>>= 7;
+        }
+        writeByte((byte) value);
+    }
+
+    @Override
+    public void writeByteBuffer(ByteBuffer buf) {
+        room(buf.remaining()).put(buf.duplicate());
+    }
+
+    @Override
+    public void writeVarint(int i) {
+        writeUnsignedVarint((i << 1) ^ (i >> 31));
+    }
+
+    @Override
+    public void writeVarlong(long i) {
+        long value = (i << 1) ^ (i >> 63);
+        while ((value & 0xffffffffffffff80L) != 0L) {
+            writeByte((byte) (((int) value & 0x7f) | 0x80));
+            value >>>= 7;
+        }
+        writeByte((byte) value);
+    }
+}
