@@ -9,15 +9,11 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,19 +71,7 @@ class ClientsIT {
     }
 
     private static List<ConsumerRecord<String, String>> readAll(String topic, int partition, int expected) {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrap);
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
-            TopicPartition tp = new TopicPartition(topic, partition);
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            List<ConsumerRecord<String, String>> records = new ArrayList<>();
-            long deadline = System.currentTimeMillis() + 20_000;
-            while (records.size() < expected && System.currentTimeMillis() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-            return records;
-        }
+        return ReadBack.partition(bootstrap, topic, partition, expected);
     }
 
     @Test
