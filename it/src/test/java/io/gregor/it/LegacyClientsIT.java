@@ -142,8 +142,15 @@ class LegacyClientsIT {
             var offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
             assertThat(offsets.get(new TopicPartition(topic, 0)).offset()).isEqualTo(10);
         }
-        // And a 4.2 consumer reads what pykafka produced.
+        // And a 4.2 consumer, kcat and Kafka's ConsoleConsumer read what pykafka produced.
         assertThat(readAll(topic, 10)).extracting(ConsumerRecord::value).startsWith("sync-0").endsWith("async-4");
+        Subprocess.Result kcat = Subprocess.run(List.of("kcat", "-b", bootstrap, "-C", "-t", topic, "-e", "-f", "%k=%s\\n"),
+                null, 60).assertOk();
+        assertThat(kcat.stdout().lines().toList()).hasSize(10).startsWith("k0=sync-0").endsWith("=async-4");
+        Subprocess.Result console = Subprocess.kafkaTool("org.apache.kafka.tools.consumer.ConsoleConsumer", null,
+                "--bootstrap-server", bootstrap, "--topic", topic, "--from-beginning", "--max-messages", "10",
+                "--timeout-ms", "30000");
+        assertThat(console.stdout().lines().toList()).hasSize(10).startsWith("sync-0").endsWith("async-4");
     }
 
     @Test
