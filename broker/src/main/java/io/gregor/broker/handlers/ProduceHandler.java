@@ -102,7 +102,8 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
         ByteBuffer buffer = records == null ? ByteBuffer.allocate(0) : records.buffer();
         if (legacy && LegacyRecords.magic(buffer) >= 0 && LegacyRecords.magic(buffer) < 2) {
             try {
-                buffer = LegacyRecords.toCurrentFormat(buffer);
+                // Straight to the topic's codec, if it has one: Recompression then finds nothing to do.
+                buffer = LegacyRecords.toCurrentFormat(buffer, Recompression.target(partition.compressionType()));
             } catch (LegacyRecords.InvalidRecordsException e) {
                 fail(result, e.error(), e.getMessage());
                 return CompletableFuture.completedFuture(null);

@@ -36,11 +36,10 @@ public final class Recompression {
      * @throws CorruptRecordException when a batch that must be rewritten is corrupt or cannot be decompressed
      */
     public static ByteBuffer apply(ByteBuffer records, String topicCompression) {
-        if (topicCompression == null || PRODUCER.equals(topicCompression)) {
+        CompressionType target = target(topicCompression);
+        if (target == null) {
             return records;
         }
-        CompressionType target = "uncompressed".equals(topicCompression) ? CompressionType.NONE
-                : CompressionType.forName(topicCompression);
         List<MutableRecordBatch> batches = new ArrayList<>();
         boolean rewrite = false;
         try {
@@ -60,12 +59,20 @@ public final class Recompression {
         ByteBuffer out = ByteBuffer.allocate(records.remaining() + 64);
         for (MutableRecordBatch batch : batches) {
             if (batch.compressionType() == target || batch.isControlBatch()) {
-                out = append(out, batchBytes(records, batch));
+                out = append(out, batchBytes(batch));
                 continue;
             }
             out = append(out, rewrite(batch, target));
         }
         return out.flip();
+    }
+
+    /** The codec a topic's {@code compression.type} stores batches with; null for {@code producer} (keep as sent). */
+    public static CompressionType target(String topicCompression) {
+        if (topicCompression == null || PRODUCER.equals(topicCompression)) {
+            return null;
+        }
+        return "uncompressed".equals(topicCompression) ? CompressionType.NONE : CompressionType.forName(topicCompression);
     }
 
     private static ByteBuffer rewrite(MutableRecordBatch batch, CompressionType target) {
@@ -86,7 +93,7 @@ public final class Recompression {
         }
     }
 
-    private static ByteBuffer batchBytes(ByteBuffer records, MutableRecordBatch batch) {
+    private static ByteBuffer batchBytes(MutableRecordBatch batch) {
         ByteBuffer copy = ByteBuffer.allocate(batch.sizeInBytes());
         batch.writeTo(copy);
         return copy.flip();

@@ -73,6 +73,14 @@ public final class LegacyRecords {
      *     INVALID_RECORD (nested compression, ZStandard, a v2 batch in the set, an empty compressed wrapper)
      */
     public static ByteBuffer toCurrentFormat(ByteBuffer legacy) {
+        return toCurrentFormat(legacy, null);
+    }
+
+    /**
+     * As {@link #toCurrentFormat(ByteBuffer)}, compressing the batch with {@code codec} instead of the producer's
+     * (the topic's {@code compression.type}), so the records are compressed once, not twice; null keeps the producer's.
+     */
+    public static ByteBuffer toCurrentFormat(ByteBuffer legacy, CompressionType codecOverride) {
         List<Message> messages = new ArrayList<>();
         CompressionType codec = CompressionType.NONE;
         TimestampType timestampType = TimestampType.CREATE_TIME;
@@ -137,7 +145,7 @@ public final class LegacyRecords {
             estimate += 32 + (m.key == null ? 0 : m.key.remaining()) + (m.value == null ? 0 : m.value.remaining());
         }
         var builder = MemoryRecords.builder(ByteBuffer.allocate(estimate), RecordBatch.MAGIC_VALUE_V2,
-                Compression.of(codec).build(), timestampType, 0L);
+                Compression.of(codecOverride != null ? codecOverride : codec).build(), timestampType, 0L);
         long offset = 0;
         for (Message m : messages) {
             builder.appendWithOffset(offset++, m.timestamp, m.key, m.value);
