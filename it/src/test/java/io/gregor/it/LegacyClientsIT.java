@@ -289,6 +289,39 @@ class LegacyClientsIT {
         }
     }
 
+    @Test
+    void answersConvertedInManyChunksReachPykafkaAndOldKafkaPythonWhole() throws Exception {
+        // 4 MiB of 1 KiB records: every fetch is converted in several chunks, cut at its size and filled after.
+        int count = 4000;
+        for (String codec : List.of("none", "lz4")) {
+            String topic = "chunked-" + codec;
+            try (KafkaProducer<String, String> producer = producer(codec)) {
+                for (int i = 0; i < count; i++) {
+                    producer.send(new ProducerRecord<>(topic, 0, "key-" + i, String.format("%06d", i) + "x".repeat(1018)));
+                }
+                producer.flush();
+            }
+            Path reader = program("""
+                    from pykafka import KafkaClient
+                    from pykafka.common import OffsetType
+                    from kafka import KafkaConsumer
+                    def check(name, pairs):
+                        bad = [(o, v[:6]) for o, v in pairs if v[:6] != "%06d" % o or len(v) != 1024]
+                        offsets = [o for o, _ in pairs]
+                        print(name, len(pairs), offsets == list(range(COUNT)), bad[:3])
+                    client = KafkaClient(hosts="BOOTSTRAP")
+                    c = client.topics[b"TOPIC"].get_simple_consumer(auto_offset_reset=OffsetType.EARLIEST, consumer_timeout_ms=5000)
+                    check("pykafka", [(m.offset, m.value.decode()) for m in c])
+                    k = KafkaConsumer("TOPIC", bootstrap_servers="BOOTSTRAP", api_version=(0, 10), auto_offset_reset="earliest",
+                                      consumer_timeout_ms=5000)
+                    check("kafka-python", [(m.offset, m.value.decode()) for m in k])
+                    k.close()
+                    """.replace("COUNT", Integer.toString(count)), Map.of("TOPIC", topic));
+            String out = run(reader).stdout();
+            assertThat(out).as(codec).contains("pykafka " + count + " True []").contains("kafka-python " + count + " True []");
+        }
+    }
+
     @ParameterizedTest(name = "broker.version.fallback={0}")
     @ValueSource(strings = {"0.8.2.2", "0.9.0.1", "0.10.0.1"})
     void librdkafkaWithoutApiVersionsSpeaksTheOldVersions(String fallback) throws Exception {

@@ -107,6 +107,31 @@ class OldJavaClientsIT {
         }
     }
 
+    @ParameterizedTest(name = "kafka-clients {0}, {1}")
+    @CsvSource({"0.9.0.1,none", "0.10.2.2,lz4"})
+    void oldConsumersReadAnswersConvertedInManyChunksWhole(String version, String codec) throws Exception {
+        // 4 MiB of 1 KiB records: every fetch is converted in several chunks, cut at its size and filled after.
+        int count = 4000;
+        String topic = "java-chunked-" + version;
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("compression.type", codec);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < count; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, "k" + i, String.format("%06d", i) + "x".repeat(1018)));
+            }
+            producer.flush();
+        }
+        try (OldJavaClient client = OldJavaClient.of(version)) {
+            List<OldJavaClient.Consumed> read = client.consume(bootstrap, topic, "java-chunked-" + version, count, Duration.ofSeconds(60));
+            assertThat(read).hasSize(count);
+            for (int i = 0; i < count; i++) {
+                assertThat(read.get(i).offset()).isEqualTo(i);
+                assertThat(read.get(i).value()).hasSize(1024).startsWith(String.format("%06d", i));
+            }
+        }
+    }
+
     private static List<ConsumerRecord<String, String>> readWith42(String topic, int expected) {
         return ReadBack.partition(bootstrap, topic, 0, expected);
     }

@@ -2,6 +2,7 @@ package io.gregor.protocol;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.stream.ChunkedInput;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,20 +60,25 @@ public final class ResponseWriter implements Writable {
 
     /**
      * Encodes a response whose body is already written (a legacy version, see
-     * {@link io.gregor.protocol.legacy.LegacyCodec#writeResponse}).
+     * {@link io.gregor.protocol.legacy.LegacyCodec#writeResponse}): {@link ByteBuffer}s and {@link ChunkedInput}s,
+     * the latter to be written through a {@code ChunkedWriteHandler}.
      */
-    public static List<Object> encode(ByteBufAllocator allocator, int correlationId, short headerVersion, List<ByteBuffer> body) {
+    public static List<Object> encode(ByteBufAllocator allocator, int correlationId, short headerVersion, List<Object> body) {
         ObjectSerializationCache cache = new ObjectSerializationCache();
         ResponseHeaderData header = new ResponseHeaderData().setCorrelationId(correlationId);
         int headerSize = header.size(cache, headerVersion);
-        int bodySize = body.stream().mapToInt(ByteBuffer::remaining).sum();
+        long bodySize = 0;
+        for (Object part : body) {
+            bodySize += part instanceof ByteBuffer bytes ? bytes.remaining() : ((ChunkedInput<?>) part).length();
+        }
         ResponseWriter writer = new ResponseWriter(allocator, false, 4 + headerSize);
         try {
-            writer.writeInt(headerSize + bodySize);
+            writer.writeInt(Math.toIntExact(headerSize + bodySize));
             header.write(writer, cache, headerVersion);
             List<Object> parts = writer.finish();
-            for (ByteBuffer part : body) {
-                parts.add(io.netty.buffer.Unpooled.wrappedBuffer(part)); // the body is ours alone: sent without a copy
+            for (Object part : body) {
+                // The body is ours alone: sent without a copy; chunked inputs are written by a ChunkedWriteHandler.
+                parts.add(part instanceof ByteBuffer bytes ? io.netty.buffer.Unpooled.wrappedBuffer(bytes) : part);
             }
             return parts;
         } catch (RuntimeException e) {

@@ -6,12 +6,13 @@ import io.gregor.broker.network.RequestContext;
 import io.gregor.broker.replica.DelayedOperations;
 import io.gregor.broker.replica.FileSliceRecords;
 import io.gregor.broker.replica.Partition;
-import io.gregor.protocol.legacy.LegacyRecords;
+import io.gregor.protocol.legacy.DownConvertedRecords;
 import io.gregor.storage.FetchSlice;
 import io.gregor.storage.KafkaStorageException;
 import io.gregor.storage.Log;
 import io.gregor.storage.OffsetOutOfRangeException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -160,48 +161,64 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
     private static final int LEGACY_MAX_EMPTY_READS = 16;
 
     /**
-     * Reads for a Fetch v0-3 reader: the slice (bounded by the budget, or one batch) is copied into memory and
-     * down-converted; nothing larger than one slice is ever held. Returns the bytes given.
+     * Reads for a Fetch v0-3 reader: the first chunk of the slice (bounded by the budget, or one batch) is converted
+     * now, the rest while the response is written (see {@link DownConvertedRecords}); no more than a chunk is held.
+     * Returns the bytes given.
      */
     private static int readLegacy(Log partitionLog, long fetchOffset, int budget, long hw, boolean first, byte magic,
                                   PartitionData data) {
         long offset = fetchOffset;
+        // Old formats usually take more room than v2 (a header per message): the slice reaches past the budget so
+        // that the converted answer fills it; only what fits is converted.
+        int reach = (int) Math.min(Integer.MAX_VALUE, budget + budget / 2L);
         for (int attempt = 0; attempt < LEGACY_MAX_EMPTY_READS && offset < hw; attempt++) {
-            FetchSlice slice = partitionLog.read(offset, budget, hw, first);
+            FetchSlice slice = partitionLog.read(offset, reach, hw, first);
             if (slice.isEmpty()) {
                 return 0;
             }
-            LegacyRecords.Converted converted = LegacyRecords.toLegacyFormat(copy(slice), magic, fetchOffset, budget);
+            DownConvertedRecords converted;
+            try {
+                converted = DownConvertedRecords.start(new SliceSource(slice), magic, fetchOffset, budget);
+            } catch (UncheckedIOException e) {
+                throw new KafkaStorageException("cannot read a fetch slice: " + e.getCause().getMessage(), e);
+            }
             if (converted.error() != Errors.NONE) {
                 data.setErrorCode(converted.error().code());
                 return 0;
             }
-            int size = converted.records().sizeInBytes();
-            if (converted.messages() > 0) {
-                if (!first && size > budget) {
+            if (converted.hasMessages()) {
+                if (!first && converted.sizeInBytes() > budget) {
                     return 0;
                 }
-                data.setRecords(converted.records());
-                return size;
+                data.setRecords(converted);
+                return converted.sizeInBytes();
+            }
+            if (converted.blocked()) {
+                return 0; // a transaction without its decision yet: nothing after it either
             }
             offset = slice.lastOffset() + 1;
         }
         return 0;
     }
 
-    private static ByteBuffer copy(FetchSlice slice) {
-        ByteBuffer buffer = ByteBuffer.allocate(slice.size());
-        try {
-            while (buffer.hasRemaining()) {
-                int n = slice.channel().read(buffer, slice.position() + buffer.position());
-                if (n < 0) {
-                    throw new KafkaStorageException("segment ended inside a fetch slice at byte " + buffer.position());
-                }
-            }
-        } catch (IOException e) {
-            throw new KafkaStorageException("cannot read a fetch slice: " + e.getMessage(), e);
+    /** A fetch slice as the source of a down-conversion; read on the handler thread first, then on the event loop. */
+    private record SliceSource(FetchSlice slice) implements DownConvertedRecords.Source {
+        @Override
+        public int size() {
+            return slice.size();
         }
-        return buffer.flip();
+
+        @Override
+        public void read(ByteBuffer target, int position) throws IOException {
+            long at = slice.position() + position;
+            while (target.hasRemaining()) {
+                int n = slice.channel().read(target, at);
+                if (n < 0) {
+                    throw new IOException("segment ended inside a fetch slice at byte " + (at - slice.position()));
+                }
+                at += n;
+            }
+        }
     }
 
     private static Errors checkEpoch(Partition partition, int requestEpoch) {

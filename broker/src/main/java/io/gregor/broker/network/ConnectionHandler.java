@@ -6,8 +6,11 @@ import io.gregor.protocol.RequestParser;
 import io.gregor.protocol.ResponseWriter;
 import io.gregor.protocol.legacy.LegacyCodec;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.stream.ChunkedInput;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -151,7 +154,16 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             InFlight head = inFlight.poll();
             if (head.parts != null) {
                 for (Object part : head.parts) {
-                    ctx.write(part, ctx.voidPromise());
+                    if (part instanceof ChunkedInput<?>) {
+                        // Records converted while written (old fetch versions): the first such response on a
+                        // connection puts a ChunkedWriteHandler in front of this one; it keeps the order of writes.
+                        if (ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
+                            ctx.pipeline().addBefore(ctx.name(), "chunked-writer", new ChunkedWriteHandler());
+                        }
+                        ctx.write(part).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+                    } else {
+                        ctx.write(part, ctx.voidPromise());
+                    }
                 }
                 wrote = true;
             }

@@ -74,16 +74,17 @@ public final class LegacyCodec {
 
     /**
      * Writes a 4.x response (built for {@link #bridgeVersion}) as the body of a {@code version} response. Record sets
-     * in it must be in memory ({@code MemoryRecords}) and already in the message format the client reads.
+     * in it must be in the message format the client reads: in memory ({@code MemoryRecords}) or
+     * {@link DownConvertedRecords} converted while they are written.
      *
-     * @return the response body, without the response header, in parts to be sent in order (each record set is a
-     *     part of its own, never copied)
+     * @return the response body, without the response header, in parts to be sent in order: {@link ByteBuffer}s, and
+     *     each record set a part of its own, never copied (its buffer, or the {@link DownConvertedRecords})
      */
-    public static List<ByteBuffer> writeResponse(ApiKeys key, short version, ApiMessage response) {
+    public static List<Object> writeResponse(ApiKeys key, short version, ApiMessage response) {
         short bridge = bridgeVersion(key);
         // Fetch records are taken out before the bridge and put back after it, so they are copied once (into the
         // final response), not three times.
-        List<ByteBuffer> records = response instanceof FetchResponseData fetch ? detachRecords(fetch) : null;
+        List<Object> records = response instanceof FetchResponseData fetch ? detachRecords(fetch) : null;
         ByteBuffer modernBytes = writeModern(response, bridge);
         var old = oldKey(key).messageType.newResponse();
         old.read(new ByteBufferAccessor(modernBytes), bridge);
@@ -98,24 +99,27 @@ public final class LegacyCodec {
         return writer.finish();
     }
 
-    private static List<ByteBuffer> detachRecords(FetchResponseData fetch) {
-        List<ByteBuffer> records = new ArrayList<>();
+    private static List<Object> detachRecords(FetchResponseData fetch) {
+        List<Object> records = new ArrayList<>();
         for (var topic : fetch.responses()) {
             for (var p : topic.partitions()) {
-                records.add(p.records() instanceof MemoryRecords memory ? memory.buffer() : null);
+                records.add(p.records() instanceof MemoryRecords memory ? memory.buffer()
+                        : p.records() instanceof DownConvertedRecords lazy ? lazy : null);
                 p.setRecords(MemoryRecords.EMPTY);
             }
         }
         return records;
     }
 
-    private static void attachRecords(io.gregor.legacy.kafka.common.message.FetchResponseData old, List<ByteBuffer> records) {
-        Iterator<ByteBuffer> next = records.iterator();
+    private static void attachRecords(io.gregor.legacy.kafka.common.message.FetchResponseData old, List<Object> records) {
+        Iterator<Object> next = records.iterator();
         for (var topic : old.responses()) {
             for (var p : topic.partitions()) {
-                ByteBuffer bytes = next.next();
-                if (bytes != null) {
+                Object part = next.next();
+                if (part instanceof ByteBuffer bytes) {
                     p.setRecords(io.gregor.legacy.kafka.common.record.MemoryRecords.readableRecords(bytes));
+                } else if (part instanceof DownConvertedRecords lazy) {
+                    p.setRecords(new PartsWriter.LazyPart(lazy));
                 }
             }
         }

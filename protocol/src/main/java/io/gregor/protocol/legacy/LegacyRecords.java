@@ -185,8 +185,13 @@ public final class LegacyRecords {
         return copy.flip();
     }
 
-    /** Down-converted fetch records; {@code error} is set (and {@code records} empty) when nothing could be given. */
-    public record Converted(MemoryRecords records, Errors error, int messages) {
+    /**
+     * Down-converted fetch records; {@code error} is set (and {@code records} empty) when nothing could be given.
+     * {@code stopped} says that the conversion ended before the end of its input: the byte limit was reached, or a
+     * transaction with no decision in the input, or a ZStandard batch, came next; what follows must not be given
+     * before it.
+     */
+    public record Converted(MemoryRecords records, Errors error, int messages, boolean stopped) {
     }
 
     /**
@@ -200,17 +205,34 @@ public final class LegacyRecords {
      *     readers cannot decompress it, as in Kafka 3.x)
      */
     public static Converted toLegacyFormat(ByteBuffer batches, byte magic, long fetchOffset, int maxBytes) {
+        return toLegacyFormat(batches, magic, fetchOffset, maxBytes, true, null, BufferSupplier.create());
+    }
+
+    /** The room a conversion of {@code batches} bounded by {@code maxBytes} usually needs (old formats take more). */
+    static int expectedSize(ByteBuffer batches, int maxBytes) {
+        int expected = Math.min(Math.max(maxBytes, 0), batches.remaining());
+        return expected + expected / 8 + 1024;
+    }
+
+    /**
+     * As {@link #toLegacyFormat(ByteBuffer, byte, long, int)}, writing into {@code output} (from its position; null:
+     * a new heap buffer) while it has room, and decompressing with buffers from {@code decompression}. When the
+     * output is too small a larger heap buffer takes its place: the records returned are in one or the other.
+     *
+     * @param atLeastOne whether the first message is given even when it passes {@code maxBytes} (false: the output
+     *     continues an answer, and nothing is better than a message that does not fit)
+     */
+    static Converted toLegacyFormat(ByteBuffer batches, byte magic, long fetchOffset, int maxBytes, boolean atLeastOne,
+                                    ByteBuffer output, BufferSupplier decompression) {
         if (magic != RecordBatch.MAGIC_VALUE_V0 && magic != RecordBatch.MAGIC_VALUE_V1) {
             throw new IllegalArgumentException("magic " + magic);
         }
         MemoryRecords stored = MemoryRecords.readableRecords(batches.duplicate());
         Map<Long, TreeMap<Long, Boolean>> markers = transactionMarkers(stored);
         // Old formats take a little more room than v2 batches (a header per message): start an eighth larger.
-        int expected = Math.min(Math.max(maxBytes, 0), batches.remaining());
-        Output out = new Output(expected + expected / 8 + 1024);
+        Output out = output != null ? new Output(output) : new Output(expectedSize(batches, maxBytes));
         int count = 0;
-        // One supplier per call: the decompression buffers of one batch are reused by the next.
-        BufferSupplier decompression = BufferSupplier.create();
+        boolean stopped = false;
         for (MutableRecordBatch batch : stored.batches()) {
             if (batch.isControlBatch() || batch.lastOffset() < fetchOffset) {
                 continue;
@@ -218,7 +240,8 @@ public final class LegacyRecords {
             if (batch.isTransactional()) {
                 Boolean aborted = decidedAborted(markers, batch);
                 if (aborted == null) {
-                    break; // undecided: never hand out what may still be aborted
+                    stopped = true; // undecided: never hand out what may still be aborted
+                    break;
                 }
                 if (aborted) {
                     continue;
@@ -226,16 +249,26 @@ public final class LegacyRecords {
             }
             if (batch.compressionType() == CompressionType.ZSTD) {
                 if (count == 0) {
-                    return new Converted(MemoryRecords.EMPTY, Errors.UNSUPPORTED_COMPRESSION_TYPE, 0);
+                    return new Converted(MemoryRecords.EMPTY, Errors.UNSUPPORTED_COMPRESSION_TYPE, 0, true);
                 }
+                stopped = true;
                 break;
             }
-            count += convert(batch, magic, fetchOffset, maxBytes, out, count == 0, decompression);
+            boolean mustGive = atLeastOne && count == 0;
+            if (!mustGive && batch.compressionType() != CompressionType.NONE
+                    && (long) out.size() + batch.sizeInBytes() > maxBytes) {
+                // A wrapper is about as large as its stored batch or larger (old formats take more room): one that
+                // would not fit is not converted only to be taken back.
+                stopped = true;
+                break;
+            }
+            count += convert(batch, magic, fetchOffset, maxBytes, out, mustGive, decompression);
             if (out.full || out.size() >= maxBytes) {
+                stopped = true;
                 break;
             }
         }
-        return new Converted(MemoryRecords.readableRecords(out.buffer()), Errors.NONE, count);
+        return new Converted(MemoryRecords.readableRecords(out.buffer()), Errors.NONE, count, stopped);
     }
 
     /**
@@ -266,7 +299,7 @@ public final class LegacyRecords {
         }
         builder.close();
         out.buffer = stream.buffer();
-        if (compressed && start > 0 && out.size() > maxBytes) {
+        if (compressed && !firstBatch && out.size() > maxBytes) {
             out.buffer.position(start); // the wrapper does not fit: take it back
             out.full = true;
             return 0;
@@ -330,6 +363,10 @@ public final class LegacyRecords {
 
         Output(int initial) {
             buffer = ByteBuffer.allocate(Math.max(initial, 64));
+        }
+
+        Output(ByteBuffer given) {
+            buffer = given;
         }
 
         int size() {

@@ -8,15 +8,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes a legacy message (kafka-clients 3.9.1 classes) as a list of buffers: the fields go into growing buffers,
- * and every record set is a part of its own, the record set's own buffer, so that converted fetch records are never
- * copied into the response. Not thread-safe: one writer per message.
+ * Writes a legacy message (kafka-clients 3.9.1 classes) as a list of parts: the fields go into growing buffers,
+ * and every record set is a part of its own, the record set's own buffer or, for records converted while they are
+ * written, the {@link DownConvertedRecords} itself, so that converted fetch records are never copied into the
+ * response. Not thread-safe: one writer per message.
  */
 final class PartsWriter implements Writable {
-    private final List<ByteBuffer> parts = new ArrayList<>();
+    private final List<Object> parts = new ArrayList<>();
     private ByteBuffer current = ByteBuffer.allocate(256);
 
-    List<ByteBuffer> finish() {
+    List<Object> finish() {
         closeCurrent();
         return parts;
     }
@@ -42,8 +43,24 @@ final class PartsWriter implements Writable {
         if (records instanceof MemoryRecords memory) {
             closeCurrent();
             parts.add(memory.buffer().duplicate());
+        } else if (records instanceof LazyPart lazy) {
+            closeCurrent();
+            parts.add(lazy.records());
         } else if (records != null) {
             throw new IllegalArgumentException("cannot write records of type " + records.getClass().getName());
+        }
+    }
+
+    /** Stands for {@link DownConvertedRecords} in a 3.9.1 response: their size, written by {@link PartsWriter}. */
+    record LazyPart(DownConvertedRecords records) implements BaseRecords {
+        @Override
+        public int sizeInBytes() {
+            return records.sizeInBytes();
+        }
+
+        @Override
+        public io.gregor.legacy.kafka.common.record.RecordsSend<? extends BaseRecords> toSend() {
+            throw new UnsupportedOperationException("written by PartsWriter");
         }
     }
 

@@ -249,9 +249,9 @@ class LegacyCodecTest {
 
     /** The parts of a legacy response, joined as they go on the wire. */
     private static ByteBuffer body(ApiKeys key, short version, ApiMessage response) {
-        List<ByteBuffer> parts = LegacyCodec.writeResponse(key, version, response);
-        ByteBuffer joined = ByteBuffer.allocate(parts.stream().mapToInt(ByteBuffer::remaining).sum());
-        parts.forEach(part -> joined.put(part.duplicate()));
+        List<Object> parts = LegacyCodec.writeResponse(key, version, response);
+        ByteBuffer joined = ByteBuffer.allocate(parts.stream().mapToInt(part -> ((ByteBuffer) part).remaining()).sum());
+        parts.forEach(part -> joined.put(((ByteBuffer) part).duplicate()));
         return joined.flip();
     }
 
