@@ -131,6 +131,7 @@ public final class Broker implements AutoCloseable {
             loadGroups(topics, groupStore, groups, ioPool, groupsLoaded);
             offsets.scheduleRetention();
             scheduleHousekeeping(logManager);
+            staticConfig.warnings().forEach(log::warn);
             log.info("Gregor node {} started in {} ms: {} (cluster {}, data in {}, {} partitions{})", staticConfig.nodeId(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), advertised, services.clusterId(), logDir,
                     partitions.partitions().size(),

@@ -7,6 +7,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.message.RequestHeaderData;
 import org.apache.kafka.common.message.ResponseHeaderData;
@@ -43,5 +44,31 @@ final class RawRequests {
             response.read(accessor, version);
             return response;
         }
+    }
+
+    /** Every error code field in a response, found by walking its generated fields (not its text). */
+    static List<Short> errorCodes(Object message) throws ReflectiveOperationException {
+        List<Short> codes = new java.util.ArrayList<>();
+        for (java.lang.reflect.Method method : message.getClass().getMethods()) {
+            if (method.getParameterCount() != 0 || method.getDeclaringClass() != message.getClass()
+                    || method.getName().equals("duplicate") || method.getName().equals("unknownTaggedFields")) {
+                continue;
+            }
+            if (method.getName().equals("errorCode") && method.getReturnType() == short.class) {
+                codes.add((Short) method.invoke(message));
+            } else if (org.apache.kafka.common.protocol.Message.class.isAssignableFrom(method.getReturnType())) {
+                Object child = method.invoke(message);
+                if (child != null) {
+                    codes.addAll(errorCodes(child));
+                }
+            } else if (java.util.Collection.class.isAssignableFrom(method.getReturnType())) {
+                for (Object element : (java.util.Collection<?>) method.invoke(message)) {
+                    if (element instanceof org.apache.kafka.common.protocol.Message) {
+                        codes.addAll(errorCodes(element));
+                    }
+                }
+            }
+        }
+        return codes;
     }
 }

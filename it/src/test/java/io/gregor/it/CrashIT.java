@@ -11,6 +11,8 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -149,14 +151,23 @@ class CrashIT {
         props.put("max.block.ms", "3000");
         long killAfterMs = 200 + ThreadLocalRandom.current().nextLong(800);
         KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+        AtomicInteger acknowledgedThisRound = new AtomicInteger();
         try {
-            long start = System.currentTimeMillis();
+            // The kill window opens only once this round has an acknowledged record, so that no round can pass
+            // with nothing to check; a node that acknowledges nothing within the deadline fails the test.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long windowStart = -1;
             int i = 0;
-            while (System.currentTimeMillis() - start < killAfterMs) {
+            while (windowStart < 0 || System.nanoTime() - windowStart < TimeUnit.MILLISECONDS.toNanos(killAfterMs)) {
+                if (windowStart < 0 && acknowledgedThisRound.get() > 0) {
+                    windowStart = System.nanoTime();
+                }
+                assertThat(System.nanoTime()).as("an acknowledgement in round %d", round).isLessThan(deadline);
                 String value = round + "-" + i++;
                 producer.send(new ProducerRecord<>(TOPIC, value, value), (metadata, error) -> {
                     if (error == null) {
                         acknowledged.add(value);
+                        acknowledgedThisRound.incrementAndGet();
                     }
                 });
                 if (i % 200 == 0) {
@@ -164,6 +175,7 @@ class CrashIT {
                 }
             }
             node.kill9();
+            assertThat(acknowledgedThisRound.get()).as("records acknowledged in round %d", round).isPositive();
         } finally {
             producer.close(Duration.ZERO);
         }

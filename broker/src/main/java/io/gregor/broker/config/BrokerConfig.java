@@ -15,7 +15,8 @@ import java.util.Properties;
 
 /**
  * Immutable, validated broker configuration. Built once from properties (file, then {@code --set} overrides); unknown
- * property names are kept (Kafka tolerates them) and reported by {@link #unknownNames()}.
+ * property names are kept (Kafka tolerates them), reported by {@link #unknownNames()} and warned about at start
+ * ({@link #warnings()}). Listeners must map to a security protocol the broker serves (PLAINTEXT for now).
  */
 public final class BrokerConfig {
     private final Map<String, String> originals;
@@ -67,6 +68,44 @@ public final class BrokerConfig {
         if (logDirs().isEmpty()) {
             throw new ConfigException(LOG_DIRS, originals.get(LOG_DIRS), "at least one log directory is required");
         }
+        Map<String, String> protocols = securityProtocolMap();
+        for (Endpoint listener : listeners()) {
+            String protocol = protocols.get(listener.listenerName());
+            if (protocol == null) {
+                throw new ConfigException(LISTENERS, valueString(LISTENERS), "listener " + listener.listenerName()
+                        + " has no security protocol: add " + listener.listenerName() + ":PLAINTEXT to "
+                        + LISTENER_SECURITY_PROTOCOL_MAP);
+            }
+            if (!protocol.equals("PLAINTEXT")) {
+                throw new ConfigException(LISTENERS, valueString(LISTENERS), "listener " + listener.listenerName()
+                        + " uses security protocol " + protocol + ", which this version of Gregor does not serve yet "
+                        + "(only PLAINTEXT); it is refused rather than served without its security");
+            }
+        }
+    }
+
+    /** The security protocol of each listener name, upper case. */
+    public Map<String, String> securityProtocolMap() {
+        Map<String, String> map = new LinkedHashMap<>();
+        for (String entry : listValue(LISTENER_SECURITY_PROTOCOL_MAP)) {
+            int colon = entry.indexOf(':');
+            String name = colon > 0 ? entry.substring(0, colon).trim().toUpperCase(java.util.Locale.ROOT) : "";
+            String protocol = colon > 0 ? entry.substring(colon + 1).trim().toUpperCase(java.util.Locale.ROOT) : "";
+            if (name.isEmpty() || !java.util.Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL").contains(protocol)) {
+                throw new ConfigException(LISTENER_SECURITY_PROTOCOL_MAP, valueString(LISTENER_SECURITY_PROTOCOL_MAP),
+                        "expected NAME:PROTOCOL pairs with PROTOCOL one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL, not '"
+                                + entry + "'");
+            }
+            map.put(name, protocol);
+        }
+        return map;
+    }
+
+    /** What to warn about at start: one line per property the broker does not know, so it is not applied. */
+    public List<String> warnings() {
+        return unknownNames().stream()
+                .map(name -> "Configuration property '" + name + "' is not known to Gregor and is ignored")
+                .toList();
     }
 
     public Map<String, String> originals() {

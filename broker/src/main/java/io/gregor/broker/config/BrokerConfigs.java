@@ -19,6 +19,7 @@ public final class BrokerConfigs {
     public static final String LOG_DIR = "log.dir";
     public static final String LISTENERS = "listeners";
     public static final String ADVERTISED_LISTENERS = "advertised.listeners";
+    public static final String LISTENER_SECURITY_PROTOCOL_MAP = "listener.security.protocol.map";
     public static final String NUM_PARTITIONS = "num.partitions";
     public static final String DEFAULT_REPLICATION_FACTOR = "default.replication.factor";
     public static final String AUTO_CREATE_TOPICS_ENABLE = "auto.create.topics.enable";
@@ -72,6 +73,11 @@ public final class BrokerConfigs {
                 "Comma-separated listener URIs the broker binds, e.g. PLAINTEXT://0.0.0.0:9092. Port 0 picks a free port."));
         add(ConfigKey.of(ADVERTISED_LISTENERS, LIST, null,
                 "Listeners published to clients in Metadata responses, when different from listeners."));
+        add(ConfigKey.of(LISTENER_SECURITY_PROTOCOL_MAP, LIST,
+                "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+                "Security protocol of each listener name, as NAME:PROTOCOL pairs. This version serves PLAINTEXT only: "
+                        + "a listener whose protocol is SSL, SASL_PLAINTEXT or SASL_SSL is refused at start, never "
+                        + "served without its security."));
         add(ConfigKey.atLeast(NUM_PARTITIONS, INT, "1", 1, "Default number of partitions of auto-created topics."));
         add(ConfigKey.atLeast(DEFAULT_REPLICATION_FACTOR, INT, "1", 1, "Default replication factor of auto-created topics."));
         add(ConfigKey.of(AUTO_CREATE_TOPICS_ENABLE, BOOLEAN, "true", "Create a topic when a client asks for metadata of an unknown one."));

@@ -20,8 +20,8 @@ import org.apache.kafka.common.protocol.Errors;
  * OffsetCommit v2-10 (topic ids from v10): answered once the offsets are durable in {@code __consumer_offsets}.
  *
  * <p>Errors per partition: COORDINATOR_LOAD_IN_PROGRESS, INVALID_GROUP_ID, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION,
- * REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID, OFFSET_METADATA_TOO_LARGE, UNKNOWN_TOPIC_ID (v10),
- * COORDINATOR_NOT_AVAILABLE.
+ * REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID, OFFSET_METADATA_TOO_LARGE, UNKNOWN_TOPIC_OR_PARTITION (a topic or
+ * partition that does not exist), UNKNOWN_TOPIC_ID (v10), COORDINATOR_NOT_AVAILABLE.
  */
 public final class OffsetCommitHandler extends BrokerHandler<OffsetCommitRequestData> {
 
@@ -47,10 +47,17 @@ public final class OffsetCommitHandler extends BrokerHandler<OffsetCommitRequest
                 out.setName(name);
             }
             response.topics().add(out);
+            TopicImage known = name == null ? null : image.topic(name);
             for (var p : topic.partitions()) {
                 if (name == null) {
                     out.partitions().add(new OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex())
                             .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
+                    continue;
+                }
+                if (known == null || p.partitionIndex() < 0 || p.partitionIndex() >= known.partitions()) {
+                    // As Kafka: offsets are kept only for partitions that exist.
+                    out.partitions().add(new OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex())
+                            .setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()));
                     continue;
                 }
                 TopicPartition tp = new TopicPartition(name, p.partitionIndex());
