@@ -89,6 +89,57 @@ final class GregorProcess implements AutoCloseable {
         return dataDir;
     }
 
+    /** The node's operating-system process id. */
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /**
+     * SIGSTOP, then waits until every thread of the node is stopped: a thread inside a system call (a write or an
+     * fsync) stops only when the call returns, so until then the file system may still see its I/O.
+     */
+    void freeze() throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).redirectErrorStream(true).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            kill.destroyForcibly();
+            throw new IOException("kill -STOP " + process.pid() + " failed: " + new String(kill.getInputStream().readAllBytes()));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!allThreadsStopped()) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("threads of " + process.pid() + " still running 30 s after SIGSTOP");
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** True when every task under /proc/PID/task is stopped (T), traced (t) or gone (Z, X). */
+    private boolean allThreadsStopped() throws IOException {
+        if (!process.isAlive()) {
+            throw new IOException("broker exited with " + process.exitValue() + " while being stopped");
+        }
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (java.nio.file.NoSuchFileException exited) {
+                    continue; // A thread that exited meanwhile does no more I/O.
+                }
+                // The state follows the command name, which is in parentheses and may itself contain spaces.
+                char state = stat.charAt(stat.lastIndexOf(')') + 2);
+                if (state != 'T' && state != 't' && state != 'Z' && state != 'X') {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** SIGKILL: no shutdown hook runs, nothing is flushed. */
     void kill9() throws InterruptedException {
         process.destroyForcibly();
