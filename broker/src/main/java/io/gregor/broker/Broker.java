@@ -1,6 +1,7 @@
 package io.gregor.broker;
 
 import io.gregor.broker.config.BrokerConfig;
+import io.gregor.broker.config.BrokerConfigs;
 import io.gregor.broker.config.Endpoint;
 import io.gregor.broker.group.ConsumerGroups;
 import io.gregor.broker.group.ExecutorGroupTimer;
@@ -233,6 +234,23 @@ public final class Broker implements AutoCloseable {
                 log.error("Retention check failed", e);
             }
         }, Math.min(interval, 30_000), interval, TimeUnit.MILLISECONDS);
+        if (Boolean.parseBoolean(staticConfig.valueString(BrokerConfigs.LOG_CLEANER_ENABLE))) {
+            // One cleaner thread: it cleans every log that needs it, then waits log.cleaner.backoff.ms.
+            ScheduledExecutorService cleanerThread = Executors.newSingleThreadScheduledExecutor(daemonThreads("gregor-log-cleaner"));
+            closeables.add(cleanerThread::shutdownNow);
+            io.gregor.storage.LogCleaner cleaner = new io.gregor.storage.LogCleaner(new io.gregor.storage.LogCleaner.Settings(
+                    Long.parseLong(staticConfig.valueString(BrokerConfigs.LOG_CLEANER_DEDUPE_BUFFER_SIZE)),
+                    Double.parseDouble(staticConfig.valueString(BrokerConfigs.LOG_CLEANER_IO_MAX_BYTES_PER_SECOND))),
+                    io.gregor.storage.Time.SYSTEM);
+            long backoff = Math.max(1, Long.parseLong(staticConfig.valueString(BrokerConfigs.LOG_CLEANER_BACKOFF_MS)));
+            cleanerThread.scheduleWithFixedDelay(() -> {
+                try {
+                    logManager.runCleaner(cleaner);
+                } catch (RuntimeException e) {
+                    log.error("Log cleaner round failed", e);
+                }
+            }, backoff, backoff, TimeUnit.MILLISECONDS);
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {

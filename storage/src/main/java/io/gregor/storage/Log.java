@@ -52,6 +52,7 @@ public final class Log implements AutoCloseable {
     private volatile long flushedOffset;
     private volatile long lastFlushMs;
     private volatile boolean closed;
+    private volatile long tombstoneHorizonMs = -1;
     private long lastRecoveryPointCheckpointMs;
 
     private Log(Path dir, LogConfig config, Time time, FailureProbe probe, LogCheckpoints checkpoints, LeaderEpochCacheHolder holder, LogLoader.Result loaded) {
@@ -404,6 +405,9 @@ public final class Log implements AutoCloseable {
             deleted.sweep(nowMs);
             LogConfig current = config;
             int count = 0;
+            if (!current.compaction().delete()) {
+                return 0; // cleanup.policy=compact: only the cleaner removes records
+            }
             boolean bySize = current.retentionBytes() >= 0;
             long excessBytes = bySize ? sizeInBytes() - current.retentionBytes() : 0;
             for (LogSegment segment : nonActiveSegments()) {
@@ -548,6 +552,89 @@ public final class Log implements AutoCloseable {
             checkpoints.writeHighWatermark(highWatermark);
         } catch (IOException e) {
             throw new KafkaStorageException("Close of " + dir + " failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // Compaction (LogCleaner): the cleaner reads segments without the lock and swaps the cleaned ones in under it.
+
+    /** Every segment, oldest first; the last is the active one. */
+    List<LogSegment> segmentList() {
+        return new ArrayList<>(segments.values());
+    }
+
+    /** The offset below which the cleaner has cleaned. */
+    long cleanerCheckpoint() {
+        return checkpoints.cleanerOffset();
+    }
+
+    void writeCleanerCheckpoint(long offset) {
+        try {
+            checkpoints.writeCleanerOffset(offset);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Failed to checkpoint the cleaner offset of " + dir, e);
+        }
+    }
+
+    Time time() {
+        return time;
+    }
+
+    /**
+     * When the earliest tombstone the cleaner kept may go (its batch's delete horizon), or -1 when it kept none. Kept
+     * in memory: after a restart the next cleaning finds the horizons again.
+     */
+    long tombstoneHorizonMs() {
+        return tombstoneHorizonMs;
+    }
+
+    void tombstoneHorizonMs(long value) {
+        tombstoneHorizonMs = value;
+    }
+
+    /**
+     * Replaces {@code group} (consecutive non-active segments) by {@code cleaned}, a fsynced file holding what the
+     * cleaner kept of them. Crash-safe: renaming the file to its swap name is the commit point, after which a restart
+     * completes the swap ({@link LogLoader}); before it, the old segments stay. Readers of the old segments keep
+     * their channels until {@code file.delete.delay.ms} has passed. Returns false, deleting {@code cleaned}, when a
+     * segment of the group is gone (retention or truncation ran meanwhile).
+     */
+    boolean replaceSegments(List<LogSegment> group, Path cleaned) {
+        lock.lock();
+        try {
+            ensureOpen();
+            for (LogSegment segment : group) {
+                if (segments.get(segment.baseOffset()) != segment || segment == segments.lastEntry().getValue()) {
+                    java.nio.file.Files.deleteIfExists(cleaned);
+                    return false;
+                }
+            }
+            long base = group.get(0).baseOffset();
+            Path swap = SegmentFiles.swapFile(dir, base, group.get(group.size() - 1).baseOffset());
+            java.nio.file.Files.move(cleaned, swap, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            CheckpointFile.fsyncDirectory(dir);
+            long nowMs = time.milliseconds();
+            for (LogSegment segment : group) {
+                segment.renameToDeleted();
+            }
+            java.nio.file.Files.move(swap, SegmentFiles.logFile(dir, base), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            LogSegment fresh = LogSegment.open(dir, base, config.maxIndexBytes(), nowMs);
+            fresh.recover(config.indexIntervalBytes());
+            fresh.onBecomeInactive();
+            fresh.flush();
+            CheckpointFile.fsyncDirectory(dir);
+            // The fresh segment takes the first one's place before the others leave, so a reader never finds a gap.
+            segments.put(base, fresh);
+            for (LogSegment segment : group) {
+                if (segment.baseOffset() != base) {
+                    segments.remove(segment.baseOffset());
+                }
+                deleted.add(segment, nowMs + config.fileDeleteDelayMs());
+            }
+            return true;
+        } catch (IOException e) {
+            throw new KafkaStorageException("Swapping cleaned segments into " + dir + " failed: " + e.getMessage(), e);
         } finally {
             lock.unlock();
         }

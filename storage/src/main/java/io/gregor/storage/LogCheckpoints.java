@@ -7,7 +7,7 @@ import java.nio.file.Path;
  * The per-log single-value checkpoints, each a {@link CheckpointFile} in the log directory:
  * {@code recovery-point} (every offset below it was fsynced; recovery after an unclean shutdown
  * starts at the segment holding it), {@code log-start-offset} (advanced by retention and
- * DeleteRecords) and {@code high-watermark}. A missing or unreadable file reads as 0.
+ * DeleteRecords), {@code high-watermark} and {@code cleaner-offset} (the log cleaner's first dirty offset). A missing or unreadable file reads as 0.
  * Thread-safe (synchronized).
  */
 final class LogCheckpoints {
@@ -15,10 +15,12 @@ final class LogCheckpoints {
     static final String RECOVERY_POINT = "recovery-point";
     static final String LOG_START_OFFSET = "log-start-offset";
     static final String HIGH_WATERMARK = "high-watermark";
+    static final String CLEANER_OFFSET = "cleaner-offset";
 
     private final CheckpointFile recoveryPoint;
     private final CheckpointFile logStartOffset;
     private final CheckpointFile highWatermark;
+    private final CheckpointFile cleanerOffset;
     private long persistedRecoveryPoint;
     private long persistedLogStartOffset;
     private long persistedHighWatermark;
@@ -27,6 +29,7 @@ final class LogCheckpoints {
         this.recoveryPoint = new CheckpointFile(dir.resolve(RECOVERY_POINT));
         this.logStartOffset = new CheckpointFile(dir.resolve(LOG_START_OFFSET));
         this.highWatermark = new CheckpointFile(dir.resolve(HIGH_WATERMARK));
+        this.cleanerOffset = new CheckpointFile(dir.resolve(CLEANER_OFFSET));
     }
 
     synchronized long recoveryPoint() {
@@ -42,6 +45,15 @@ final class LogCheckpoints {
     synchronized long highWatermark() {
         persistedHighWatermark = highWatermark.readLong(0L);
         return persistedHighWatermark;
+    }
+
+    /** The offset below which the log cleaner has cleaned (everything at or above it is dirty). */
+    synchronized long cleanerOffset() {
+        return cleanerOffset.readLong(0L);
+    }
+
+    synchronized void writeCleanerOffset(long value) throws IOException {
+        cleanerOffset.writeLong(value);
     }
 
     // Each write costs two fsyncs, so a value equal to the one on disk is not rewritten.

@@ -137,13 +137,39 @@ final class LogLoader {
         }
     }
 
+    /**
+     * Finishes a cleaning that reached its commit point (the swap file exists): the segments it replaces go, and it
+     * becomes the segment of its base offset; its indexes are rebuilt because they are missing.
+     */
+    private void completeSwap(Path swap, TreeSet<Long> bases) throws IOException {
+        long[] range = SegmentFiles.swapRange(swap.getFileName().toString());
+        for (long base : new ArrayList<>(bases.subSet(range[0], true, range[1], true))) {
+            Files.deleteIfExists(SegmentFiles.logFile(dir, base));
+            Files.deleteIfExists(SegmentFiles.indexFile(dir, base));
+            Files.deleteIfExists(SegmentFiles.timeIndexFile(dir, base));
+            bases.remove(base);
+        }
+        Files.deleteIfExists(SegmentFiles.indexFile(dir, range[0]));
+        Files.deleteIfExists(SegmentFiles.timeIndexFile(dir, range[0]));
+        Files.move(swap, SegmentFiles.logFile(dir, range[0]), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        CheckpointFile.fsyncDirectory(dir);
+        bases.add(range[0]);
+        LOG.warn("{}: completed an interrupted cleaning: segment {} replaces segments {} to {}", dir, range[0], range[0], range[1]);
+    }
+
     private TreeSet<Long> removeLeftoversAndListSegments() throws IOException {
         TreeSet<Long> bases = new TreeSet<>();
         List<Path> indexFiles = new ArrayList<>();
+        List<Path> swaps = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path file : files) {
                 String name = file.getFileName().toString();
-                if (name.endsWith(SegmentFiles.DELETED_SUFFIX) || name.endsWith(CheckpointFile.TMP_SUFFIX)) {
+                if (SegmentFiles.swapRange(name) != null) {
+                    swaps.add(file);
+                } else if (name.endsWith(SegmentFiles.CLEANED_SUFFIX)) {
+                    LOG.info("{}: removing unfinished cleaned segment {}", dir, name);
+                    Files.deleteIfExists(file);
+                } else if (name.endsWith(SegmentFiles.DELETED_SUFFIX) || name.endsWith(CheckpointFile.TMP_SUFFIX)) {
                     LOG.info("{}: removing leftover file {}", dir, name);
                     Files.deleteIfExists(file);
                 } else if (name.endsWith(SegmentFiles.INDEX_SUFFIX) || name.endsWith(SegmentFiles.TIME_INDEX_SUFFIX)) {
@@ -152,6 +178,9 @@ final class LogLoader {
                     bases.add(SegmentFiles.baseOffsetOf(name));
                 }
             }
+        }
+        for (Path swap : swaps) {
+            completeSwap(swap, bases);
         }
         for (Path index : indexFiles) {
             String name = index.getFileName().toString();

@@ -217,6 +217,31 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
+    /**
+     * One round of the log cleaner: the compacted logs that need it, dirtiest first, each cleaned once. Returns how
+     * many were cleaned; errors are logged per log (a log that cannot be cleaned does not stop the others).
+     */
+    public int runCleaner(LogCleaner cleaner) {
+        List<Log> candidates = new ArrayList<>();
+        for (Log log : logs.values()) {
+            if (log.config().compaction().compact()) {
+                candidates.add(log);
+            }
+        }
+        candidates.sort(java.util.Comparator.comparingDouble(LogCleaner::dirtyRatio).reversed());
+        int cleaned = 0;
+        for (Log log : candidates) {
+            try {
+                if (cleaner.maybeClean(log) != null) {
+                    cleaned++;
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("{}: cleaning failed: {}", log.dir(), e.toString());
+            }
+        }
+        return cleaned;
+    }
+
     /** Closes every log, then writes the clean-shutdown marker (fsynced with its directory). */
     @Override
     public void close() {

@@ -246,7 +246,7 @@ final class LogSegment {
         while ((entry = scanner.next()) != null && isPlausible(entry, next)) {
             ByteBuffer batch = FileBatchScanner.readBatch(channel, entry);
             try {
-                RecordBatchHeader.validateContent(batch, 0, entry.size());
+                RecordBatchHeader.validateContent(batch, 0, entry.size(), false);
             } catch (CorruptRecordException e) {
                 break;
             }
@@ -340,7 +340,9 @@ final class LogSegment {
     /** Renames the files to {@code *.deleted}; the open channel keeps serving reads. */
     void renameToDeleted() throws IOException {
         Path target = SegmentFiles.deleted(logFile);
-        Files.move(logFile, target);
+        // Replaces an older segment of the same base awaiting deletion (cleaned twice within file.delete.delay.ms);
+        // readers of either keep their open channel.
+        Files.move(logFile, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         logFile = target;
         offsetIndex.renameTo(SegmentFiles.deleted(offsetIndex.file()));
         timeIndex.renameTo(SegmentFiles.deleted(timeIndex.file()));

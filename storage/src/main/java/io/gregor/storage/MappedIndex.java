@@ -74,7 +74,9 @@ abstract class MappedIndex implements AutoCloseable {
     }
 
     final void renameTo(Path target) throws IOException {
-        Files.move(file, target);
+        // Replaces an older file of the same name awaiting deletion (a segment cleaned twice within
+        // file.delete.delay.ms); open handles of either keep their data.
+        Files.move(file, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         file = target;
     }
 

@@ -93,19 +93,25 @@ final class RecordBatchHeader {
         if (size > maxBatchBytes) {
             throw new RecordTooLargeException("Record batch of " + size + " bytes exceeds max.message.bytes " + maxBatchBytes);
         }
-        validateContent(buffer, batchStart, size);
+        validateContent(buffer, batchStart, size, true);
         return size;
     }
 
-    /** Checks magic, record count, offset delta and CRC of a batch whose length is already known good. */
-    static void validateContent(ByteBuffer buffer, int batchStart, int size) {
+    /**
+     * Checks magic, record count, offset delta and CRC of a batch whose length is already known good. A produced
+     * batch has one record per offset; a stored one may have fewer (compaction removes records but keeps offsets, and
+     * may leave an empty batch), so {@code produced} false accepts any count from 0 to the offset span.
+     */
+    static void validateContent(ByteBuffer buffer, int batchStart, int size, boolean produced) {
         byte magic = buffer.get(batchStart + MAGIC);
         if (magic != MAGIC_V2) {
             throw new CorruptRecordException("Unsupported record batch magic " + magic);
         }
         int count = recordCount(buffer, batchStart);
         int lastOffsetDelta = lastOffsetDelta(buffer, batchStart);
-        if (count < 1 || lastOffsetDelta != count - 1) {
+        boolean consistent = produced ? count >= 1 && lastOffsetDelta == count - 1
+                : count >= 0 && lastOffsetDelta >= 0 && (long) count <= lastOffsetDelta + 1L;
+        if (!consistent) {
             throw new CorruptRecordException("Inconsistent record batch: recordCount " + count + ", lastOffsetDelta " + lastOffsetDelta);
         }
         long stored = storedCrc(buffer, batchStart);

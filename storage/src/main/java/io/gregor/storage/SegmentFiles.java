@@ -13,6 +13,13 @@ final class SegmentFiles {
     static final String INDEX_SUFFIX = ".index";
     static final String TIME_INDEX_SUFFIX = ".timeindex";
     static final String DELETED_SUFFIX = ".deleted";
+    /** A cleaned segment being written: {@code <base>.log.cleaned}; deleted at load (the cleaning did not finish). */
+    static final String CLEANED_SUFFIX = ".log.cleaned";
+    /**
+     * A cleaned segment ready to replace segments {@code base..lastBase}: {@code <base>.log.<lastBase>.swap}. Its
+     * existence is the commit point of a cleaning: at load it replaces those segments.
+     */
+    static final String SWAP_SUFFIX = ".swap";
 
     private SegmentFiles() {}
 
@@ -30,6 +37,28 @@ final class SegmentFiles {
 
     static Path timeIndexFile(Path dir, long baseOffset) {
         return dir.resolve(name(baseOffset) + TIME_INDEX_SUFFIX);
+    }
+
+    static Path cleanedFile(Path dir, long baseOffset) {
+        return dir.resolve(name(baseOffset) + CLEANED_SUFFIX);
+    }
+
+    static Path swapFile(Path dir, long baseOffset, long lastBaseOffset) {
+        return dir.resolve(name(baseOffset) + LOG_SUFFIX + "." + name(lastBaseOffset) + SWAP_SUFFIX);
+    }
+
+    /** {base, lastBase} of a swap file name, or null when the name is not one. */
+    static long[] swapRange(String fileName) {
+        int expected = 20 + LOG_SUFFIX.length() + 1 + 20 + SWAP_SUFFIX.length();
+        if (!fileName.endsWith(SWAP_SUFFIX) || fileName.length() != expected) {
+            return null;
+        }
+        try {
+            return new long[] {Long.parseLong(fileName.substring(0, 20)),
+                    Long.parseLong(fileName.substring(20 + LOG_SUFFIX.length() + 1, 20 + LOG_SUFFIX.length() + 21))};
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     static Path deleted(Path file) {

@@ -68,7 +68,7 @@ class LogRecoveryTest {
             ByteBuffer bytes = TestBatches.bytesOf(log.read(offset, 1, Long.MAX_VALUE, true));
             long base = RecordBatchHeader.baseOffset(bytes, 0);
             assertThat(base).isBetween(offset - 1, offset);
-            RecordBatchHeader.validateContent(bytes, 0, bytes.remaining());
+            RecordBatchHeader.validateContent(bytes, 0, bytes.remaining(), true);
         }
     }
 

@@ -63,7 +63,7 @@ class LogTest {
                 ByteBuffer bytes = TestBatches.bytesOf(slice);
                 assertThat(slice.firstOffset()).isEqualTo(bases.get(i));
                 assertThat(TestBatches.baseOffsets(bytes)).containsExactly(bases.get(i));
-                RecordBatchHeader.validateContent(bytes, 0, bytes.remaining());
+                RecordBatchHeader.validateContent(bytes, 0, bytes.remaining(), true);
             }
         }
         assertThat(log.read(log.logEndOffset(), 1000, Long.MAX_VALUE, true)).isEqualTo(FetchSlice.EMPTY);
@@ -96,7 +96,7 @@ class LogTest {
         ByteBuffer stored = TestBatches.bytesOf(log.read(0, 10_000, Long.MAX_VALUE, false));
         assertThat(RecordBatchHeader.maxTimestamp(stored, 0)).isEqualTo(START_MS);
         assertThat(stored.getShort(RecordBatchHeader.ATTRIBUTES) & 0x8).isEqualTo(8);
-        RecordBatchHeader.validateContent(stored, 0, stored.remaining());
+        RecordBatchHeader.validateContent(stored, 0, stored.remaining(), true);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.gregor.broker.config;
 
 import static io.gregor.broker.config.ConfigType.BOOLEAN;
+import static io.gregor.broker.config.ConfigType.DOUBLE;
 import static io.gregor.broker.config.ConfigType.INT;
 import static io.gregor.broker.config.ConfigType.LIST;
 import static io.gregor.broker.config.ConfigType.LONG;
@@ -45,6 +46,14 @@ public final class BrokerConfigs {
     public static final String LOG_MESSAGE_TIMESTAMP_TYPE = "log.message.timestamp.type";
     public static final String LOG_SEGMENT_DELETE_DELAY_MS = "log.segment.delete.delay.ms";
     public static final String LOG_CLEANUP_POLICY = "log.cleanup.policy";
+    public static final String LOG_CLEANER_ENABLE = "log.cleaner.enable";
+    public static final String LOG_CLEANER_BACKOFF_MS = "log.cleaner.backoff.ms";
+    public static final String LOG_CLEANER_DEDUPE_BUFFER_SIZE = "log.cleaner.dedupe.buffer.size";
+    public static final String LOG_CLEANER_IO_MAX_BYTES_PER_SECOND = "log.cleaner.io.max.bytes.per.second";
+    public static final String LOG_CLEANER_MIN_CLEANABLE_RATIO = "log.cleaner.min.cleanable.ratio";
+    public static final String LOG_CLEANER_MIN_COMPACTION_LAG_MS = "log.cleaner.min.compaction.lag.ms";
+    public static final String LOG_CLEANER_MAX_COMPACTION_LAG_MS = "log.cleaner.max.compaction.lag.ms";
+    public static final String LOG_CLEANER_DELETE_RETENTION_MS = "log.cleaner.delete.retention.ms";
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
     public static final String COMPRESSION_TYPE = "compression.type";
     public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
@@ -104,7 +113,23 @@ public final class BrokerConfigs {
         add(ConfigKey.oneOf(LOG_MESSAGE_TIMESTAMP_TYPE, "CreateTime", "Timestamp kept in records: CreateTime or LogAppendTime.",
                 "CreateTime", "LogAppendTime"));
         add(ConfigKey.atLeast(LOG_SEGMENT_DELETE_DELAY_MS, LONG, "60000", 0, "Delay before a deleted segment file is removed from disk."));
-        add(ConfigKey.of(LOG_CLEANUP_POLICY, LIST, "delete", "delete or compact (compaction is not implemented yet; compact is stored)."));
+        add(ConfigKey.listOf(LOG_CLEANUP_POLICY, "delete",
+                "Default cleanup policy of topics: delete (retention by time and size), compact (the log cleaner keeps "
+                        + "the latest record of each key), or both.", "delete", "compact"));
+        add(ConfigKey.of(LOG_CLEANER_ENABLE, BOOLEAN, "true", "Run the log cleaner, which compacts topics whose cleanup.policy has compact."));
+        add(ConfigKey.atLeast(LOG_CLEANER_BACKOFF_MS, LONG, "15000", 0, "Time the cleaner waits when no log needs cleaning."));
+        add(ConfigKey.atLeast(LOG_CLEANER_DEDUPE_BUFFER_SIZE, LONG, "134217728", 16 * 24,
+                "Memory of the cleaner's key map (24 bytes per key); a log with more dirty keys is cleaned in several passes."));
+        add(ConfigKey.of(LOG_CLEANER_IO_MAX_BYTES_PER_SECOND, DOUBLE, String.valueOf(Double.MAX_VALUE),
+                "Bytes per second the cleaner may read (throttle)."));
+        add(ConfigKey.of(LOG_CLEANER_MIN_CLEANABLE_RATIO, DOUBLE, "0.5",
+                "Default min.cleanable.dirty.ratio: the share of a log that must be dirty before it is cleaned."));
+        add(ConfigKey.atLeast(LOG_CLEANER_MIN_COMPACTION_LAG_MS, LONG, "0", 0,
+                "Default min.compaction.lag.ms: records younger than this are not compacted."));
+        add(ConfigKey.atLeast(LOG_CLEANER_MAX_COMPACTION_LAG_MS, LONG, String.valueOf(Long.MAX_VALUE), 1,
+                "Default max.compaction.lag.ms: a log whose oldest dirty records are older than this is cleaned whatever its ratio."));
+        add(ConfigKey.atLeast(LOG_CLEANER_DELETE_RETENTION_MS, LONG, "86400000", 0,
+                "Default delete.retention.ms: how long a tombstone stays after the cleaning that first saw it."));
         add(ConfigKey.atLeast(MIN_INSYNC_REPLICAS, INT, "1", 1, "Replicas that must hold an acks=all write before it is acknowledged."));
         add(ConfigKey.oneOf(COMPRESSION_TYPE, "producer", "Final compression of a topic's batches: producer keeps them as sent; uncompressed, gzip, snappy, lz4 or zstd "
                         + "recompresses produced batches whose codec differs (at each codec's default level).",

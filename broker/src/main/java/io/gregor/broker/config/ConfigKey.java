@@ -25,6 +25,16 @@ public record ConfigKey(String name, ConfigType type, String defaultValue, Strin
                 v -> values.contains(v), "String must be one of: " + String.join(", ", allowed));
     }
 
+    /** A non-empty list whose items are among {@code allowed} (case-insensitive), e.g. cleanup.policy. */
+    public static ConfigKey listOf(String name, String defaultValue, String doc, String... allowed) {
+        java.util.List<String> values = java.util.List.of(allowed);
+        return new ConfigKey(name, ConfigType.LIST, defaultValue, doc, v -> {
+            java.util.List<?> items = (java.util.List<?>) v;
+            return !items.isEmpty() && items.stream().allMatch(i -> values.contains(String.valueOf(i).trim()
+                    .toLowerCase(java.util.Locale.ROOT)));
+        }, "List items must be among: " + String.join(", ", allowed));
+    }
+
     /** Parses and validates a raw value; throws {@link ConfigException} naming this property. */
     public Object parse(String raw) {
         if (raw == null) {

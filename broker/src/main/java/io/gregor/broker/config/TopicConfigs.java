@@ -30,6 +30,10 @@ public final class TopicConfigs {
     public static final String FLUSH_MS = "flush.ms";
     public static final String FILE_DELETE_DELAY_MS = "file.delete.delay.ms";
     public static final String COMPRESSION_TYPE = "compression.type";
+    public static final String DELETE_RETENTION_MS = "delete.retention.ms";
+    public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
+    public static final String MAX_COMPACTION_LAG_MS = "max.compaction.lag.ms";
+    public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
 
     /** A topic property: its definition and how to read its broker-level default. */
     public record TopicKey(ConfigKey key, String brokerSynonym, Function<BrokerConfig, String> brokerDefault) {
@@ -38,7 +42,8 @@ public final class TopicConfigs {
     private static final Map<String, TopicKey> KEYS = new LinkedHashMap<>();
 
     static {
-        add(ConfigKey.of(CLEANUP_POLICY, LIST, null, "delete and/or compact (compaction: stored, not applied yet)."),
+        add(ConfigKey.listOf(CLEANUP_POLICY, null, "delete (retention by time and size) and/or compact (the log "
+                        + "cleaner keeps the latest record of each key; records without a key are refused).", "delete", "compact"),
                 BrokerConfigs.LOG_CLEANUP_POLICY, c -> c.valueString(BrokerConfigs.LOG_CLEANUP_POLICY));
         add(ConfigKey.atLeast(RETENTION_MS, LONG, null, -1, "Time a record is kept; -1 = forever."),
                 BrokerConfigs.LOG_RETENTION_MS, c -> String.valueOf(c.logRetentionMs()));
@@ -67,11 +72,15 @@ public final class TopicConfigs {
         add(ConfigKey.oneOf(COMPRESSION_TYPE, null, "Codec batches are stored with: producer keeps each batch as sent; any other value recompresses batches that differ.",
                 "producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"),
                 BrokerConfigs.COMPRESSION_TYPE, c -> c.valueString(BrokerConfigs.COMPRESSION_TYPE));
+        add(ConfigKey.atLeast(DELETE_RETENTION_MS, LONG, null, 0, "How long a tombstone stays after the cleaning that first saw it."),
+                BrokerConfigs.LOG_CLEANER_DELETE_RETENTION_MS, c -> c.valueString(BrokerConfigs.LOG_CLEANER_DELETE_RETENTION_MS));
+        add(ConfigKey.atLeast(MIN_COMPACTION_LAG_MS, LONG, null, 0, "Records younger than this are not compacted."),
+                BrokerConfigs.LOG_CLEANER_MIN_COMPACTION_LAG_MS, c -> c.valueString(BrokerConfigs.LOG_CLEANER_MIN_COMPACTION_LAG_MS));
+        add(ConfigKey.atLeast(MAX_COMPACTION_LAG_MS, LONG, null, 1, "A log whose oldest dirty records are older than this is cleaned whatever its ratio."),
+                BrokerConfigs.LOG_CLEANER_MAX_COMPACTION_LAG_MS, c -> c.valueString(BrokerConfigs.LOG_CLEANER_MAX_COMPACTION_LAG_MS));
+        add(ConfigKey.of(MIN_CLEANABLE_DIRTY_RATIO, DOUBLE, null, "Share of the log that must be dirty before it is cleaned."),
+                BrokerConfigs.LOG_CLEANER_MIN_CLEANABLE_RATIO, c -> c.valueString(BrokerConfigs.LOG_CLEANER_MIN_CLEANABLE_RATIO));
         // Accepted and stored so that tools and frameworks that set them work; not acted on yet.
-        stored(ConfigKey.atLeast("delete.retention.ms", LONG, "86400000", 0, "Stored; applies to compaction."));
-        stored(ConfigKey.atLeast("min.compaction.lag.ms", LONG, "0", 0, "Stored; applies to compaction."));
-        stored(ConfigKey.atLeast("max.compaction.lag.ms", LONG, String.valueOf(Long.MAX_VALUE), 1, "Stored; applies to compaction."));
-        stored(ConfigKey.of("min.cleanable.dirty.ratio", DOUBLE, "0.5", "Stored; applies to compaction."));
         stored(ConfigKey.atLeast("segment.jitter.ms", LONG, "0", 0, "Stored; not applied."));
         stored(ConfigKey.of("preallocate", BOOLEAN, "false", "Stored; not applied."));
         stored(ConfigKey.of("unclean.leader.election.enable", BOOLEAN, "false", "Stored; applies to replication."));
@@ -133,7 +142,21 @@ public final class TopicConfigs {
                 flushMs,
                 "LogAppendTime".equals(v.apply(MESSAGE_TIMESTAMP_TYPE)),
                 Integer.parseInt(v.apply(MAX_MESSAGE_BYTES)),
-                Long.parseLong(v.apply(FILE_DELETE_DELAY_MS)));
+                Long.parseLong(v.apply(FILE_DELETE_DELAY_MS)),
+                compaction(v));
+    }
+
+    private static LogConfig.Compaction compaction(Function<String, String> v) {
+        java.util.List<String> policy = java.util.Arrays.stream(v.apply(CLEANUP_POLICY).split(","))
+                .map(String::trim).map(s -> s.toLowerCase(java.util.Locale.ROOT)).toList();
+        return new LogConfig.Compaction(policy.contains("compact"), policy.contains("delete") || !policy.contains("compact"),
+                Double.parseDouble(v.apply(MIN_CLEANABLE_DIRTY_RATIO)), Long.parseLong(v.apply(MIN_COMPACTION_LAG_MS)),
+                Long.parseLong(v.apply(MAX_COMPACTION_LAG_MS)), Long.parseLong(v.apply(DELETE_RETENTION_MS)));
+    }
+
+    /** Whether a topic's cleanup.policy has compact (its records must have keys). */
+    public static boolean isCompacted(Map<String, String> overrides, BrokerConfig broker) {
+        return compaction(name -> effective(name, overrides, broker)).compact();
     }
 
     public static int minInsyncReplicas(Map<String, String> overrides, BrokerConfig broker) {

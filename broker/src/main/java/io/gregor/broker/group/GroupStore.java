@@ -37,12 +37,14 @@ public final class GroupStore implements GroupLog {
     }
 
     /**
-     * Creates {@code __consumer_offsets} (one partition) unless it exists. Compaction is not implemented yet and time
-     * retention would delete the only copy of old commits, so the topic keeps everything (retention.ms=-1).
+     * Creates {@code __consumer_offsets} (one partition) unless it exists: compacted, so the log cleaner keeps the
+     * latest record of each group and offset, with Kafka's segment size for it ({@code offsets.topic.segment.bytes},
+     * 100 MiB) so that segments roll and can be cleaned.
      */
     public static void ensureTopic(TopicOperations topics) {
         var results = topics.create(List.of(new TopicOperations.NewTopic(TOPIC, 1, (short) 1,
-                Map.of("cleanup.policy", "compact", "retention.ms", "-1", "retention.bytes", "-1"))), false).join();
+                Map.of("cleanup.policy", "compact", "retention.ms", "-1", "retention.bytes", "-1",
+                        "segment.bytes", "104857600"))), false).join();
         var error = results.get(0).error();
         if (!error.isSuccess() && error.error() != Errors.TOPIC_ALREADY_EXISTS) {
             throw new IllegalStateException("Cannot create " + TOPIC + ": " + error.message());

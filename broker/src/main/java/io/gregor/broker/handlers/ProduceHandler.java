@@ -109,6 +109,11 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
                 return CompletableFuture.completedFuture(null);
             }
         }
+        if (partition.log().config().compaction().compact() && hasKeylessRecord(buffer)) {
+            fail(result, Errors.INVALID_RECORD, "Compacted topic cannot accept message without key in topic partition "
+                    + partition + ".");
+            return CompletableFuture.completedFuture(null);
+        }
         CompletableFuture<LogAppendInfo> appended;
         try {
             buffer = Recompression.apply(buffer, partition.compressionType());
@@ -140,6 +145,31 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
         } else {
             log.error("Unexpected error appending to {}", partition, cause);
             fail(result, Errors.UNKNOWN_SERVER_ERROR, String.valueOf(cause));
+        }
+    }
+
+    /**
+     * Whether a record of {@code buffer} has no key (a compacted topic refuses it, as Kafka does); compressed batches
+     * are decompressed for the check. A malformed buffer answers false: the log's own validation refuses it.
+     */
+    private static boolean hasKeylessRecord(ByteBuffer buffer) {
+        try {
+            var supplier = org.apache.kafka.common.utils.BufferSupplier.create();
+            for (var batch : MemoryRecords.readableRecords(buffer.duplicate()).batches()) {
+                if (batch.isControlBatch()) {
+                    continue;
+                }
+                try (var records = batch.streamingIterator(supplier)) {
+                    while (records.hasNext()) {
+                        if (!records.next().hasKey()) {
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 
