@@ -131,7 +131,8 @@ public final class BrokerConfigs {
         add(ConfigKey.atLeast(LOG_CLEANER_DELETE_RETENTION_MS, LONG, "86400000", 0,
                 "Default delete.retention.ms: how long a tombstone stays after the cleaning that first saw it."));
         add(ConfigKey.atLeast(MIN_INSYNC_REPLICAS, INT, "1", 1, "Replicas that must hold an acks=all write before it is acknowledged."));
-        add(ConfigKey.oneOf(COMPRESSION_TYPE, "producer", "Final compression of a topic's batches: producer keeps them as sent; uncompressed, gzip, snappy, lz4 or zstd "
+        add(ConfigKey.oneOf(COMPRESSION_TYPE, "producer",
+                "Final compression of a topic's batches: producer keeps them as sent; uncompressed, gzip, snappy, lz4 or zstd "
                         + "recompresses produced batches whose codec differs (at each codec's default level).",
                 "producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"));
         add(ConfigKey.atLeast(FETCH_MAX_BYTES, INT, "57671680", 1024, "Largest fetch response the broker builds."));

@@ -9,8 +9,12 @@ public enum ConfigType {
         try {
             return switch (this) {
                 case BOOLEAN -> {
-                    if (value.equalsIgnoreCase("true")) yield Boolean.TRUE;
-                    if (value.equalsIgnoreCase("false")) yield Boolean.FALSE;
+                    if (value.equalsIgnoreCase("true")) {
+                        yield Boolean.TRUE;
+                    }
+                    if (value.equalsIgnoreCase("false")) {
+                        yield Boolean.FALSE;
+                    }
                     throw new ConfigException(name, raw, "Expected value to be either true or false");
                 }
                 case INT -> Integer.parseInt(value);

@@ -69,7 +69,8 @@ public final class TopicConfigs {
                 BrokerConfigs.LOG_FLUSH_INTERVAL_MS, c -> String.valueOf(c.logFlushIntervalMs()));
         add(ConfigKey.atLeast(FILE_DELETE_DELAY_MS, LONG, null, 0, "Delay before a deleted segment leaves the disk."),
                 BrokerConfigs.LOG_SEGMENT_DELETE_DELAY_MS, c -> String.valueOf(c.logSegmentDeleteDelayMs()));
-        add(ConfigKey.oneOf(COMPRESSION_TYPE, null, "Codec batches are stored with: producer keeps each batch as sent; any other value recompresses batches that differ.",
+        add(ConfigKey.oneOf(COMPRESSION_TYPE, null,
+                "Codec batches are stored with: producer keeps each batch as sent; any other value recompresses batches that differ.",
                 "producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"),
                 BrokerConfigs.COMPRESSION_TYPE, c -> c.valueString(BrokerConfigs.COMPRESSION_TYPE));
         add(ConfigKey.atLeast(DELETE_RETENTION_MS, LONG, null, 0, "How long a tombstone stays after the cleaning that first saw it."),

@@ -66,7 +66,8 @@ public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequest
             return null;
         }
         if (topic.numPartitions() != -1 || topic.replicationFactor() != -1) {
-            return ApiError.of(Errors.INVALID_REQUEST, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
+            return ApiError.of(Errors.INVALID_REQUEST,
+                    "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
         }
         int node = services.nodeId();
         for (var assignment : topic.assignments()) {
