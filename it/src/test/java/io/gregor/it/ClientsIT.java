@@ -2,15 +2,13 @@ package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
+import io.gregor.testkit.GregorCluster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,21 +25,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ClientsIT {
     @TempDir
     static Path dir;
-    static Broker broker;
+    static GregorCluster gregor;
     static String bootstrap;
 
     @BeforeAll
     static void startBroker() throws IOException {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.resolve("data").toString(),
-                "listeners", "PLAINTEXT://127.0.0.1:0")));
-        broker.start();
-        bootstrap = broker.bootstrapServers();
+        gregor = GregorCluster.single().start();
+        bootstrap = gregor.bootstrapServers();
     }
 
     @AfterAll
     static void stopBroker() {
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 

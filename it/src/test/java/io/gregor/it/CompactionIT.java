@@ -3,9 +3,7 @@ package io.gregor.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
-import java.nio.file.Path;
+import io.gregor.testkit.GregorCluster;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -26,30 +24,25 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Log compaction seen by real clients: a compacted topic keeps the latest value of every key once the cleaner has
  * run, tombstones vanish after delete.retention.ms, offsets stay, and records without a key are refused.
  */
 class CompactionIT {
-    @TempDir
-    static Path dir;
-    static Broker broker;
+    static GregorCluster gregor;
     static String bootstrap;
 
     @BeforeAll
     static void startBroker() throws Exception {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.resolve("data").toString(),
-                "listeners", "PLAINTEXT://127.0.0.1:0", "log.cleaner.backoff.ms", "100")));
-        broker.start();
-        bootstrap = broker.bootstrapServers();
+        gregor = GregorCluster.single().with("log.cleaner.backoff.ms", "100").start();
+        bootstrap = gregor.bootstrapServers();
     }
 
     @AfterAll
     static void stopBroker() {
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 

@@ -2,9 +2,7 @@ package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
-import java.nio.file.Path;
+import io.gregor.testkit.GregorCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,27 +26,23 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The Java clients (kafka-clients 4.2.0) in ways the other suites do not cover. */
 class JavaClientsIT {
-    @TempDir
-    static Path dir;
-    static Broker broker;
+    static GregorCluster gregor;
     static String bootstrap;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.toString(), "listeners", "PLAINTEXT://127.0.0.1:0")));
-        broker.start();
-        bootstrap = broker.bootstrapServers();
+        gregor = GregorCluster.single().start();
+        bootstrap = gregor.bootstrapServers();
     }
 
     @AfterAll
     static void stop() {
-        broker.close();
+        gregor.close();
     }
 
     static Properties props(String... kv) {

@@ -2,14 +2,11 @@ package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
+import io.gregor.testkit.GregorCluster;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,7 +17,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -31,23 +27,19 @@ import org.junit.jupiter.params.provider.CsvSource;
  * 0.10 consumer.
  */
 class OldJavaClientsIT {
-    @TempDir
-    static Path dir;
-    static Broker broker;
+    static GregorCluster gregor;
     static String bootstrap;
 
     @BeforeAll
     static void startBroker() throws IOException {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.resolve("data").toString(),
-                "listeners", "PLAINTEXT://127.0.0.1:0", "group.initial.rebalance.delay.ms", "0")));
-        broker.start();
-        bootstrap = broker.bootstrapServers();
+        gregor = GregorCluster.single().start();
+        bootstrap = gregor.bootstrapServers();
     }
 
     @AfterAll
     static void stopBroker() {
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 
