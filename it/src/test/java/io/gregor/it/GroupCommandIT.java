@@ -2,12 +2,10 @@ package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
+import io.gregor.testkit.GregorCluster;
 import io.gregor.cli.GregorCli;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +26,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kafka's own {@code kafka-consumer-groups.sh} (ConsumerGroupCommand of kafka-tools 4.2.0, in its own JVM) against
@@ -41,18 +38,14 @@ class GroupCommandIT {
     private static final String TOPIC = "cg-orders";
     private static final long[] LOG_END = {10, 7, 4};
 
-    @TempDir
-    static Path dir;
-    static Broker broker;
+    static GregorCluster gregor;
     static String bootstrap;
     static Admin admin;
 
     @BeforeAll
     static void startBroker() throws Exception {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.resolve("data").toString(),
-                "listeners", "PLAINTEXT://127.0.0.1:0", "group.initial.rebalance.delay.ms", "300")));
-        broker.start();
-        bootstrap = broker.bootstrapServers();
+        gregor = GregorCluster.single().with("group.initial.rebalance.delay.ms", "300").start();
+        bootstrap = gregor.bootstrapServers();
         admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
         admin.createTopics(List.of(new NewTopic(TOPIC, 3, (short) 1))).all().get();
         try (KafkaProducer<String, String> producer =
@@ -71,8 +64,8 @@ class GroupCommandIT {
         if (admin != null) {
             admin.close();
         }
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 

@@ -2,8 +2,7 @@ package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
+import io.gregor.testkit.GregorCluster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -82,18 +81,15 @@ class GroupScenariosIT {
 
     @TempDir
     static Path dir;
-    static Broker broker;
+    static GregorCluster gregor;
     static String bootstrap;
     static Admin admin;
     static Path pythonPath;
 
     @BeforeAll
     static void startBroker() throws IOException {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.resolve("data").toString(),
-                "listeners", "PLAINTEXT://127.0.0.1:0", "group.initial.rebalance.delay.ms", "300",
-                "group.min.session.timeout.ms", "1000")));
-        broker.start();
-        bootstrap = broker.bootstrapServers();
+        gregor = GregorCluster.single().with("group.initial.rebalance.delay.ms", "300").with("group.min.session.timeout.ms", "1000").start();
+        bootstrap = gregor.bootstrapServers();
         admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
         pythonPath = Files.createDirectories(dir.resolve("pythonpath"));
         // Seed 001 stores what it consumes with pymongo, which cannot be installed here (no PyPI): a fake pymongo on
@@ -110,8 +106,8 @@ class GroupScenariosIT {
         if (admin != null) {
             admin.close();
         }
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 

@@ -2,8 +2,7 @@ package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
+import io.gregor.testkit.GregorCluster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -51,22 +50,20 @@ class LegacyClientsIT {
 
     @TempDir
     static Path dir;
-    static Broker broker;
+    static GregorCluster gregor;
     static String bootstrap;
 
     @BeforeAll
     static void startBroker() throws IOException {
         // A fresh broker: seed 000's consumer must find its topic created on first use.
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.resolve("data").toString(),
-                "listeners", "PLAINTEXT://127.0.0.1:0", "group.initial.rebalance.delay.ms", "0")));
-        broker.start();
-        bootstrap = broker.bootstrapServers();
+        gregor = GregorCluster.single().with("group.initial.rebalance.delay.ms", "0").start();
+        bootstrap = gregor.bootstrapServers();
     }
 
     @AfterAll
     static void stopBroker() {
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 
@@ -77,10 +74,10 @@ class LegacyClientsIT {
         Subprocess.Result topics = run(seed("seed000_pykafka_topics.py"));
         assertThat(topics.stdout().strip()).isEmpty();
         Subprocess.Result brokers = run(seed("seed000_pykafka_brokers.py"));
-        assertThat(brokers.stdout()).contains("b'127.0.0.1' " + broker.boundPort() + " 1");
+        assertThat(brokers.stdout()).contains("b'127.0.0.1' " + gregor.broker().boundPort() + " 1");
         // The consumer asks for 'test' (created on first use) and iterates forever; the tutorial's producer fills it.
         try (Subprocess.Background consumer = start(seed("seed000_pykafka_consume.py"))) {
-            await("the consumer to fetch", () -> broker.partitions().partition("test", 0) != null, consumer);
+            await("the consumer to fetch", () -> gregor.broker().partitions().partition("test", 0) != null, consumer);
             Subprocess.Result produced = run(seed("seed000_producer.py"));
             assertThat(produced.stdout()).contains("msg 2");
             await("three messages printed", () -> lines(consumer).stream().filter(l -> l.startsWith("message.value")).count() == 3,

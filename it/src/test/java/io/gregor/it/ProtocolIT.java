@@ -2,12 +2,9 @@ package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
+import io.gregor.testkit.GregorCluster;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
@@ -23,18 +20,14 @@ import org.apache.kafka.common.record.SimpleRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Connection-level behaviour over a raw socket: response order with parked requests, long-poll wake-up, acks=0. */
 class ProtocolIT {
-    @TempDir
-    static Path dir;
-    static Broker broker;
+    static GregorCluster gregor;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.toString(), "listeners", "PLAINTEXT://127.0.0.1:0")));
-        broker.start();
+        gregor = GregorCluster.single().start();
         try (RawKafkaClient client = client()) {
             CreateTopicsRequestData create = new CreateTopicsRequestData().setTimeoutMs(10_000);
             for (String name : List.of("ordered", "wakeup", "acks0")) {
@@ -47,11 +40,11 @@ class ProtocolIT {
 
     @AfterAll
     static void stop() {
-        broker.close();
+        gregor.close();
     }
 
     static RawKafkaClient client() throws Exception {
-        return new RawKafkaClient(new InetSocketAddress("127.0.0.1", broker.boundPort()));
+        return new RawKafkaClient(new InetSocketAddress("127.0.0.1", gregor.broker().boundPort()));
     }
 
     static FetchRequestData fetch(String topic, long offset, int maxWaitMs) {

@@ -2,8 +2,7 @@ package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
+import io.gregor.testkit.GregorCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -38,25 +37,23 @@ import org.junit.jupiter.api.io.TempDir;
 class StreamsIT {
     @TempDir
     static Path dir;
-    static Broker broker;
+    static GregorCluster gregor;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.resolve("data").toString(),
-                "listeners", "PLAINTEXT://127.0.0.1:0", "group.initial.rebalance.delay.ms", "0")));
-        broker.start();
+        gregor = GregorCluster.single().with("group.initial.rebalance.delay.ms", "0").start();
     }
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 
     @Test
     void wordCountProducesTheCountsOfEveryWord() throws Exception {
-        String bootstrap = broker.bootstrapServers();
+        String bootstrap = gregor.bootstrapServers();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic("wc-in", 2, (short) 1), new NewTopic("wc-out", 2, (short) 1))).all().get();
         }
