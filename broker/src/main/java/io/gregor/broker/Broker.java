@@ -129,7 +129,8 @@ public final class Broker implements AutoCloseable {
             awaitBound(bound);
             advertised = resolveAdvertised(server.boundAddresses());
             server.markReady();
-            loadGroups(topics, groupStore, groups, ioPool, groupsLoaded);
+            loadGroups(topics, groupStore, groups, ioPool, groupsLoaded,
+                    Integer.parseInt(staticConfig.valueString(BrokerConfigs.OFFSETS_TOPIC_SEGMENT_BYTES)));
             offsets.scheduleRetention();
             scheduleHousekeeping(logManager);
             staticConfig.warnings().forEach(log::warn);
@@ -145,10 +146,10 @@ public final class Broker implements AutoCloseable {
 
     /** Replays __consumer_offsets in the background; group requests answer COORDINATOR_LOAD_IN_PROGRESS meanwhile. */
     private static void loadGroups(TopicOperations topics, GroupStore store, GroupCoordinator groups, ExecutorService pool,
-                                   CompletableFuture<GroupLoad> loaded) {
+                                   CompletableFuture<GroupLoad> loaded, int offsetsSegmentBytes) {
         CompletableFuture.runAsync(() -> {
             long startNs = System.nanoTime();
-            GroupStore.ensureTopic(topics);
+            GroupStore.ensureTopic(topics, offsetsSegmentBytes);
             long records = store.replay(groups::replay);
             groups.loaded();
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);

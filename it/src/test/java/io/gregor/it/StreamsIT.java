@@ -41,7 +41,8 @@ class StreamsIT {
 
     @BeforeAll
     static void start() throws Exception {
-        gregor = GregorCluster.single().with("group.initial.rebalance.delay.ms", "0").start();
+        gregor = GregorCluster.single().with("group.initial.rebalance.delay.ms", "0")
+                .with("log.cleaner.backoff.ms", "200").start();
     }
 
     @AfterAll
@@ -94,6 +95,109 @@ class StreamsIT {
             }
             assertThat(counts).containsEntry("the", 3L).containsEntry("fox", 1L).containsEntry("end", 1L).hasSize(7);
             assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
+        }
+    }
+
+    @Test
+    void aChangelogIsCompactedAndRestoresTheStoreAfterItsLocalStateIsGone() throws Exception {
+        // A count store's changelog (created by Streams as cleanup.policy=compact, with small segments through the
+        // topic. prefix) gets thousands of updates of three keys; the cleaner reduces it to about the latest of
+        // each, and a new instance without local state restores the counts from it and goes on counting.
+        String bootstrap = gregor.bootstrapServers();
+        gregor.createTopic("cl-in", 1);
+        gregor.createTopic("cl-out", 1);
+        String changelog = "changelog-it-counts-changelog";
+        Path state = dir.resolve("changelog-state");
+        int lines = 1500;
+        try (KafkaProducer<String, String> producer = gregor.producer("linger.ms", "5")) {
+            for (int i = 0; i < lines; i++) {
+                producer.send(new ProducerRecord<>("cl-in", null, "a b c"));
+            }
+        }
+        try (KafkaStreams streams = new KafkaStreams(countTopology(), streamsProps(bootstrap, state))) {
+            streams.start();
+            awaitCount(bootstrap, "a", lines);
+        }
+        io.gregor.testkit.Await.until("the changelog compacted to under a tenth of its " + 3 * lines + " updates",
+                Duration.ofSeconds(90), () -> recordsIn(bootstrap, changelog) < 3L * lines / 10);
+
+        // Without its local state the next instance restores from the compacted changelog.
+        deleteRecursively(state);
+        try (KafkaProducer<String, String> producer = gregor.producer()) {
+            producer.send(new ProducerRecord<>("cl-in", null, "a")).get();
+        }
+        try (KafkaStreams streams = new KafkaStreams(countTopology(), streamsProps(bootstrap, state))) {
+            streams.start();
+            awaitCount(bootstrap, "a", lines + 1);
+        }
+    }
+
+    private static org.apache.kafka.streams.Topology countTopology() {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.<String, String>stream("cl-in")
+                .flatMapValues(line -> Arrays.asList(line.split(" ")))
+                .groupBy((key, word) -> word)
+                .count(org.apache.kafka.streams.kstream.Materialized.as("counts"))
+                .toStream()
+                .to("cl-out", Produced.with(Serdes.String(), Serdes.Long()));
+        return builder.build();
+    }
+
+    private static Properties streamsProps(String bootstrap, Path state) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "changelog-it");
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+        p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+        p.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        p.put(StreamsConfig.topicPrefix("segment.bytes"), "8192");
+        p.put(StreamsConfig.topicPrefix("min.cleanable.dirty.ratio"), "0.01");
+        return p;
+    }
+
+    /** Waits until cl-out's latest count of {@code word} is {@code expected}. */
+    private static void awaitCount(String bootstrap, String word, long expected) {
+        Properties cp = new Properties();
+        cp.put("bootstrap.servers", bootstrap);
+        cp.put("auto.offset.reset", "earliest");
+        Map<String, Long> counts = new HashMap<>();
+        try (KafkaConsumer<String, Long> reader = new KafkaConsumer<>(cp, new StringDeserializer(), new LongDeserializer())) {
+            reader.assign(List.of(new org.apache.kafka.common.TopicPartition("cl-out", 0)));
+            io.gregor.testkit.Await.until(word + " counted " + expected + " times", Duration.ofSeconds(90), () -> {
+                reader.poll(Duration.ofMillis(200)).forEach(r -> counts.put(r.key(), r.value()));
+                return Long.valueOf(expected).equals(counts.get(word));
+            });
+        }
+    }
+
+    /** How many records partition 0 of {@code topic} holds now, read from its start. */
+    private static long recordsIn(String bootstrap, String topic) {
+        Properties cp = new Properties();
+        cp.put("bootstrap.servers", bootstrap);
+        try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(cp,
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            var tp = new org.apache.kafka.common.TopicPartition(topic, 0);
+            reader.assign(List.of(tp));
+            reader.seekToBeginning(List.of(tp));
+            long end = reader.endOffsets(List.of(tp)).get(tp);
+            long count = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (reader.position(tp) < end && System.nanoTime() < deadline) {
+                count += reader.poll(Duration.ofMillis(200)).count();
+            }
+            return count;
+        }
+    }
+
+    private static void deleteRecursively(Path path) throws java.io.IOException {
+        if (!java.nio.file.Files.exists(path)) {
+            return;
+        }
+        try (var files = java.nio.file.Files.walk(path)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         }
     }
 }

@@ -69,6 +69,7 @@ public final class BrokerConfigs {
     public static final String GROUP_CONSUMER_ASSIGNORS = "group.consumer.assignors";
     public static final String GROUP_CONSUMER_MIGRATION_POLICY = "group.consumer.migration.policy";
     public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
+    public static final String OFFSETS_TOPIC_SEGMENT_BYTES = "offsets.topic.segment.bytes";
     public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
     public static final String LEGACY_PROTOCOL_ENABLE = "legacy.protocol.enable";
 
@@ -155,6 +156,8 @@ public final class BrokerConfigs {
                 "Whether live groups move between the classic and consumer protocols: bidirectional, upgrade (classic to "
                         + "consumer only), downgrade (consumer to classic only) or disabled. Empty groups always can.",
                 "bidirectional", "upgrade", "downgrade", "disabled"));
+        add(ConfigKey.atLeast(OFFSETS_TOPIC_SEGMENT_BYTES, INT, "104857600", 1024,
+                "Segment size of __consumer_offsets when it is created (smaller segments are compacted sooner)."));
         add(ConfigKey.atLeast(OFFSETS_RETENTION_MINUTES, INT, "10080", 1,
                 "Committed offsets of a group that has been empty this long (or, for partitions the group no longer "
                         + "subscribes to, committed this long ago) are deleted."));

@@ -38,13 +38,13 @@ public final class GroupStore implements GroupLog {
 
     /**
      * Creates {@code __consumer_offsets} (one partition) unless it exists: compacted, so the log cleaner keeps the
-     * latest record of each group and offset, with Kafka's segment size for it ({@code offsets.topic.segment.bytes},
-     * 100 MiB) so that segments roll and can be cleaned.
+     * latest record of each group and offset, with {@code offsets.topic.segment.bytes} (Kafka's default 100 MiB) as
+     * its segment size, so that segments roll and can be cleaned. An existing topic keeps its settings.
      */
-    public static void ensureTopic(TopicOperations topics) {
+    public static void ensureTopic(TopicOperations topics, int segmentBytes) {
         var results = topics.create(List.of(new TopicOperations.NewTopic(TOPIC, 1, (short) 1,
                 Map.of("cleanup.policy", "compact", "retention.ms", "-1", "retention.bytes", "-1",
-                        "segment.bytes", "104857600"))), false).join();
+                        "segment.bytes", String.valueOf(segmentBytes)))), false).join();
         var error = results.get(0).error();
         if (!error.isSuccess() && error.error() != Errors.TOPIC_ALREADY_EXISTS) {
             throw new IllegalStateException("Cannot create " + TOPIC + ": " + error.message());
