@@ -10,20 +10,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,43 +85,14 @@ class CompactionCrashIT {
     /** Produces acks=all for a random time after the first acknowledgement, then kills; returns the acknowledged count. */
     private static int produceThenKill(GregorProcess node, Map<String, Long> acknowledged, AtomicLong sequence, int round)
             throws Exception {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", node.bootstrap());
-        props.put("acks", "all");
-        props.put("linger.ms", "2");
-        props.put("delivery.timeout.ms", "5000");
-        props.put("request.timeout.ms", "3000");
-        props.put("max.block.ms", "3000");
-        long killAfterMs = 500 + ThreadLocalRandom.current().nextLong(1500);
-        AtomicInteger acknowledgedThisRound = new AtomicInteger();
-        KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
-        try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            long windowStart = -1;
-            int i = 0;
-            while (windowStart < 0 || System.nanoTime() - windowStart < TimeUnit.MILLISECONDS.toNanos(killAfterMs)) {
-                if (windowStart < 0 && acknowledgedThisRound.get() > 0) {
-                    windowStart = System.nanoTime();
-                }
-                assertThat(System.nanoTime()).as("an acknowledgement in round %d", round).isLessThan(deadline);
-                String key = "key-" + (i++ % KEYS);
-                long seq = sequence.incrementAndGet();
-                producer.send(new ProducerRecord<>(TOPIC, 0, key, seq + "-" + "p".repeat(200)), (metadata, error) -> {
-                    if (error == null) {
-                        acknowledged.merge(key, seq, Math::max);
-                        acknowledgedThisRound.incrementAndGet();
-                    }
-                });
-                if (i % 100 == 0) {
-                    Thread.sleep(1);
-                }
-            }
-            node.kill9();
-            assertThat(acknowledgedThisRound.get()).as("records acknowledged in round %d", round).isPositive();
-            return acknowledgedThisRound.get();
-        } finally {
-            producer.close(Duration.ZERO);
-        }
+        return AcknowledgedProduceLoop.run(node.bootstrap(), "round " + round, 500, 1500,
+                i -> new ProducerRecord<>(TOPIC, 0, "key-" + (i % KEYS), sequence.incrementAndGet() + "-" + "p".repeat(200)),
+                record -> acknowledged.merge(record.key(), sequenceOf(record.value()), Math::max), node::kill9);
+    }
+
+    /** The sequence number a value starts with. */
+    private static long sequenceOf(String value) {
+        return Long.parseLong(value.substring(0, value.indexOf('-')));
     }
 
     /**
@@ -150,7 +117,7 @@ class CompactionCrashIT {
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
                     assertThat(r.offset()).as("offsets increase in round %d", round).isGreaterThan(previous);
                     previous = r.offset();
-                    latest.put(r.key(), Long.parseLong(r.value().substring(0, r.value().indexOf('-'))));
+                    latest.put(r.key(), sequenceOf(r.value()));
                     count++;
                 }
             }

@@ -23,18 +23,14 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,38 +93,10 @@ class PowerLossIT {
      */
     private static void produceThenCutPower(GregorProcess node, LazyFs fs, Set<String> acknowledged, int round)
             throws Exception {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", node.bootstrap());
-        props.put("acks", "all");
-        props.put("linger.ms", "2");
-        props.put("delivery.timeout.ms", "5000");
-        props.put("request.timeout.ms", "3000");
-        props.put("max.block.ms", "3000");
-        long cutAfterMs = 300 + ThreadLocalRandom.current().nextLong(1200);
-        KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
-        AtomicInteger acknowledgedThisRound = new AtomicInteger();
-        try {
-            // The window opens only once this round has an acknowledged record, so that no round can pass with
-            // nothing to check; a node that acknowledges nothing within the deadline fails the test.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            long windowStart = -1;
-            int i = 0;
-            while (windowStart < 0 || System.nanoTime() - windowStart < TimeUnit.MILLISECONDS.toNanos(cutAfterMs)) {
-                if (windowStart < 0 && acknowledgedThisRound.get() > 0) {
-                    windowStart = System.nanoTime();
-                }
-                assertThat(System.nanoTime()).as("an acknowledgement in round %d", round).isLessThan(deadline);
-                String value = round + "-" + i++;
-                producer.send(new ProducerRecord<>(TOPIC, value, value), (metadata, error) -> {
-                    if (error == null) {
-                        acknowledged.add(value);
-                        acknowledgedThisRound.incrementAndGet();
-                    }
-                });
-                if (i % 200 == 0) {
-                    Thread.sleep(1);
-                }
-            }
+        AcknowledgedProduceLoop.run(node.bootstrap(), "round " + round, 300, 1200, i -> {
+            String value = round + "-" + i;
+            return new ProducerRecord<>(TOPIC, value, value);
+        }, record -> acknowledged.add(record.value()), () -> {
             // Frozen first: a broker still running while the cache is dropped could fsync and acknowledge data that
             // the drop already lost, which no real power cut allows. Every acknowledgement sent before the freeze
             // covers data that was fsynced before it.
@@ -140,10 +108,7 @@ class PowerLossIT {
             // after the kill; sync forces that now, and the second drop loses them as the power cut would have.
             fs.syncMount();
             fs.clearCache();
-            assertThat(acknowledgedThisRound.get()).as("records acknowledged in round %d", round).isPositive();
-        } finally {
-            producer.close(Duration.ZERO);
-        }
+        });
     }
 
     /** Every acknowledged value is in the log exactly once, and offsets are contiguous from the start. */
