@@ -24,6 +24,7 @@ final class LogCheckpoints {
     private long persistedRecoveryPoint;
     private long persistedLogStartOffset;
     private long persistedHighWatermark;
+    private long persistedCleanerOffset = -1;
 
     LogCheckpoints(Path dir) {
         this.recoveryPoint = new CheckpointFile(dir.resolve(RECOVERY_POINT));
@@ -47,13 +48,20 @@ final class LogCheckpoints {
         return persistedHighWatermark;
     }
 
-    /** The offset below which the log cleaner has cleaned (everything at or above it is dirty). */
+    /**
+     * The offset below which the log cleaner has cleaned (everything at or above it is dirty). Read from its file
+     * once; the cleaner asks for it every round of every compacted log.
+     */
     synchronized long cleanerOffset() {
-        return cleanerOffset.readLong(0L);
+        if (persistedCleanerOffset < 0) {
+            persistedCleanerOffset = cleanerOffset.readLong(0L);
+        }
+        return persistedCleanerOffset;
     }
 
     synchronized void writeCleanerOffset(long value) throws IOException {
         cleanerOffset.writeLong(value);
+        persistedCleanerOffset = value;
     }
 
     // Each write costs two fsyncs, so a value equal to the one on disk is not rewritten.

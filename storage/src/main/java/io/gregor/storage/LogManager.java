@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -222,13 +223,15 @@ public final class LogManager implements AutoCloseable {
      * many were cleaned; errors are logged per log (a log that cannot be cleaned does not stop the others).
      */
     public int runCleaner(LogCleaner cleaner) {
-        List<Log> candidates = new ArrayList<>();
+        // Each log's ratio once (the sort would ask for it many times).
+        Map<Log, Double> ratios = new java.util.HashMap<>();
         for (Log log : logs.values()) {
             if (log.config().compaction().compact()) {
-                candidates.add(log);
+                ratios.put(log, LogCleaner.dirtyRatio(log));
             }
         }
-        candidates.sort(java.util.Comparator.comparingDouble(LogCleaner::dirtyRatio).reversed());
+        List<Log> candidates = new ArrayList<>(ratios.keySet());
+        candidates.sort(java.util.Comparator.comparingDouble(ratios::get).reversed());
         int cleaned = 0;
         for (Log log : candidates) {
             try {
