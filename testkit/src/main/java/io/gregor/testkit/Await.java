@@ -1,7 +1,6 @@
 package io.gregor.testkit;
 
 import java.time.Duration;
-import java.util.function.Supplier;
 
 /** Waiting for a condition with a deadline, never a bare sleep: the failure says what did not happen in time. */
 public final class Await {
@@ -43,14 +42,5 @@ public final class Await {
                 throw new AssertionError("Interrupted waiting for " + what, e);
             }
         }
-    }
-
-    /** Returns the first non-null value {@code supplier} gives within {@code timeout}. */
-    public static <T> T value(String what, Duration timeout, Supplier<T> supplier) {
-        Object[] found = new Object[1];
-        until(what, timeout, () -> (found[0] = supplier.get()) != null);
-        @SuppressWarnings("unchecked")
-        T value = (T) found[0];
-        return value;
     }
 }

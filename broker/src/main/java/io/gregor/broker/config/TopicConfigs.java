@@ -155,11 +155,6 @@ public final class TopicConfigs {
                 Long.parseLong(v.apply(MAX_COMPACTION_LAG_MS)), Long.parseLong(v.apply(DELETE_RETENTION_MS)));
     }
 
-    /** Whether a topic's cleanup.policy has compact (its records must have keys). */
-    public static boolean isCompacted(Map<String, String> overrides, BrokerConfig broker) {
-        return compaction(name -> effective(name, overrides, broker)).compact();
-    }
-
     public static int minInsyncReplicas(Map<String, String> overrides, BrokerConfig broker) {
         return Integer.parseInt(effective(MIN_INSYNC_REPLICAS, overrides, broker));
     }

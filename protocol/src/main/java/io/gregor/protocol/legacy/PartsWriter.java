@@ -6,6 +6,7 @@ import io.gregor.legacy.kafka.common.record.MemoryRecords;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.kafka.common.utils.ByteUtils;
 
 /**
  * Writes a legacy message (kafka-clients 3.9.1 classes) as a list of parts: the fields go into growing buffers,
@@ -96,12 +97,7 @@ final class PartsWriter implements Writable {
 
     @Override
     public void writeUnsignedVarint(int i) {
-        int value = i;
-        while ((value & 0xffffff80) != 0) {
-            writeByte((byte) ((value & 0x7f) | 0x80));
-            value >>>= 7;
-        }
-        writeByte((byte) value);
+        ByteUtils.writeUnsignedVarint(i, room(5));
     }
 
     @Override
@@ -111,16 +107,11 @@ final class PartsWriter implements Writable {
 
     @Override
     public void writeVarint(int i) {
-        writeUnsignedVarint((i << 1) ^ (i >> 31));
+        ByteUtils.writeVarint(i, room(5));
     }
 
     @Override
     public void writeVarlong(long i) {
-        long value = (i << 1) ^ (i >> 63);
-        while ((value & 0xffffffffffffff80L) != 0L) {
-            writeByte((byte) (((int) value & 0x7f) | 0x80));
-            value >>>= 7;
-        }
-        writeByte((byte) value);
+        ByteUtils.writeVarlong(i, room(10));
     }
 }
