@@ -3,12 +3,8 @@ package io.gregor.broker;
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.BrokerConfigs;
 import io.gregor.broker.config.Endpoint;
-import io.gregor.broker.group.ConsumerGroups;
-import io.gregor.broker.group.ExecutorGroupTimer;
-import io.gregor.broker.group.GroupConfig;
-import io.gregor.broker.group.GroupCoordinator;
-import io.gregor.broker.group.GroupStore;
-import io.gregor.broker.group.OffsetManager;
+import io.gregor.broker.group.OffsetsTopic;
+import io.gregor.broker.group.OffsetsTopicMigration;
 import io.gregor.broker.handlers.BrokerServices;
 import io.gregor.broker.handlers.Handlers;
 import io.gregor.broker.handlers.ProducerIdManager;
@@ -21,6 +17,9 @@ import io.gregor.broker.network.HandlerRegistry;
 import io.gregor.broker.network.KafkaServer;
 import io.gregor.broker.replica.DelayedOperations;
 import io.gregor.broker.replica.PartitionManager;
+import io.gregor.coordinator.group.GroupConfig;
+import io.gregor.coordinator.group.GroupCoordinatorService;
+import io.gregor.coordinator.runtime.CoordinatorTime;
 import io.gregor.metadata.RaftMetadataLog;
 import io.gregor.metadata.RaftSettings;
 import io.gregor.storage.FailureProbe;
@@ -97,15 +96,15 @@ public final class Broker implements AutoCloseable {
             closeables.add(partitions);
             metadata.addListener(partitions);
             metadata.addListener(this::onMetadata);
-            ExecutorGroupTimer groupTimer = new ExecutorGroupTimer();
-            closeables.add(groupTimer);
-            GroupStore groupStore = new GroupStore(partitions);
-            GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(staticConfig), groupTimer, groupStore);
-            OffsetManager offsets = new OffsetManager(groups, topic -> metadata.image().topic(topic) != null);
-            ConsumerGroups consumerGroups = new ConsumerGroups(groups, new ImageTopicCatalog(metadata));
+            CoordinatorTime.SystemTime groupTime = CoordinatorTime.system("gregor-group-timer");
+            closeables.add(groupTime);
+            OffsetsTopic offsetsTopic = new OffsetsTopic(partitions);
+            GroupCoordinatorService groups = new GroupCoordinatorService(groupConfig(staticConfig), offsetsTopic,
+                    new ImageTopicCatalog(metadata), groupTime, ioPool);
+            closeables.add(groups);
             TopicOperations topics = new TopicOperations(metadata, () -> config, () -> 1);
             BrokerServices services = new BrokerServices(() -> config, metadata, topics, partitions, delayed,
-                    new ProducerIdManager(metadata), () -> advertised, groups, offsets, consumerGroups);
+                    new ProducerIdManager(metadata), () -> advertised, groups);
             HandlerRegistry registry = Handlers.registry(services);
             server = new KafkaServer(staticConfig, registry, ioPool);
             closeables.add(server);
@@ -129,9 +128,7 @@ public final class Broker implements AutoCloseable {
             awaitBound(bound);
             advertised = resolveAdvertised(server.boundAddresses());
             server.markReady();
-            loadGroups(topics, groupStore, groups, ioPool, groupsLoaded,
-                    Integer.parseInt(staticConfig.valueString(BrokerConfigs.OFFSETS_TOPIC_SEGMENT_BYTES)));
-            offsets.scheduleRetention();
+            loadGroups(logDir, topics, offsetsTopic, groups, ioPool);
             scheduleHousekeeping(logManager);
             staticConfig.warnings().forEach(log::warn);
             log.info("Gregor node {} started in {} ms: {} (cluster {}, data in {}, {} partitions{})", staticConfig.nodeId(),
@@ -144,22 +141,48 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    /** Replays __consumer_offsets in the background; group requests answer COORDINATOR_LOAD_IN_PROGRESS meanwhile. */
-    private static void loadGroups(TopicOperations topics, GroupStore store, GroupCoordinator groups, ExecutorService pool,
-                                   CompletableFuture<GroupLoad> loaded, int offsetsSegmentBytes) {
-        CompletableFuture.runAsync(() -> {
+    /**
+     * Brings {@code __consumer_offsets} to Kafka's layout (creating it, or migrating a data directory of the first
+     * layout) and loads every partition's groups, in the background; group requests answer
+     * COORDINATOR_LOAD_IN_PROGRESS meanwhile.
+     */
+    private void loadGroups(Path logDir, TopicOperations topics, OffsetsTopic offsetsTopic, GroupCoordinatorService groups,
+                            ExecutorService pool) {
+        CompletableFuture.supplyAsync(() -> {
             long startNs = System.nanoTime();
-            GroupStore.ensureTopic(topics, offsetsSegmentBytes);
-            long records = store.replay(groups::replay);
-            groups.loaded();
-            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
-            log.info("Loaded {} records of {} in {} ms", records, GroupStore.TOPIC, ms);
-            loaded.complete(new GroupLoad(records, System.nanoTime() - startNs));
-        }, pool).exceptionally(e -> {
-            log.error("Loading the group coordinator failed", e);
-            loaded.completeExceptionally(e);
-            return null;
+            OffsetsTopicMigration.migrateIfNeeded(logDir, metadata, topics, offsetsTopic, partitions,
+                    staticConfig.offsetsTopicNumPartitions(), staticConfig.offsetsTopicReplicationFactor(), 1,
+                    staticConfig.offsetsTopicSegmentBytes());
+            int count = OffsetsTopic.ensureTopic(topics, partitions, staticConfig.offsetsTopicNumPartitions(),
+                    staticConfig.offsetsTopicReplicationFactor(), 1, staticConfig.offsetsTopicSegmentBytes());
+            groups.startup(count);
+            List<CompletableFuture<Long>> loads = new ArrayList<>();
+            for (int p = 0; p < count; p++) {
+                loads.add(groups.load(p, 0));
+            }
+            return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                long records = loads.stream().mapToLong(CompletableFuture::join).sum();
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+                log.info("Loaded {} records of {} ({} partitions) in {} ms", records, OffsetsTopic.TOPIC, count, ms);
+                return new GroupLoad(records, System.nanoTime() - startNs);
+            });
+        }, pool).thenCompose(f -> f).whenComplete((load, e) -> {
+            if (e != null) {
+                log.error("Loading the group coordinator failed", e);
+                groupsLoaded.completeExceptionally(e);
+            } else {
+                groupsLoaded.complete(load);
+            }
         });
+    }
+
+    /** The group coordinator's settings (group.* and offsets.* properties). */
+    static GroupConfig groupConfig(BrokerConfig config) {
+        return new GroupConfig(config.groupInitialRebalanceDelayMs(), config.groupMinSessionTimeoutMs(),
+                config.groupMaxSessionTimeoutMs(), config.groupMaxSize(), config.groupConsumerHeartbeatIntervalMs(),
+                config.groupConsumerSessionTimeoutMs(), config.groupConsumerMaxSize(), config.groupConsumerAssignors(),
+                config.groupConsumerMigrationPolicy(), config.offsetsRetentionMinutes() * 60_000L,
+                config.offsetsRetentionCheckIntervalMs(), config.offsetMetadataMaxBytes());
     }
 
     /** How the group coordinator's replay of {@code __consumer_offsets} went at start. */

@@ -1,7 +1,7 @@
 package io.gregor.broker;
 
-import io.gregor.broker.group.ServerAssignor;
-import io.gregor.broker.group.TopicCatalog;
+import io.gregor.coordinator.group.ServerAssignor;
+import io.gregor.coordinator.group.TopicCatalog;
 import io.gregor.broker.metadata.MetadataManager;
 import io.gregor.broker.metadata.TopicImage;
 import java.util.Collection;

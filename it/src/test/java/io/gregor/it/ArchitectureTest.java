@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The module layering of docs/architecture.md, checked on the compiled classes so that the build fails when a module
  * reaches where it must not: storage knows no network and no broker; protocol knows no files, storage or broker; the
- * coordinator runtime and the metadata log know nothing of the broker.
+ * coordinator runtime, the group coordinator and the metadata log know nothing of the broker.
  */
 class ArchitectureTest {
     private static JavaClasses gregor;
@@ -48,6 +48,16 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAnyPackage("io.gregor.storage..", "io.gregor.broker..",
                         "io.gregor.protocol..", "io.gregor.metadata..", "io.netty..")
                 .because("coordinators reach their partitions only through CoordinatorLog")
+                .check(gregor);
+    }
+
+    @Test
+    void theGroupCoordinatorKnowsOnlyTheRuntime() {
+        noClasses().that().resideInAPackage("io.gregor.coordinator.group..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.gregor.storage..", "io.gregor.broker..",
+                        "io.gregor.protocol..", "io.gregor.metadata..", "io.netty..", "java.nio.file..")
+                .because("the group coordinator is a state machine over records: its partitions are the runtime's "
+                        + "CoordinatorLog, its topics a TopicCatalog")
                 .check(gregor);
     }
 

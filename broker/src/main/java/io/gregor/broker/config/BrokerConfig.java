@@ -325,6 +325,22 @@ public final class BrokerConfig {
         return intValue(OFFSETS_RETENTION_MINUTES);
     }
 
+    public int offsetsTopicNumPartitions() {
+        return intValue(OFFSETS_TOPIC_NUM_PARTITIONS);
+    }
+
+    public short offsetsTopicReplicationFactor() {
+        return (short) Math.min(Short.MAX_VALUE, intValue(OFFSETS_TOPIC_REPLICATION_FACTOR));
+    }
+
+    public int offsetsTopicSegmentBytes() {
+        return intValue(OFFSETS_TOPIC_SEGMENT_BYTES);
+    }
+
+    public int offsetMetadataMaxBytes() {
+        return intValue(OFFSET_METADATA_MAX_BYTES);
+    }
+
     public long offsetsRetentionCheckIntervalMs() {
         return longValue(OFFSETS_RETENTION_CHECK_INTERVAL_MS);
     }

@@ -70,6 +70,9 @@ public final class BrokerConfigs {
     public static final String GROUP_CONSUMER_MIGRATION_POLICY = "group.consumer.migration.policy";
     public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
     public static final String OFFSETS_TOPIC_SEGMENT_BYTES = "offsets.topic.segment.bytes";
+    public static final String OFFSETS_TOPIC_NUM_PARTITIONS = "offsets.topic.num.partitions";
+    public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
+    public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
     public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
     public static final String LEGACY_PROTOCOL_ENABLE = "legacy.protocol.enable";
 
@@ -156,6 +159,14 @@ public final class BrokerConfigs {
                 "Whether live groups move between the classic and consumer protocols: bidirectional, upgrade (classic to "
                         + "consumer only), downgrade (consumer to classic only) or disabled. Empty groups always can.",
                 "bidirectional", "upgrade", "downgrade", "disabled"));
+        add(ConfigKey.atLeast(OFFSETS_TOPIC_NUM_PARTITIONS, INT, "50", 1,
+                "Partitions of __consumer_offsets when it is created; each group lives in partition "
+                        + "abs(hashCode(group.id)) % partitions. The count of an existing topic is kept."));
+        add(ConfigKey.atLeast(OFFSETS_TOPIC_REPLICATION_FACTOR, INT, "3", 1,
+                "Replicas of __consumer_offsets when it is created; a cluster with fewer live brokers creates it with as "
+                        + "many as it has (Kafka refuses instead), so a single node needs no setting."));
+        add(ConfigKey.atLeast(OFFSET_METADATA_MAX_BYTES, INT, "4096", 0,
+                "Longest metadata string of a committed offset; a longer one gets OFFSET_METADATA_TOO_LARGE."));
         add(ConfigKey.atLeast(OFFSETS_TOPIC_SEGMENT_BYTES, INT, "104857600", 1024,
                 "Segment size of __consumer_offsets when it is created (smaller segments are compacted sooner)."));
         add(ConfigKey.atLeast(OFFSETS_RETENTION_MINUTES, INT, "10080", 1,

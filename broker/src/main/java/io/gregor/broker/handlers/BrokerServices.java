@@ -2,13 +2,11 @@ package io.gregor.broker.handlers;
 
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.Endpoint;
-import io.gregor.broker.group.ConsumerGroups;
-import io.gregor.broker.group.GroupCoordinator;
-import io.gregor.broker.group.OffsetManager;
 import io.gregor.broker.metadata.MetadataManager;
 import io.gregor.broker.metadata.TopicOperations;
 import io.gregor.broker.replica.DelayedOperations;
 import io.gregor.broker.replica.PartitionManager;
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -20,8 +18,7 @@ import java.util.function.Supplier;
  */
 public record BrokerServices(Supplier<BrokerConfig> config, MetadataManager metadata, TopicOperations topics,
                              PartitionManager partitions, DelayedOperations delayed, ProducerIdManager producerIds,
-                             Supplier<List<Endpoint>> advertised, GroupCoordinator groups, OffsetManager offsets,
-                             ConsumerGroups consumerGroups) {
+                             Supplier<List<Endpoint>> advertised, GroupCoordinatorService groups) {
 
     public int nodeId() {
         return config.get().nodeId();

@@ -1,7 +1,7 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.group.ConsumerGroups.GroupDescription;
-import io.gregor.broker.group.ConsumerGroups.MemberDescription;
+import io.gregor.coordinator.group.ConsumerGroupManager.GroupDescription;
+import io.gregor.coordinator.group.ConsumerGroupManager.MemberDescription;
 import io.gregor.broker.metadata.MetadataImage;
 import io.gregor.broker.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
@@ -38,25 +38,31 @@ public final class ConsumerGroupDescribeHandler extends BrokerHandler<ConsumerGr
         short version = context.apiVersion();
         MetadataImage image = services.metadata().image();
         ConsumerGroupDescribeResponseData response = new ConsumerGroupDescribeResponseData();
-        for (GroupDescription d : services.consumerGroups().describe(request.groupIds())) {
-            DescribedGroup group = new DescribedGroup().setGroupId(d.groupId()).setErrorCode(d.error().code())
-                    .setErrorMessage(d.message()).setGroupState(d.state()).setGroupEpoch(d.groupEpoch())
-                    .setAssignmentEpoch(d.assignmentEpoch()).setAssignorName(d.assignorName());
-            for (MemberDescription m : d.members()) {
-                Member member = new Member().setMemberId(m.memberId()).setInstanceId(m.instanceId()).setRackId(m.rackId())
-                        .setMemberEpoch(m.memberEpoch()).setClientId(m.clientId()).setClientHost(m.clientHost())
-                        .setSubscribedTopicNames(new ArrayList<>(m.subscribedTopicNames()))
-                        .setSubscribedTopicRegex(m.subscribedTopicRegex())
-                        .setAssignment(assignment(image, m.assignment()))
-                        .setTargetAssignment(assignment(image, m.targetAssignment()));
-                if (version >= 1) {
-                    member.setMemberType(m.classic() ? CLASSIC_MEMBER : CONSUMER_MEMBER);
-                }
-                group.members().add(member);
+        return services.groups().consumerGroupDescribe(request.groupIds()).thenApply(described -> {
+            for (GroupDescription d : described) {
+                response.groups().add(group(image, d, version));
             }
-            response.groups().add(group);
+            return response;
+        });
+    }
+
+    private DescribedGroup group(MetadataImage image, GroupDescription d, short version) {
+        DescribedGroup group = new DescribedGroup().setGroupId(d.groupId()).setErrorCode(d.error().code())
+                .setErrorMessage(d.message()).setGroupState(d.state()).setGroupEpoch(d.groupEpoch())
+                .setAssignmentEpoch(d.assignmentEpoch()).setAssignorName(d.assignorName());
+        for (MemberDescription m : d.members()) {
+            Member member = new Member().setMemberId(m.memberId()).setInstanceId(m.instanceId()).setRackId(m.rackId())
+                    .setMemberEpoch(m.memberEpoch()).setClientId(m.clientId()).setClientHost(m.clientHost())
+                    .setSubscribedTopicNames(new ArrayList<>(m.subscribedTopicNames()))
+                    .setSubscribedTopicRegex(m.subscribedTopicRegex())
+                    .setAssignment(assignment(image, m.assignment()))
+                    .setTargetAssignment(assignment(image, m.targetAssignment()));
+            if (version >= 1) {
+                member.setMemberType(m.classic() ? CLASSIC_MEMBER : CONSUMER_MEMBER);
+            }
+            group.members().add(member);
         }
-        return done(response);
+        return group;
     }
 
     private static Assignment assignment(MetadataImage image, Map<Uuid, Set<Integer>> partitions) {

@@ -1,6 +1,6 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.group.ConsumerGroups.Heartbeat;
+import io.gregor.coordinator.group.ConsumerGroupManager.Heartbeat;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +47,7 @@ public final class ConsumerGroupHeartbeatHandler extends BrokerHandler<ConsumerG
                 request.instanceId(), request.rackId(), request.rebalanceTimeoutMs(), request.subscribedTopicNames(),
                 version >= 1 ? request.subscribedTopicRegex() : null, request.serverAssignor(), owned, context.clientId(),
                 host, version >= 1);
-        return services.consumerGroups().heartbeat(heartbeat).thenApply(result -> {
+        return services.groups().consumerGroupHeartbeat(heartbeat).thenApply(result -> {
             ConsumerGroupHeartbeatResponseData response = new ConsumerGroupHeartbeatResponseData()
                     .setErrorCode(result.error().code()).setErrorMessage(result.message())
                     .setMemberId(result.memberId()).setMemberEpoch(result.memberEpoch())

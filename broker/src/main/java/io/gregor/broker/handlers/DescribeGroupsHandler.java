@@ -1,8 +1,9 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.group.GroupCoordinator.GroupDescription;
-import io.gregor.broker.group.GroupCoordinator.MemberDescription;
+import io.gregor.coordinator.group.ClassicGroupManager.GroupDescription;
+import io.gregor.coordinator.group.ClassicGroupManager.MemberDescription;
 import io.gregor.broker.network.RequestContext;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData;
@@ -26,25 +27,35 @@ public final class DescribeGroupsHandler extends BrokerHandler<DescribeGroupsReq
     public CompletableFuture<ApiMessage> handle(RequestContext context, DescribeGroupsRequestData request) {
         short version = context.apiVersion();
         DescribeGroupsResponseData response = new DescribeGroupsResponseData();
+        List<CompletableFuture<GroupDescription>> each = new java.util.ArrayList<>();
         for (String groupId : request.groups()) {
-            GroupDescription d = services.groups().describe(groupId);
-            Errors error = d.error() == Errors.GROUP_ID_NOT_FOUND && version < 6 ? Errors.NONE : d.error();
-            DescribedGroup group = new DescribedGroup().setGroupId(groupId).setErrorCode(error.code())
-                    .setGroupState(d.state()).setProtocolType(d.protocolType()).setProtocolData(d.protocolName());
-            if (version >= 6 && error != Errors.NONE) {
-                group.setErrorMessage(error.message());
-            }
-            for (MemberDescription m : d.members()) {
-                DescribedGroupMember member = new DescribedGroupMember().setMemberId(m.memberId())
-                        .setClientId(m.clientId() == null ? "" : m.clientId()).setClientHost(m.clientHost())
-                        .setMemberMetadata(m.metadata()).setMemberAssignment(m.assignment());
-                if (version >= 4) {
-                    member.setGroupInstanceId(m.groupInstanceId());
-                }
-                group.members().add(member);
-            }
-            response.groups().add(group);
+            each.add(services.groups().describe(groupId));
         }
-        return done(response);
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            for (CompletableFuture<GroupDescription> f : each) {
+                response.groups().add(described(f.join(), version));
+            }
+            return response;
+        });
+    }
+
+    private static DescribedGroup described(GroupDescription d, short version) {
+        String groupId = d.groupId();
+        Errors error = d.error() == Errors.GROUP_ID_NOT_FOUND && version < 6 ? Errors.NONE : d.error();
+        DescribedGroup group = new DescribedGroup().setGroupId(groupId).setErrorCode(error.code())
+                .setGroupState(d.state()).setProtocolType(d.protocolType()).setProtocolData(d.protocolName());
+        if (version >= 6 && error != Errors.NONE) {
+            group.setErrorMessage(error.message());
+        }
+        for (MemberDescription m : d.members()) {
+            DescribedGroupMember member = new DescribedGroupMember().setMemberId(m.memberId())
+                    .setClientId(m.clientId() == null ? "" : m.clientId()).setClientHost(m.clientHost())
+                    .setMemberMetadata(m.metadata()).setMemberAssignment(m.assignment());
+            if (version >= 4) {
+                member.setGroupInstanceId(m.groupInstanceId());
+            }
+            group.members().add(member);
+        }
+        return group;
     }
 }

@@ -14,8 +14,10 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 
 /**
- * FindCoordinator v0-6, batched keys from v4: this node coordinates every group. Errors: COORDINATOR_NOT_AVAILABLE
- * for transactional ids (no transaction coordinator yet), INVALID_REQUEST for an unknown key type.
+ * FindCoordinator v0-6, batched keys from v4. A group's coordinator is the leader of its partition of
+ * {@code __consumer_offsets} ({@code abs(groupId.hashCode()) % partitions}); this node answers for the partitions it
+ * holds (loading or loaded). Errors: COORDINATOR_NOT_AVAILABLE for a group whose partition is not here (yet) and for
+ * transactional ids (no transaction coordinator yet), INVALID_REQUEST for an unknown key type.
  */
 public final class FindCoordinatorHandler extends BrokerHandler<FindCoordinatorRequestData> {
 
@@ -35,6 +37,8 @@ public final class FindCoordinatorHandler extends BrokerHandler<FindCoordinatorR
                 error = Errors.COORDINATOR_NOT_AVAILABLE;
             } else if (request.keyType() != CoordinatorType.GROUP.id()) {
                 error = Errors.INVALID_REQUEST;
+            } else if (!services.groups().isHere(services.groups().partitionFor(key == null ? "" : key))) {
+                error = Errors.COORDINATOR_NOT_AVAILABLE;
             }
             boolean ok = error == Errors.NONE;
             coordinators.add(new Coordinator().setKey(key).setErrorCode(error.code())

@@ -21,7 +21,7 @@ public final class HeartbeatHandler extends BrokerHandler<HeartbeatRequestData> 
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, HeartbeatRequestData request) {
-        return done(new HeartbeatResponseData().setErrorCode(services.groups().heartbeat(request.groupId(),
-                request.generationId(), request.memberId(), request.groupInstanceId()).code()));
+        return services.groups().heartbeat(request.groupId(), request.generationId(), request.memberId(),
+                request.groupInstanceId()).thenApply(error -> new HeartbeatResponseData().setErrorCode(error.code()));
     }
 }

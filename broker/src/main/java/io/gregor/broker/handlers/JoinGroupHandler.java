@@ -1,8 +1,8 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.group.GroupCoordinator.JoinRequest;
-import io.gregor.broker.group.GroupCoordinator.MemberMetadata;
-import io.gregor.broker.group.GroupCoordinator.Protocol;
+import io.gregor.coordinator.group.ClassicGroupManager.JoinRequest;
+import io.gregor.coordinator.group.ClassicGroupManager.MemberMetadata;
+import io.gregor.coordinator.group.ClassicGroupManager.Protocol;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.List;

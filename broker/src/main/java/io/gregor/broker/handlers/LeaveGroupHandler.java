@@ -1,7 +1,7 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.group.GroupCoordinator.LeaveResult;
-import io.gregor.broker.group.GroupCoordinator.LeavingMember;
+import io.gregor.coordinator.group.ClassicGroupManager.LeaveResult;
+import io.gregor.coordinator.group.ClassicGroupManager.LeavingMember;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.group.GroupCoordinator.GroupListing;
+import io.gregor.coordinator.group.ClassicGroupManager.GroupListing;
 import io.gregor.broker.network.RequestContext;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -22,21 +22,26 @@ public final class ListGroupsHandler extends BrokerHandler<ListGroupsRequestData
     public CompletableFuture<ApiMessage> handle(RequestContext context, ListGroupsRequestData request) {
         short version = context.apiVersion();
         ListGroupsResponseData response = new ListGroupsResponseData();
-        if (!services.groups().isLoaded()) {
-            return done(response.setErrorCode(Errors.COORDINATOR_LOAD_IN_PROGRESS.code()));
+        return services.groups().list(version >= 4 ? request.statesFilter() : List.of(),
+                version >= 5 ? request.typesFilter() : List.of()).thenApply(result -> {
+                    if (result.error() != Errors.NONE) {
+                        return response.setErrorCode(result.error().code());
+                    }
+                    for (GroupListing g : result.groups()) {
+                        response.groups().add(listed(g, version));
+                    }
+                    return response;
+                });
+    }
+
+    private static ListedGroup listed(GroupListing g, short version) {
+        ListedGroup listed = new ListedGroup().setGroupId(g.groupId()).setProtocolType(g.protocolType());
+        if (version >= 4) {
+            listed.setGroupState(g.state());
         }
-        List<GroupListing> groups = services.groups().list(version >= 4 ? request.statesFilter() : List.of(),
-                version >= 5 ? request.typesFilter() : List.of());
-        for (GroupListing g : groups) {
-            ListedGroup listed = new ListedGroup().setGroupId(g.groupId()).setProtocolType(g.protocolType());
-            if (version >= 4) {
-                listed.setGroupState(g.state());
-            }
-            if (version >= 5) {
-                listed.setGroupType(g.type());
-            }
-            response.groups().add(listed);
+        if (version >= 5) {
+            listed.setGroupType(g.type());
         }
-        return done(response);
+        return listed;
     }
 }

@@ -1,6 +1,6 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.group.OffsetAndMetadata;
+import io.gregor.coordinator.group.OffsetAndMetadata;
 import io.gregor.broker.metadata.MetadataImage;
 import io.gregor.broker.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
@@ -66,7 +66,7 @@ public final class OffsetCommitHandler extends BrokerHandler<OffsetCommitRequest
                 topicOf.put(tp, out);
             }
         }
-        return services.offsets().commit(request.groupId(), request.generationIdOrMemberEpoch(), request.memberId(),
+        return services.groups().commitOffsets(request.groupId(), request.generationIdOrMemberEpoch(), request.memberId(),
                 version >= 7 ? request.groupInstanceId() : null, offsets).thenApply(results -> {
                     results.forEach((tp, error) -> topicOf.get(tp).partitions().add(new OffsetCommitResponsePartition()
                             .setPartitionIndex(tp.partition()).setErrorCode(error.code())));

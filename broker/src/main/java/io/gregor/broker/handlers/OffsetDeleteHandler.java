@@ -27,7 +27,7 @@ public final class OffsetDeleteHandler extends BrokerHandler<OffsetDeleteRequest
     public CompletableFuture<ApiMessage> handle(RequestContext context, OffsetDeleteRequestData request) {
         List<TopicPartition> partitions = new ArrayList<>();
         request.topics().forEach(t -> t.partitions().forEach(p -> partitions.add(new TopicPartition(t.name(), p.partitionIndex()))));
-        return services.offsets().delete(request.groupId(), partitions).thenApply(result -> {
+        return services.groups().deleteOffsets(request.groupId(), partitions).thenApply(result -> {
             OffsetDeleteResponseData response = new OffsetDeleteResponseData().setErrorCode(result.error().code());
             result.partitions().forEach((tp, error) -> {
                 OffsetDeleteResponseTopic topic = response.topics().find(tp.topic());

@@ -1,10 +1,10 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.group.OffsetAndMetadata;
-import io.gregor.broker.group.OffsetManager.FetchResult;
 import io.gregor.broker.metadata.MetadataImage;
 import io.gregor.broker.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
+import io.gregor.coordinator.group.OffsetAndMetadata;
+import io.gregor.coordinator.group.OffsetManager.FetchResult;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +42,7 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
         short version = context.apiVersion();
         OffsetFetchResponseData response = new OffsetFetchResponseData();
         if (version >= 8) {
+            List<CompletableFuture<OffsetFetchResponseGroup>> groups = new ArrayList<>();
             for (var group : request.groups()) {
                 Map<String, List<Integer>> wanted = null;
                 Map<String, Uuid> ids = new LinkedHashMap<>();
@@ -53,14 +54,19 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
                         wanted.put(name == null ? "?" + t.topicId() : name, t.partitionIndexes());
                     }
                 }
-                OffsetFetchResponseGroup out = new OffsetFetchResponseGroup().setGroupId(group.groupId());
                 String memberId = version >= 9 ? group.memberId() : null;
                 int memberEpoch = version >= 9 ? group.memberEpoch() : -1;
-                Errors error = fetch(group.groupId(), memberId, memberEpoch, wanted, ids, version,
-                        t -> out.topics().add((OffsetFetchResponseTopics) t));
-                response.groups().add(out.setErrorCode(error.code()));
+                List<TopicPartition> partitions = partitions(wanted);
+                groups.add(services.groups().fetchOffsets(group.groupId(), memberId, memberEpoch, partitions).thenApply(result -> {
+                    OffsetFetchResponseGroup out = new OffsetFetchResponseGroup().setGroupId(group.groupId());
+                    render(result, partitions, ids, version, t -> out.topics().add((OffsetFetchResponseTopics) t));
+                    return out.setErrorCode(result.error().code());
+                }));
             }
-            return done(response);
+            return CompletableFuture.allOf(groups.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                groups.forEach(g -> response.groups().add(g.join()));
+                return response;
+            });
         }
         Map<String, List<Integer>> wanted = null;
         if (request.topics() != null) {
@@ -69,25 +75,43 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
                 wanted.put(t.name(), t.partitionIndexes());
             }
         }
-        List<TopicResult> topics = new ArrayList<>();
-        Errors error = fetch(request.groupId(), null, -1, wanted, Map.of(), version, t -> topics.add((TopicResult) t));
-        for (TopicResult t : topics) {
-            OffsetFetchResponseTopic topic = new OffsetFetchResponseTopic().setName(t.name());
-            for (var p : t.partitions()) {
-                OffsetFetchResponsePartition partition = new OffsetFetchResponsePartition().setPartitionIndex(p.partitionIndex())
-                        .setCommittedOffset(p.committedOffset()).setMetadata(p.metadata())
-                        .setErrorCode(version < 2 && error != Errors.NONE ? error.code() : p.errorCode());
-                if (version >= 5) {
-                    partition.setCommittedLeaderEpoch(p.committedLeaderEpoch());
+        List<TopicPartition> partitions = partitions(wanted);
+        return services.groups().fetchOffsets(request.groupId(), null, -1, partitions).thenApply(result -> {
+            List<TopicResult> topics = new ArrayList<>();
+            render(result, partitions, Map.of(), version, t -> topics.add((TopicResult) t));
+            Errors error = result.error();
+            for (TopicResult t : topics) {
+                OffsetFetchResponseTopic topic = new OffsetFetchResponseTopic().setName(t.name());
+                for (var p : t.partitions()) {
+                    OffsetFetchResponsePartition partition = new OffsetFetchResponsePartition().setPartitionIndex(p.partitionIndex())
+                            .setCommittedOffset(p.committedOffset()).setMetadata(p.metadata())
+                            .setErrorCode(version < 2 && error != Errors.NONE ? error.code() : p.errorCode());
+                    if (version >= 5) {
+                        partition.setCommittedLeaderEpoch(p.committedLeaderEpoch());
+                    }
+                    topic.partitions().add(partition);
                 }
-                topic.partitions().add(partition);
+                response.topics().add(topic);
             }
-            response.topics().add(topic);
+            if (version >= 2) {
+                response.setErrorCode(error.code());
+            }
+            return response;
+        });
+    }
+
+    /** The partitions asked for, or null for all. */
+    private static List<TopicPartition> partitions(Map<String, List<Integer>> wanted) {
+        if (wanted == null) {
+            return null;
         }
-        if (version >= 2) {
-            response.setErrorCode(error.code());
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (var e : wanted.entrySet()) {
+            for (int p : e.getValue()) {
+                partitions.add(new TopicPartition(e.getKey(), p));
+            }
         }
-        return done(response);
+        return partitions;
     }
 
     private String nameOf(Uuid id) {
@@ -95,18 +119,8 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
         return topic == null ? null : topic.name();
     }
 
-    private Errors fetch(String groupId, String memberId, int memberEpoch, Map<String, List<Integer>> wanted, Map<String, Uuid> ids, short version,
-                         java.util.function.Consumer<Object> sink) {
-        List<TopicPartition> partitions = null;
-        if (wanted != null) {
-            partitions = new ArrayList<>();
-            for (var e : wanted.entrySet()) {
-                for (int p : e.getValue()) {
-                    partitions.add(new TopicPartition(e.getKey(), p));
-                }
-            }
-        }
-        FetchResult result = services.offsets().fetch(groupId, memberId, memberEpoch, partitions);
+    private void render(FetchResult result, List<TopicPartition> partitions, Map<String, Uuid> ids, short version,
+                        java.util.function.Consumer<Object> sink) {
         Map<String, List<OffsetFetchResponsePartitions>> byTopic = new LinkedHashMap<>();
         if (partitions != null) {
             for (TopicPartition tp : partitions) {
@@ -139,7 +153,6 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
                 sink.accept(new TopicResult(name, id, list));
             }
         });
-        return result.error();
     }
 
     private static OffsetFetchResponsePartitions partition(TopicPartition tp, OffsetAndMetadata commit) {

@@ -183,12 +183,27 @@ public final class PartitionManager implements MetadataManager.Listener, GroupCo
      * complete after the write, and the flusher syncs soon after.
      */
     public CompletableFuture<LogAppendInfo> append(Partition partition, ByteBuffer records, short acks) {
-        LogAppendInfo info = partition.log().append(records, partition.leaderEpoch());
         if (acks == -1) {
-            return flusher.flush(partition.log(), info.lastOffset() + 1).thenApply(v -> info);
+            Appended appended = appendDurably(partition, records);
+            return appended.durable().thenApply(v -> appended.info());
         }
+        LogAppendInfo info = partition.log().append(records, partition.leaderEpoch());
         flusher.markDirty(partition.log());
         return CompletableFuture.completedFuture(info);
+    }
+
+    /** An append whose offsets are known at once and whose durability comes later. */
+    public record Appended(LogAppendInfo info, CompletableFuture<Void> durable) {
+    }
+
+    /**
+     * Appends {@code records} now and returns their offsets without waiting; {@code durable} completes once they are
+     * fsynced (concurrent appends share fsyncs). Coordinators use it: they replay their records at once and answer
+     * after the commit.
+     */
+    public Appended appendDurably(Partition partition, ByteBuffer records) {
+        LogAppendInfo info = partition.log().append(records, partition.leaderEpoch());
+        return new Appended(info, flusher.flush(partition.log(), info.lastOffset() + 1));
     }
 
     @Override

@@ -68,9 +68,9 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
 
     /**
      * Starts loading the shard of {@code partition} at leader epoch {@code epoch}, replacing an older one; the future
-     * completes when it is active (or fails when its partition could not be read).
+     * completes with the number of records replayed when it is active (or fails when its partition could not be read).
      */
-    public CompletableFuture<Void> scheduleLoad(int partition, int epoch) {
+    public CompletableFuture<Long> scheduleLoad(int partition, int epoch) {
         Shard shard;
         Shard previous;
         synchronized (shards) {
@@ -190,7 +190,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
         final int partition;
         final int epoch;
         final SerialQueue queue;
-        final CompletableFuture<Void> loaded = new CompletableFuture<>();
+        final CompletableFuture<Long> loaded = new CompletableFuture<>();
         volatile ShardState state = ShardState.LOADING;
         /** The state machine; null while loading. */
         S machine;
@@ -218,9 +218,14 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
                 machine = fresh;
                 state = ShardState.ACTIVE;
                 fresh.onLoaded();
-                log.info("Loaded partition {} of the {} coordinator (epoch {}): {} records in {} ms", partition, name,
-                        epoch, records, (System.nanoTime() - start) / 1_000_000);
-                loaded.complete(null);
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                if (records > 0 || ms >= 1000) {
+                    log.info("Loaded partition {} of the {} coordinator (epoch {}): {} records in {} ms", partition, name,
+                            epoch, records, ms);
+                } else {
+                    log.debug("Loaded partition {} of the {} coordinator (epoch {}): empty", partition, name, epoch);
+                }
+                loaded.complete(records);
             } catch (RuntimeException e) {
                 log.error("Cannot load partition {} of the {} coordinator", partition, name, e);
                 state = ShardState.CLOSED;
@@ -285,6 +290,23 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
                 committed.whenComplete((v, error) -> {
                     if (error != null) {
                         queue.execute(() -> rebuildAfterFailure(writtenIn, error));
+                    }
+                });
+            }
+            if (result.afterCommit() != null) {
+                int writtenIn = generation;
+                committed.whenComplete((v, error) -> {
+                    if (error == null) {
+                        queue.execute(() -> {
+                            if (state == ShardState.ACTIVE && writtenIn == generation) {
+                                try {
+                                    result.afterCommit().run();
+                                } catch (RuntimeException e) {
+                                    log.error("{} on partition {} of the {} coordinator failed after its commit", operationName,
+                                            partition, name, e);
+                                }
+                            }
+                        });
                     }
                 });
             }

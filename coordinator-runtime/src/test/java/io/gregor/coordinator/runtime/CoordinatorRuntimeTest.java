@@ -151,6 +151,25 @@ class CoordinatorRuntimeTest {
     }
 
     @Test
+    void afterCommitRunsOnlyOnceTheRecordsAreCommittedAndNeverAfterAFailedAppend() throws Exception {
+        get(runtime.scheduleLoad(0, 0));
+        List<String> ran = new ArrayList<>();
+        CompletableFuture<String> ok = runtime.scheduleWriteOperation("put", 0, s -> new CoordinatorResult<>(
+                List.of(new Put("a", "1")), "done", () -> ran.add("first")));
+        assertThat(ran).isEmpty();
+        partitions.commitAll();
+        assertThat(get(ok)).isEqualTo("done");
+        assertThat(ran).containsExactly("first");
+
+        CompletableFuture<String> failed = runtime.scheduleWriteOperation("put", 0, s -> new CoordinatorResult<>(
+                List.of(new Put("b", "2")), "done", () -> ran.add("second")));
+        partitions.failPending(new org.apache.kafka.common.errors.KafkaStorageException("disk gone"));
+        assertThatThrownBy(() -> get(failed)).hasCauseInstanceOf(NotCoordinatorException.class);
+        assertThat(ran).containsExactly("first");
+        assertThat(built.get(0).values).containsEntry("a", "1").doesNotContainKey("b");
+    }
+
+    @Test
     void theResponseWaitsForTheCommitAndTheStateChangesOnlyByReplay() throws Exception {
         // A write is answered only after its records are committed; its records are in the shard at once.
         get(runtime.scheduleLoad(0, 0));
@@ -231,7 +250,7 @@ class CoordinatorRuntimeTest {
         partitions.blockReads = true;
         var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
         try (var threaded = new CoordinatorRuntime<>("test", builder, partitions, time, pool)) {
-            CompletableFuture<Void> loaded = threaded.scheduleLoad(3, 0);
+            CompletableFuture<Long> loaded = threaded.scheduleLoad(3, 0);
             assertThat(threaded.state(3)).isEqualTo(CoordinatorRuntime.ShardState.LOADING);
             assertThatThrownBy(() -> get(threaded.scheduleWriteOperation("put", 3, s -> s.put("z", "1"))))
                     .hasCauseInstanceOf(CoordinatorLoadInProgressException.class);

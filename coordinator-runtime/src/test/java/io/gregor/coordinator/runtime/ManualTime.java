@@ -4,8 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
 
-/** A clock that moves only when told; scheduled tasks run on the caller of {@link #advance} when their time comes. */
-final class ManualTime implements CoordinatorTime {
+/**
+ * A clock that moves only when told (other modules' tests get it from this module's test jar); scheduled tasks run
+ * on the caller of {@link #advance} when their time comes.
+ */
+public final class ManualTime implements CoordinatorTime {
     private record Task(long dueMs, long sequence, Runnable task, boolean[] cancelled) {
     }
 
@@ -31,7 +34,7 @@ final class ManualTime implements CoordinatorTime {
     }
 
     /** Moves the clock forward, running every task that falls due, in order. */
-    void advance(long ms) {
+    public void advance(long ms) {
         List<Runnable> due = new ArrayList<>();
         synchronized (this) {
             nowMs += ms;

@@ -1,36 +1,52 @@
-package io.gregor.broker.group;
+package io.gregor.coordinator.group;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.kafka.common.Uuid;
 
 /**
  * A group of the consumer protocol (KIP-848): the coordinator assigns partitions itself. The group epoch moves when
  * membership, subscriptions or the subscribed topics change; the target assignment is computed for that epoch and
  * members reconcile towards it, a partition moving only once its previous owner has revoked it.
- * Guarded by the coordinator's lock.
+ *
+ * <p>All of it is stored: the epoch and metadata hash (ConsumerGroupMetadata), each member (MemberMetadata and
+ * CurrentMemberAssignment) and the target assignment (TargetAssignmentMember, TargetAssignmentMetadata). Operations
+ * work on a {@link #copy} and store the difference; replaying those records is what changes the group itself.
+ * Touched only on its shard's queue.
  */
 final class ConsumerGroup extends Group {
     int groupEpoch;
     int assignmentEpoch;
-    /** The assignor of the current target assignment. */
-    String assignorName = "";
+    /** A hash of the subscribed topics and their partition counts when the epoch last moved; a change moves it again. */
+    long metadataHash;
     final Map<String, ConsumerMember> members = new LinkedHashMap<>();
     /** Member id per static instance id. */
     final Map<String, String> staticMembers = new LinkedHashMap<>();
     /** The target assignment of every member at {@link #assignmentEpoch}. */
-    Map<String, Map<Uuid, Set<Integer>>> targetAssignment = Map.of();
-    /** Partition counts of the subscribed topics as last seen, by topic name; a change moves the group epoch. */
-    Map<String, Integer> subscribedTopics = new TreeMap<>();
-    /** The metadata version {@link #subscribedTopics} was computed at. */
+    Map<String, Map<Uuid, Set<Integer>>> targetAssignment = new TreeMap<>();
+    /** The metadata version {@link #metadataHash} was last checked at (not stored: a cache of this copy). */
     long subscriptionMetadataVersion = -1;
-    /** True after a restart until the target assignment has been computed again from the restored members. */
-    boolean targetStale;
+    /** Set by an operation when the group goes back to the classic protocol: the classic group to store instead. */
+    ClassicGroup downgradedTo;
 
     ConsumerGroup(String groupId) {
         super(groupId);
+    }
+
+    /** A deep copy, for an operation to change; the records of what differs are then replayed into the original. */
+    ConsumerGroup copy() {
+        ConsumerGroup g = new ConsumerGroup(groupId);
+        g.groupEpoch = groupEpoch;
+        g.assignmentEpoch = assignmentEpoch;
+        g.metadataHash = metadataHash;
+        members.forEach((id, m) -> g.members.put(id, m.copy()));
+        g.staticMembers.putAll(staticMembers);
+        targetAssignment.forEach((id, t) -> g.targetAssignment.put(id, copy(t)));
+        g.subscriptionMetadataVersion = subscriptionMetadataVersion;
+        return g;
     }
 
     @Override
@@ -77,5 +93,16 @@ final class ConsumerGroup extends Group {
     static boolean contains(Map<Uuid, Set<Integer>> partitions, Uuid topic, int partition) {
         Set<Integer> set = partitions.get(topic);
         return set != null && set.contains(partition);
+    }
+
+    /** A deep copy without empty topics. */
+    static Map<Uuid, Set<Integer>> copy(Map<Uuid, Set<Integer>> m) {
+        Map<Uuid, Set<Integer>> c = new TreeMap<>();
+        m.forEach((k, v) -> {
+            if (!v.isEmpty()) {
+                c.put(k, new TreeSet<>(v));
+            }
+        });
+        return c;
     }
 }

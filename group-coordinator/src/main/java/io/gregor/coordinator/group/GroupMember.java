@@ -1,12 +1,12 @@
-package io.gregor.broker.group;
+package io.gregor.coordinator.group;
 
-import io.gregor.broker.group.GroupCoordinator.JoinResult;
-import io.gregor.broker.group.GroupCoordinator.Protocol;
-import io.gregor.broker.group.GroupCoordinator.SyncResult;
+import io.gregor.coordinator.group.ClassicGroupManager.JoinResult;
+import io.gregor.coordinator.group.ClassicGroupManager.Protocol;
+import io.gregor.coordinator.group.ClassicGroupManager.SyncResult;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** A member of a classic group. Guarded by the coordinator's lock. */
+/** A member of a classic group. Touched only on its shard's queue. */
 final class GroupMember {
     String memberId;
     final String groupInstanceId;
@@ -21,8 +21,6 @@ final class GroupMember {
     CompletableFuture<JoinResult> awaitingJoin;
     /** The parked SyncGroup of this member while the leader's assignment is awaited. */
     CompletableFuture<SyncResult> awaitingSync;
-    long heartbeatDeadlineMs;
-    Runnable cancelExpiry;
 
     GroupMember(String memberId, String groupInstanceId) {
         this.memberId = memberId;

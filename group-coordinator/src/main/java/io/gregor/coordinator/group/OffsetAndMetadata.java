@@ -1,4 +1,4 @@
-package io.gregor.broker.group;
+package io.gregor.coordinator.group;
 
 /** A committed offset with the leader epoch and metadata string the consumer sent. */
 public record OffsetAndMetadata(long offset, int leaderEpoch, String metadata, long commitTimestampMs) {

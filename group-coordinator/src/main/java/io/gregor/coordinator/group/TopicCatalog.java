@@ -1,4 +1,4 @@
-package io.gregor.broker.group;
+package io.gregor.coordinator.group;
 
 import java.util.Collection;
 

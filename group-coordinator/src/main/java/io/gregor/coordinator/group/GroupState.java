@@ -1,4 +1,4 @@
-package io.gregor.broker.group;
+package io.gregor.coordinator.group;
 
 /** Classic group states, named as Kafka's DescribeGroups/ListGroups report them. */
 public enum GroupState {

@@ -1,7 +1,8 @@
-package io.gregor.broker.group;
+package io.gregor.coordinator.group;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -9,28 +10,36 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.coordinator.group.generated.ConsumerGroupCurrentMemberAssignmentKey;
+import org.apache.kafka.coordinator.group.generated.ConsumerGroupCurrentMemberAssignmentValue;
+import org.apache.kafka.coordinator.group.generated.ConsumerGroupMemberMetadataKey;
+import org.apache.kafka.coordinator.group.generated.ConsumerGroupMemberMetadataValue;
+import org.apache.kafka.coordinator.group.generated.ConsumerGroupMetadataValue;
+import org.apache.kafka.coordinator.group.generated.ConsumerGroupTargetAssignmentMemberKey;
+import org.apache.kafka.coordinator.group.generated.ConsumerGroupTargetAssignmentMemberValue;
+import org.apache.kafka.coordinator.group.generated.ConsumerGroupTargetAssignmentMetadataValue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The consumer group protocol of KIP-848: ConsumerGroupHeartbeat and ConsumerGroupDescribe. The coordinator assigns
- * partitions with a server-side assignor; each heartbeat moves its member towards the target assignment: it first
- * revokes what it must give up (keeping its epoch), then moves to the new epoch and takes the partitions nobody else
- * holds any more. Shares the classic coordinator's groups and lock.
+ * The consumer group protocol of KIP-848 on one shard: ConsumerGroupHeartbeat and ConsumerGroupDescribe, and the
+ * classic APIs of classic members inside a consumer group. The coordinator assigns partitions with a server-side
+ * assignor; each heartbeat moves its member towards the target assignment: it first revokes what it must give up
+ * (keeping its epoch), then moves to the new epoch and takes the partitions nobody else holds any more.
  *
- * <p>The group epoch and every member are stored in {@code __consumer_offsets} when they change, before the answer;
- * after a restart the members are back with their partitions and the target assignment is recomputed from them.
- * A classic group becomes a consumer group when a member of the new protocol joins it, online if it has members
- * (they go on with the classic APIs inside it), and goes back once only classic members are left; an empty consumer
- * group becomes classic when a classic member joins it. Offsets are kept either way.
+ * <p>Everything about a consumer group is stored, in Kafka's records. An operation changes working copies of the
+ * groups it touches ({@link #edit}); when it ends, {@link #flush} turns what differs from the stored groups into
+ * records, and replaying those is what changes the groups. A classic group becomes a consumer group when a member of
+ * the new protocol joins it, online if it has members (they go on with the classic APIs inside it), and goes back once
+ * only classic members are left; an empty consumer group becomes classic when a classic member joins it. Offsets are
+ * kept either way (they are the offset manager's).
  */
-public final class ConsumerGroups {
-    private static final Logger log = LoggerFactory.getLogger(ConsumerGroups.class);
+public final class ConsumerGroupManager {
+    private static final Logger log = LoggerFactory.getLogger(ConsumerGroupManager.class);
 
     /** A ConsumerGroupHeartbeat as the coordinator needs it; null fields did not change since the last heartbeat. */
     public record Heartbeat(String groupId, String memberId, int memberEpoch, String instanceId, String rackId,
@@ -59,114 +68,280 @@ public final class ConsumerGroups {
                                    int assignmentEpoch, String assignorName, List<MemberDescription> members) {
     }
 
-    private final GroupCoordinator coordinator;
+    private final GroupCoordinatorShard shard;
     private final TopicCatalog topics;
     private final GroupConfig config;
-    /** Member records (changes and removals) waiting to be appended with the current operation. Guarded by the lock. */
-    private final List<GroupRecord> pendingRecords = new ArrayList<>();
+    /** The working copies of the running operation: the group as stored (null: none) and the copy being changed. */
+    private final Map<String, Edit> edits = new LinkedHashMap<>();
 
-    public ConsumerGroups(GroupCoordinator coordinator, TopicCatalog topics) {
-        this.coordinator = coordinator;
-        this.topics = topics;
-        this.config = coordinator.config;
-        coordinator.attach(this);
+    private static final class Edit {
+        final ConsumerGroup before;
+        final ConsumerGroup after;
+        /** The classic group this consumer group replaces (its tombstone goes first). */
+        final boolean replacesClassic;
+
+        Edit(ConsumerGroup before, ConsumerGroup after, boolean replacesClassic) {
+            this.before = before;
+            this.after = after;
+            this.replacesClassic = replacesClassic;
+        }
     }
 
-    /**
-     * Errors: COORDINATOR_LOAD_IN_PROGRESS, INVALID_REQUEST, GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH,
-     * UNRELEASED_INSTANCE_ID, FENCED_INSTANCE_ID, GROUP_MAX_SIZE_REACHED, UNSUPPORTED_ASSIGNOR, INVALID_REGULAR_EXPRESSION,
-     * COORDINATOR_NOT_AVAILABLE (the group's record could not be stored).
-     */
-    public CompletableFuture<HeartbeatResult> heartbeat(Heartbeat request) {
-        synchronized (coordinator) {
-            HeartbeatResult invalid = validate(request);
-            if (invalid != null) {
-                return GroupCoordinator.done(invalid);
+    ConsumerGroupManager(GroupCoordinatorShard shard) {
+        this.shard = shard;
+        this.topics = shard.topics;
+        this.config = shard.config;
+    }
+
+    // ---- Working copies and their records ------------------------------------------------------------------------
+
+    /** The working copy of the stored consumer group {@code group} for the running operation. */
+    private ConsumerGroup edit(ConsumerGroup group) {
+        return edits.computeIfAbsent(group.groupId, id -> new Edit(group, group.copy(), false)).after;
+    }
+
+    /** A new consumer group for the running operation (stored once the operation ends). */
+    private ConsumerGroup create(String groupId, boolean replacesClassic) {
+        ConsumerGroup group = new ConsumerGroup(groupId);
+        edits.put(groupId, new Edit(null, group, replacesClassic));
+        return group;
+    }
+
+    /** Drops the working copies of an operation that failed before it changed anything worth storing. */
+    void discard() {
+        edits.clear();
+    }
+
+    /** Turns the running operation's working copies into records: what differs from the stored groups. */
+    void flush(List<GroupRecord> records) {
+        for (Edit e : edits.values()) {
+            if (e.replacesClassic) {
+                records.add(GroupRecord.groupTombstone(e.after.groupId));
             }
-            List<GroupRecord> records = new ArrayList<>();
-            Group existing = coordinator.groups.get(request.groupId());
-            ConsumerGroup group;
-            if (existing instanceof ConsumerGroup cg) {
-                group = cg;
-            } else if (request.memberEpoch() != 0) {
-                return GroupCoordinator.done(HeartbeatResult.error(Errors.GROUP_ID_NOT_FOUND,
-                        "Consumer group " + request.groupId() + " not found."));
-            } else if (existing instanceof ClassicGroup classic && !classic.isEmpty()) {
-                String refusal = upgradeRefusal(classic);
-                if (refusal != null) {
-                    return GroupCoordinator.done(HeartbeatResult.error(Errors.GROUP_ID_NOT_FOUND, refusal));
+            if (e.after.downgradedTo != null) {
+                if (e.before != null) {
+                    tombstones(e.before, records);
                 }
-                group = upgrade(classic, records);
+                records.add(shard.classic.groupRecord(e.after.downgradedTo, null));
+                String groupId = e.after.groupId;
+                shard.afterCommit(() -> shard.classic.adoptDowngraded(groupId));
             } else {
-                group = new ConsumerGroup(request.groupId());
-                if (existing != null) {
-                    group.offsets.putAll(existing.offsets);
-                    records.add(new GroupRecord.Group(existing.groupId, null));
-                    log.info("Empty classic group {} becomes a consumer-protocol group", existing.groupId);
+                diff(e.before, e.after, records);
+                if (e.before != null) {
+                    e.before.subscriptionMetadataVersion = e.after.subscriptionMetadataVersion;
                 }
-                coordinator.groups.put(group.groupId, group);
             }
-            int epochBefore = group.groupEpoch;
-            ConsumerMember before = group.members.get(request.memberId());
-            GroupRecord.ConsumerMemberState snapshotBefore = before == null ? null : memberRecord(group, before);
-            pendingRecords.clear();
-            HeartbeatResult result;
-            if (request.memberEpoch() < 0) {
-                result = leave(group, request);
-            } else {
-                result = join(group, request);
+        }
+        edits.clear();
+    }
+
+    /** The records that turn {@code before} (null: no such group) into {@code after}. */
+    private static void diff(ConsumerGroup before, ConsumerGroup after, List<GroupRecord> records) {
+        String id = after.groupId;
+        if (before == null || before.groupEpoch != after.groupEpoch || before.metadataHash != after.metadataHash) {
+            records.add(GroupRecord.consumerGroupMetadata(id, after.groupEpoch, after.metadataHash));
+        }
+        for (ConsumerMember m : after.members.values()) {
+            ConsumerMember b = before == null ? null : before.members.get(m.memberId);
+            if (b == null || !b.sameMetadata(m)) {
+                records.add(GroupRecord.memberMetadata(id, m));
             }
-            if (result.error() != Errors.NONE && existing instanceof ClassicGroup c && !c.isEmpty()) {
-                // The group was upgraded before the member was refused: the upgrade still has to be stored.
-                records.addAll(pendingRecords);
-                pendingRecords.clear();
-                records.add(0, epochRecord(group));
-                return coordinator.groupLog.append(records).handle((v, e) -> result);
+        }
+        for (Map.Entry<String, Map<Uuid, Set<Integer>>> t : after.targetAssignment.entrySet()) {
+            Map<Uuid, Set<Integer>> was = before == null ? null : before.targetAssignment.get(t.getKey());
+            if (was == null || !ConsumerGroup.copy(was).equals(ConsumerGroup.copy(t.getValue()))) {
+                records.add(GroupRecord.targetMember(id, t.getKey(), t.getValue()));
             }
-            if (result.error() != Errors.NONE) {
-                pendingRecords.clear();
-                if (group.isEmpty() && group.groupEpoch == 0 && existing != group) {
-                    coordinator.groups.remove(group.groupId);
-                    if (existing != null) {
-                        coordinator.groups.put(existing.groupId, existing);
+        }
+        if (before != null) {
+            for (String memberId : before.targetAssignment.keySet()) {
+                if (!after.targetAssignment.containsKey(memberId)) {
+                    records.add(GroupRecord.targetMemberTombstone(id, memberId));
+                }
+            }
+        }
+        if (before == null || before.assignmentEpoch != after.assignmentEpoch) {
+            records.add(GroupRecord.targetMetadata(id, after.assignmentEpoch));
+        }
+        for (ConsumerMember m : after.members.values()) {
+            ConsumerMember b = before == null ? null : before.members.get(m.memberId);
+            if (b == null || !b.sameAssignment(m)) {
+                records.add(GroupRecord.currentAssignment(id, m));
+            }
+        }
+        if (before != null) {
+            for (String memberId : before.members.keySet()) {
+                if (!after.members.containsKey(memberId)) {
+                    records.add(GroupRecord.currentAssignmentTombstone(id, memberId));
+                    records.add(GroupRecord.memberMetadataTombstone(id, memberId));
+                }
+            }
+        }
+    }
+
+    /** The records that delete a consumer group: its members, target assignment and metadata (as Kafka writes them). */
+    static void tombstones(ConsumerGroup group, List<GroupRecord> records) {
+        for (String memberId : group.members.keySet()) {
+            records.add(GroupRecord.currentAssignmentTombstone(group.groupId, memberId));
+        }
+        for (String memberId : group.targetAssignment.keySet()) {
+            records.add(GroupRecord.targetMemberTombstone(group.groupId, memberId));
+        }
+        for (String memberId : group.members.keySet()) {
+            records.add(GroupRecord.memberMetadataTombstone(group.groupId, memberId));
+        }
+        records.add(GroupRecord.targetMetadataTombstone(group.groupId));
+        records.add(GroupRecord.consumerGroupTombstone(group.groupId));
+    }
+
+    // ---- Replay --------------------------------------------------------------------------------------------------
+
+    /** Applies one consumer-group record: the only way a stored consumer group changes. */
+    void replay(GroupRecord record) {
+        String groupId = record.groupId();
+        if (record.isTombstone()) {
+            if (!(shard.groups.get(groupId) instanceof ConsumerGroup group)) {
+                return; // the group is classic by now (or gone): nothing of the consumer group is left to drop
+            }
+            switch (record.type()) {
+                case CONSUMER_GROUP_METADATA -> shard.groups.remove(groupId);
+                case CONSUMER_GROUP_MEMBER_METADATA -> {
+                    ConsumerMember gone = group.members.remove(((ConsumerGroupMemberMetadataKey) record.key()).memberId());
+                    if (gone != null && gone.instanceId != null && gone.memberId.equals(group.staticMembers.get(gone.instanceId))) {
+                        group.staticMembers.remove(gone.instanceId);
                     }
                 }
-                return GroupCoordinator.done(result);
-            }
-            if (coordinator.groups.get(group.groupId) != group) {
-                // The last member of the consumer protocol left: the group went back to the classic protocol.
-                records.addAll(pendingRecords);
-                pendingRecords.clear();
-                return coordinator.groupLog.append(records).handle((v, error) -> result);
-            }
-            records.addAll(pendingRecords);
-            pendingRecords.clear();
-            ConsumerMember after = group.members.get(result.memberId());
-            if (after != null) {
-                GroupRecord.ConsumerMemberState now = memberRecord(group, after);
-                if (snapshotBefore == null || !sameState(snapshotBefore, now)) {
-                    records.add(now);
+                case CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER ->
+                        group.targetAssignment.remove(((ConsumerGroupTargetAssignmentMemberKey) record.key()).memberId());
+                default -> {
                 }
             }
-            if (group.groupEpoch == epochBefore && records.isEmpty()) {
-                return GroupCoordinator.done(result);
-            }
-            // The epoch record goes first, so that a replay meets the group before its members.
-            records.add(0, epochRecord(group));
-            return coordinator.groupLog.append(records).handle((v, error) -> {
-                if (error != null) {
-                    log.warn("Storing consumer group {} at epoch {} failed: {}", group.groupId, group.groupEpoch, error.toString());
-                    return HeartbeatResult.error(Errors.COORDINATOR_NOT_AVAILABLE, "Storing the group failed.");
-                }
-                return result;
-            });
+            return;
         }
+        ConsumerGroup group = storedGroup(groupId);
+        switch (record.type()) {
+            case CONSUMER_GROUP_METADATA -> {
+                ConsumerGroupMetadataValue v = (ConsumerGroupMetadataValue) record.value();
+                group.groupEpoch = v.epoch();
+                group.metadataHash = v.metadataHash();
+            }
+            case CONSUMER_GROUP_MEMBER_METADATA -> {
+                String memberId = ((ConsumerGroupMemberMetadataKey) record.key()).memberId();
+                ConsumerGroupMemberMetadataValue v = (ConsumerGroupMemberMetadataValue) record.value();
+                ConsumerMember m = group.members.computeIfAbsent(memberId, ConsumerMember::new);
+                if (m.instanceId != null && !m.instanceId.equals(v.instanceId()) && memberId.equals(group.staticMembers.get(m.instanceId))) {
+                    group.staticMembers.remove(m.instanceId);
+                }
+                m.instanceId = v.instanceId();
+                m.rackId = v.rackId();
+                m.clientId = v.clientId();
+                m.clientHost = v.clientHost();
+                m.rebalanceTimeoutMs = v.rebalanceTimeoutMs();
+                m.subscribedTopicNames = List.copyOf(v.subscribedTopicNames());
+                m.subscribedTopicRegex = v.subscribedTopicRegex();
+                m.serverAssignor = v.serverAssignor();
+                var classic = v.classicMemberMetadata();
+                if (classic == null) {
+                    m.classicProtocols = null;
+                    m.classicSessionTimeoutMs = 0;
+                } else {
+                    List<ClassicGroupManager.Protocol> protocols = new ArrayList<>();
+                    classic.supportedProtocols().forEach(p -> protocols.add(new ClassicGroupManager.Protocol(p.name(), p.metadata())));
+                    m.classicProtocols = List.copyOf(protocols);
+                    m.classicSessionTimeoutMs = classic.sessionTimeoutMs();
+                }
+                if (m.instanceId != null) {
+                    group.staticMembers.put(m.instanceId, memberId);
+                }
+            }
+            case CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT -> {
+                String memberId = ((ConsumerGroupCurrentMemberAssignmentKey) record.key()).memberId();
+                ConsumerGroupCurrentMemberAssignmentValue v = (ConsumerGroupCurrentMemberAssignmentValue) record.value();
+                ConsumerMember m = group.members.computeIfAbsent(memberId, ConsumerMember::new);
+                m.memberEpoch = v.memberEpoch();
+                m.previousMemberEpoch = v.previousMemberEpoch();
+                ConsumerMember.State[] states = ConsumerMember.State.values();
+                m.state = v.state() >= 0 && v.state() < states.length ? states[v.state()] : ConsumerMember.State.UNRELEASED_PARTITIONS;
+                m.assigned = GroupRecord.partitionsOf(v.assignedPartitions());
+                m.revoking = GroupRecord.partitionsOf(v.partitionsPendingRevocation());
+            }
+            case CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER -> group.targetAssignment.put(
+                    ((ConsumerGroupTargetAssignmentMemberKey) record.key()).memberId(),
+                    GroupRecord.targetPartitionsOf((ConsumerGroupTargetAssignmentMemberValue) record.value()));
+            case CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA ->
+                    group.assignmentEpoch = ((ConsumerGroupTargetAssignmentMetadataValue) record.value()).assignmentEpoch();
+            default -> {
+            }
+        }
+    }
+
+    /** The stored consumer group {@code groupId}, made (in place of a classic group of that id) when there is none. */
+    private ConsumerGroup storedGroup(String groupId) {
+        Group existing = shard.groups.get(groupId);
+        if (existing instanceof ConsumerGroup group) {
+            return group;
+        }
+        ConsumerGroup group = new ConsumerGroup(groupId);
+        shard.groups.put(groupId, group);
+        return group;
+    }
+
+    /** After loading: restored members get a fresh session, and those revoking partitions their rebalance timeout. */
+    void onLoaded() {
+        for (Group g : shard.groups.values()) {
+            if (g instanceof ConsumerGroup group) {
+                for (ConsumerMember m : group.members.values()) {
+                    scheduleSession(group, m);
+                    if (!m.revoking.isEmpty()) {
+                        scheduleRebalanceTimeout(group, m);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- ConsumerGroupHeartbeat ----------------------------------------------------------------------------------
+
+    /**
+     * Errors: INVALID_REQUEST, GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH, UNRELEASED_INSTANCE_ID,
+     * FENCED_INSTANCE_ID, GROUP_MAX_SIZE_REACHED, UNSUPPORTED_ASSIGNOR, INVALID_REGULAR_EXPRESSION.
+     */
+    HeartbeatResult heartbeat(Heartbeat request) {
+        HeartbeatResult invalid = validate(request);
+        if (invalid != null) {
+            return invalid;
+        }
+        Group existing = shard.groups.get(request.groupId());
+        ConsumerGroup group;
+        boolean upgraded = false;
+        if (existing instanceof ConsumerGroup stored) {
+            group = edit(stored);
+        } else if (request.memberEpoch() != 0) {
+            return HeartbeatResult.error(Errors.GROUP_ID_NOT_FOUND, "Consumer group " + request.groupId() + " not found.");
+        } else if (existing instanceof ClassicGroup classic && !classic.isEmpty()) {
+            String refusal = upgradeRefusal(classic);
+            if (refusal != null) {
+                return HeartbeatResult.error(Errors.GROUP_ID_NOT_FOUND, refusal);
+            }
+            group = upgrade(classic);
+            upgraded = true;
+        } else {
+            group = create(request.groupId(), existing != null);
+            if (existing != null) {
+                log.info("Empty classic group {} becomes a consumer-protocol group", existing.groupId);
+            }
+        }
+        HeartbeatResult result = request.memberEpoch() < 0 ? leave(group, request) : join(group, request);
+        if (result.error() != Errors.NONE && !upgraded) {
+            discard();
+        } else if (upgraded) {
+            // The group was upgraded even when the member is refused: the upgrade is stored either way.
+            shard.classic.releaseForUpgrade((ClassicGroup) existing);
+        }
+        return result;
     }
 
     private HeartbeatResult validate(Heartbeat r) {
-        if (!coordinator.isLoaded()) {
-            return HeartbeatResult.error(Errors.COORDINATOR_LOAD_IN_PROGRESS, null);
-        }
         if (r.groupId() == null || r.groupId().isEmpty()) {
             return HeartbeatResult.error(Errors.INVALID_REQUEST, "GroupId can't be empty.");
         }
@@ -264,7 +439,6 @@ public final class ConsumerGroups {
                 }
                 member = new ConsumerMember(newMemberId(r));
                 group.members.put(member.memberId, member);
-                group.emptySinceMs = -1;
                 bumpEpoch(group, "member " + member.memberId + " joined");
             } else {
                 // A known member rejoining from scratch has given up everything it held.
@@ -328,12 +502,12 @@ public final class ConsumerGroups {
         updateTargetAssignment(group);
         Map<Uuid, Set<Integer>> owned = r.ownedPartitions();
         int epochBefore = member.memberEpoch;
-        Map<Uuid, Set<Integer>> assignedBefore = copy(member.assigned);
+        Map<Uuid, Set<Integer>> assignedBefore = ConsumerGroup.copy(member.assigned);
         reconcile(group, member, owned);
         boolean changed = epochBefore != member.memberEpoch || !assignedBefore.equals(member.assigned);
         if (changed || sendAssignment || owned != null && !owned.equals(member.assigned)) {
             return new HeartbeatResult(Errors.NONE, null, member.memberId, member.memberEpoch,
-                    config.consumerHeartbeatIntervalMs(), copy(member.assigned));
+                    config.consumerHeartbeatIntervalMs(), ConsumerGroup.copy(member.assigned));
         }
         return new HeartbeatResult(Errors.NONE, null, member.memberId, member.memberEpoch,
                 config.consumerHeartbeatIntervalMs(), null);
@@ -353,16 +527,12 @@ public final class ConsumerGroups {
         member.subscribedTopicNames = previous.subscribedTopicNames;
         member.subscribedTopicRegex = previous.subscribedTopicRegex;
         member.serverAssignor = previous.serverAssignor;
-        cancelTimers(previous);
+        cancelTimers(group, previous);
         group.members.remove(previous.memberId);
-        pendingRecords.add(GroupRecord.ConsumerMemberState.tombstone(group.groupId, previous.memberId));
         group.members.put(memberId, member);
-        Map<Uuid, Set<Integer>> target = group.targetAssignment.get(previous.memberId);
+        Map<Uuid, Set<Integer>> target = group.targetAssignment.remove(previous.memberId);
         if (target != null) {
-            Map<String, Map<Uuid, Set<Integer>>> targets = new TreeMap<>(group.targetAssignment);
-            targets.remove(previous.memberId);
-            targets.put(memberId, target);
-            group.targetAssignment = targets;
+            group.targetAssignment.put(memberId, target);
         }
         log.info("Static member {} of group {} rejoined as {} (was {})", member.instanceId, group.groupId, memberId,
                 previous.memberId);
@@ -379,7 +549,7 @@ public final class ConsumerGroups {
                 return;
             }
             member.revoking = new TreeMap<>();
-            cancelRebalanceTimer(member);
+            shard.timer.cancel(rebalanceTimer(group, member.memberId));
         }
         Map<Uuid, Set<Integer>> target = group.targetAssignment.getOrDefault(member.memberId, Map.of());
         if (member.memberEpoch == group.assignmentEpoch && member.state == ConsumerMember.State.STABLE) {
@@ -418,12 +588,12 @@ public final class ConsumerGroups {
         member.state = complete ? ConsumerMember.State.STABLE : ConsumerMember.State.UNRELEASED_PARTITIONS;
     }
 
-    private void bumpEpoch(ConsumerGroup group, String reason) {
+    private static void bumpEpoch(ConsumerGroup group, String reason) {
         group.groupEpoch = Math.max(group.groupEpoch, group.assignmentEpoch) + 1;
         log.info("Consumer group {} moves to epoch {}: {}", group.groupId, group.groupEpoch, reason);
     }
 
-    /** Recomputes the partition counts of the subscribed topics; a difference moves the group epoch. */
+    /** Recomputes the hash of the subscribed topics and their partition counts; a difference moves the group epoch. */
     private void refreshSubscriptionMetadata(ConsumerGroup group) {
         long version = topics.version();
         if (version == group.subscriptionMetadataVersion && group.groupEpoch == group.assignmentEpoch) {
@@ -439,18 +609,32 @@ public final class ConsumerGroups {
                 }
             }
         }
-        if (!now.equals(group.subscribedTopics)) {
-            group.subscribedTopics = now;
-            if (group.groupEpoch == group.assignmentEpoch && group.assignmentEpoch > 0 && !group.targetStale) {
+        long hash = metadataHash(now);
+        if (hash != group.metadataHash) {
+            group.metadataHash = hash;
+            if (group.groupEpoch == group.assignmentEpoch && group.assignmentEpoch > 0) {
                 bumpEpoch(group, "the subscribed topics changed");
             }
         }
     }
 
+    /** A 64-bit hash of topic names and partition counts (never 0, which stands for "not computed yet"). */
+    static long metadataHash(Map<String, Integer> partitionsByTopic) {
+        long hash = 1125899906842597L;
+        for (Map.Entry<String, Integer> e : partitionsByTopic.entrySet()) {
+            for (int i = 0; i < e.getKey().length(); i++) {
+                hash = 31 * hash + e.getKey().charAt(i);
+            }
+            hash = 31 * hash + 0x1f;
+            hash = 31 * hash + e.getValue();
+        }
+        return hash == 0 ? 1 : hash;
+    }
+
     /** Brings the target assignment up to the group epoch, after looking for changes of the subscribed topics. */
     private void updateTargetAssignment(ConsumerGroup group) {
         refreshSubscriptionMetadata(group);
-        if (group.groupEpoch > group.assignmentEpoch || group.targetStale) {
+        if (group.groupEpoch > group.assignmentEpoch) {
             computeTargetAssignment(group);
         }
     }
@@ -471,7 +655,6 @@ public final class ConsumerGroups {
     private void computeTargetAssignment(ConsumerGroup group) {
         Map<String, Set<String>> subscriptions = new TreeMap<>();
         Map<String, ServerAssignor.Topic> subscribed = new TreeMap<>();
-        Map<String, Integer> votes = new HashMap<>();
         for (ConsumerMember m : group.members.values()) {
             Set<String> names = new TreeSet<>();
             for (String name : subscribedTopics(m)) {
@@ -482,28 +665,25 @@ public final class ConsumerGroups {
                 }
             }
             subscriptions.put(m.memberId, names);
+        }
+        ServerAssignor assignor = ServerAssignor.named(preferredAssignor(group));
+        Map<String, Map<Uuid, Set<Integer>>> target = new TreeMap<>();
+        assignor.assign(subscriptions, subscribed, group.targetAssignment).forEach((id, t) -> target.put(id, ConsumerGroup.copy(t)));
+        group.targetAssignment = target;
+        group.assignmentEpoch = group.groupEpoch;
+    }
+
+    /** The assignor most members ask for (ties by name), or the first configured one. */
+    private String preferredAssignor(ConsumerGroup group) {
+        Map<String, Integer> votes = new HashMap<>();
+        for (ConsumerMember m : group.members.values()) {
             if (m.serverAssignor != null) {
                 votes.merge(ServerAssignor.shortName(m.serverAssignor), 1, Integer::sum);
             }
         }
-        String assignorName = votes.entrySet().stream().max(Map.Entry.<String, Integer>comparingByValue()
+        return votes.entrySet().stream().max(Map.Entry.<String, Integer>comparingByValue()
                         .thenComparing(Map.Entry.comparingByKey()))
                 .map(Map.Entry::getKey).orElse(defaultAssignor());
-        ServerAssignor assignor = ServerAssignor.named(assignorName);
-        Map<String, Map<Uuid, Set<Integer>>> previous = group.targetAssignment;
-        if (group.targetStale) {
-            // Restored after a restart: what the members hold is the best guess of the lost target.
-            previous = new TreeMap<>();
-            for (ConsumerMember m : group.members.values()) {
-                Map<Uuid, Set<Integer>> held = copy(m.assigned);
-                m.revoking.forEach((t, ps) -> held.computeIfAbsent(t, x -> new TreeSet<>()).addAll(ps));
-                previous.put(m.memberId, held);
-            }
-            group.targetStale = false;
-        }
-        group.targetAssignment = assignor.assign(subscriptions, subscribed, previous);
-        group.assignorName = assignorName;
-        group.assignmentEpoch = group.groupEpoch;
     }
 
     private String defaultAssignor() {
@@ -516,153 +696,61 @@ public final class ConsumerGroups {
     }
 
     private void removeMember(ConsumerGroup group, ConsumerMember member) {
-        cancelTimers(member);
+        cancelTimers(group, member);
         group.members.remove(member.memberId);
-        pendingRecords.add(GroupRecord.ConsumerMemberState.tombstone(group.groupId, member.memberId));
         if (member.instanceId != null && member.memberId.equals(group.staticMembers.get(member.instanceId))) {
             group.staticMembers.remove(member.instanceId);
         }
         bumpEpoch(group, "member " + member.memberId + " left");
         if (group.isEmpty()) {
-            group.emptySinceMs = coordinator.timer.milliseconds();
-            group.targetAssignment = Map.of();
+            group.targetAssignment = new TreeMap<>();
             group.assignmentEpoch = group.groupEpoch;
         } else {
             computeTargetAssignment(group);
         }
     }
 
+    // ---- Timers (keyed by group and member; each looks the member up when it fires) ------------------------------
+
     private void scheduleSession(ConsumerGroup group, ConsumerMember member) {
-        if (member.cancelSession != null) {
-            member.cancelSession.run();
-        }
         int timeout = member.isClassic() ? member.classicSessionTimeoutMs : config.consumerSessionTimeoutMs();
-        member.sessionDeadlineMs = coordinator.timer.milliseconds() + timeout;
-        member.cancelSession = coordinator.timer.schedule(timeout, () -> expire(group, member, "missed its session timeout of "
-                + timeout + " ms"));
+        String groupId = group.groupId;
+        String memberId = member.memberId;
+        shard.timer.schedule(sessionTimer(group, memberId), timeout, () -> shard.run(() -> expire(groupId, memberId,
+                "missed its session timeout of " + timeout + " ms", false)));
     }
 
     private void scheduleRebalanceTimeout(ConsumerGroup group, ConsumerMember member) {
-        cancelRebalanceTimer(member);
         int timeout = Math.max(0, member.rebalanceTimeoutMs);
-        member.cancelRebalance = coordinator.timer.schedule(timeout, () -> {
-            synchronized (coordinator) {
-                if (!member.revoking.isEmpty()) {
-                    expireNow(group, member, "did not revoke its partitions within its rebalance timeout of " + timeout + " ms");
-                }
-            }
-        });
+        String groupId = group.groupId;
+        String memberId = member.memberId;
+        shard.timer.schedule(rebalanceTimer(group, memberId), timeout, () -> shard.run(() -> expire(groupId, memberId,
+                "did not revoke its partitions within its rebalance timeout of " + timeout + " ms", true)));
     }
 
-    private void expire(ConsumerGroup group, ConsumerMember member, String why) {
-        synchronized (coordinator) {
-            if (coordinator.timer.milliseconds() < member.sessionDeadlineMs) {
-                return;
-            }
-            expireNow(group, member, why);
-        }
-    }
-
-    private void expireNow(ConsumerGroup group, ConsumerMember member, String why) {
-        if (coordinator.groups.get(group.groupId) != group || group.members.get(member.memberId) != member) {
-            return;
-        }
-        log.info("Member {} of consumer group {} {}; removing it", member.memberId, group.groupId, why);
-        List<GroupRecord> records = removeAndStore(group, member);
-        coordinator.groupLog.append(records).exceptionally(e -> {
-            log.warn("Storing consumer group {} failed: {}", group.groupId, e.toString());
+    private Void expire(String groupId, String memberId, String why, boolean onlyIfRevoking) {
+        if (!(shard.groups.get(groupId) instanceof ConsumerGroup stored) || !stored.members.containsKey(memberId)
+                || onlyIfRevoking && stored.members.get(memberId).revoking.isEmpty()) {
             return null;
-        });
-    }
-
-    /** Removes a member outside a heartbeat (expiry, classic LeaveGroup); returns the records that say so. */
-    private List<GroupRecord> removeAndStore(ConsumerGroup group, ConsumerMember member) {
-        pendingRecords.clear();
-        removeMember(group, member);
-        List<GroupRecord> records = new ArrayList<>();
-        if (!maybeDowngrade(group)) {
-            records.add(epochRecord(group));
         }
-        records.addAll(pendingRecords);
-        pendingRecords.clear();
-        return records;
+        log.info("Member {} of consumer group {} {}; removing it", memberId, groupId, why);
+        ConsumerGroup group = edit(stored);
+        removeMember(group, group.members.get(memberId));
+        maybeDowngrade(group);
+        return null;
     }
 
-    private static void cancelTimers(ConsumerMember member) {
-        if (member.cancelSession != null) {
-            member.cancelSession.run();
-            member.cancelSession = null;
-        }
-        cancelRebalanceTimer(member);
+    private void cancelTimers(ConsumerGroup group, ConsumerMember member) {
+        shard.timer.cancel(sessionTimer(group, member.memberId));
+        shard.timer.cancel(rebalanceTimer(group, member.memberId));
     }
 
-    private static void cancelRebalanceTimer(ConsumerMember member) {
-        if (member.cancelRebalance != null) {
-            member.cancelRebalance.run();
-            member.cancelRebalance = null;
-        }
+    private static String sessionTimer(ConsumerGroup group, String memberId) {
+        return "consumer-session:" + group.groupId + ":" + memberId;
     }
 
-    GroupRecord.ConsumerGroupEpoch epochRecord(ConsumerGroup group) {
-        long timestamp = group.isEmpty() && group.emptySinceMs >= 0 ? group.emptySinceMs : coordinator.timer.milliseconds();
-        return new GroupRecord.ConsumerGroupEpoch(group.groupId, group.groupEpoch, timestamp, group.isEmpty(), false);
-    }
-
-    private static GroupRecord.ConsumerMemberState memberRecord(ConsumerGroup group, ConsumerMember m) {
-        return new GroupRecord.ConsumerMemberState(group.groupId, m.memberId, m.instanceId, m.rackId, m.clientId,
-                m.clientHost, m.rebalanceTimeoutMs, m.subscribedTopicNames, m.subscribedTopicRegex, m.serverAssignor,
-                m.memberEpoch, m.previousMemberEpoch, (byte) m.state.ordinal(), copy(m.assigned), copy(m.revoking),
-                m.classicSessionTimeoutMs, m.classicProtocols, false);
-    }
-
-    private static boolean sameState(GroupRecord.ConsumerMemberState a, GroupRecord.ConsumerMemberState b) {
-        return java.util.Arrays.equals(a.value(), b.value());
-    }
-
-    /** Applies a replayed member record to its group (startup). */
-    static void restore(ConsumerGroup group, GroupRecord.ConsumerMemberState stored) {
-        if (stored.deleted()) {
-            ConsumerMember gone = group.members.remove(stored.memberId());
-            if (gone != null && gone.instanceId != null && gone.memberId.equals(group.staticMembers.get(gone.instanceId))) {
-                group.staticMembers.remove(gone.instanceId);
-            }
-            return;
-        }
-        ConsumerMember m = group.members.computeIfAbsent(stored.memberId(), ConsumerMember::new);
-        m.instanceId = stored.instanceId();
-        m.rackId = stored.rackId();
-        m.clientId = stored.clientId();
-        m.clientHost = stored.clientHost();
-        m.rebalanceTimeoutMs = stored.rebalanceTimeoutMs();
-        m.subscribedTopicNames = List.copyOf(stored.subscribedTopicNames());
-        m.subscribedTopicRegex = stored.subscribedTopicRegex();
-        m.serverAssignor = stored.serverAssignor();
-        m.memberEpoch = stored.memberEpoch();
-        m.previousMemberEpoch = stored.previousMemberEpoch();
-        m.state = ConsumerMember.State.values()[stored.state()];
-        m.assigned = copy(stored.assigned());
-        m.revoking = copy(stored.revoking());
-        m.classicSessionTimeoutMs = stored.classicSessionTimeoutMs();
-        m.classicProtocols = stored.classicProtocols() == null ? null : List.copyOf(stored.classicProtocols());
-        if (m.instanceId != null) {
-            group.staticMembers.put(m.instanceId, m.memberId);
-        }
-    }
-
-    /** After loading: restored members get a fresh session, and the group's target assignment is recomputed. */
-    void restored(ConsumerGroup group) {
-        if (group.members.isEmpty()) {
-            return;
-        }
-        group.emptySinceMs = -1;
-        group.targetStale = true;
-        group.subscriptionMetadataVersion = -1;
-        for (ConsumerMember m : group.members.values()) {
-            scheduleSession(group, m);
-            if (!m.revoking.isEmpty()) {
-                scheduleRebalanceTimeout(group, m);
-            }
-        }
+    private static String rebalanceTimer(ConsumerGroup group, String memberId) {
+        return "consumer-rebalance:" + group.groupId + ":" + memberId;
     }
 
     // ---- Online migration between the protocols (KIP-848) ----------------------------------------------------------
@@ -692,13 +780,10 @@ public final class ConsumerGroups {
      * Turns a classic group with members into a consumer group: each classic member keeps its id, generation (as its
      * epoch) and assignment and goes on with the classic APIs; rebalances are then the coordinator's.
      */
-    private ConsumerGroup upgrade(ClassicGroup classic, List<GroupRecord> records) {
-        coordinator.releaseForUpgrade(classic);
-        ConsumerGroup group = new ConsumerGroup(classic.groupId);
-        group.offsets.putAll(classic.offsets);
+    private ConsumerGroup upgrade(ClassicGroup classic) {
+        ConsumerGroup group = create(classic.groupId, true);
         group.groupEpoch = classic.generationId;
         group.assignmentEpoch = classic.generationId;
-        Map<String, Map<Uuid, Set<Integer>>> target = new TreeMap<>();
         for (GroupMember cm : classic.members.values()) {
             ConsumerMember m = new ConsumerMember(cm.memberId);
             m.instanceId = cm.groupInstanceId;
@@ -712,25 +797,21 @@ public final class ConsumerGroups {
             m.assigned = classic.is(GroupState.STABLE) ? partitionsOf(cm.assignment) : new TreeMap<>();
             m.memberEpoch = classic.generationId;
             m.state = ConsumerMember.State.STABLE;
-            target.put(m.memberId, copy(m.assigned));
+            group.targetAssignment.put(m.memberId, ConsumerGroup.copy(m.assigned));
             group.members.put(m.memberId, m);
             if (m.instanceId != null) {
                 group.staticMembers.put(m.instanceId, m.memberId);
             }
             scheduleSession(group, m);
-            records.add(memberRecord(group, m));
         }
-        group.targetAssignment = target;
-        records.add(new GroupRecord.Group(classic.groupId, null));
-        coordinator.groups.put(group.groupId, group);
         log.info("Classic group {} with {} members moves to the consumer protocol at epoch {}", group.groupId,
                 group.members.size(), group.groupEpoch);
         return group;
     }
 
     /**
-     * When only classic members are left, the group goes back to the classic protocol and rebalances there. Returns
-     * whether it did; its records are in {@link #pendingRecords}.
+     * When only classic members are left, the group goes back to the classic protocol and rebalances there: the
+     * working copy then carries the classic group to store instead. Returns whether it did.
      */
     private boolean maybeDowngrade(ConsumerGroup group) {
         if (!config.onlineDowngrade() || group.isEmpty() || group.members.values().stream().anyMatch(m -> !m.isClassic())
@@ -738,12 +819,11 @@ public final class ConsumerGroups {
             return false;
         }
         ClassicGroup classic = new ClassicGroup(group.groupId);
-        classic.offsets.putAll(group.offsets);
         classic.protocolType = "consumer";
         // The members' own epoch, so that their next heartbeat is told to rejoin rather than that it is stale.
         classic.generationId = group.members.values().stream().mapToInt(m -> m.memberEpoch).max().orElse(group.groupEpoch);
         for (ConsumerMember m : group.members.values()) {
-            cancelTimers(m);
+            cancelTimers(group, m);
             GroupMember cm = new GroupMember(m.memberId, m.instanceId);
             cm.clientId = m.clientId;
             cm.clientHost = m.clientHost;
@@ -756,48 +836,45 @@ public final class ConsumerGroups {
             if (cm.groupInstanceId != null) {
                 classic.staticMembers.put(cm.groupInstanceId, cm.memberId);
             }
-            pendingRecords.add(GroupRecord.ConsumerMemberState.tombstone(group.groupId, m.memberId));
         }
         classic.protocolName = classic.selectProtocol();
         classic.leaderId = classic.members.keySet().iterator().next();
         classic.state = GroupState.STABLE;
-        pendingRecords.add(coordinator.groupRecord(classic));
-        pendingRecords.add(GroupRecord.ConsumerGroupEpoch.tombstone(group.groupId));
+        group.downgradedTo = classic;
         log.info("Consumer group {} has only classic members left; it goes back to the classic protocol", group.groupId);
-        coordinator.adoptDowngraded(classic);
         return true;
     }
 
-    /** JoinGroup of a classic member to a consumer group. Answered at once with the member's epoch as generation. */
-    CompletableFuture<GroupCoordinator.JoinResult> classicJoin(ConsumerGroup group, GroupCoordinator.JoinRequest request) {
+    /** JoinGroup of a classic member to a consumer group. Answered (after the commit) with the member's epoch as generation. */
+    java.util.concurrent.CompletableFuture<ClassicGroupManager.JoinResult> classicJoin(ConsumerGroup stored,
+                                                                                     ClassicGroupManager.JoinRequest request) {
         String memberId = request.memberId();
         if (!"consumer".equals(request.protocolType()) || subscription(request.protocols()) == null) {
-            return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.INCONSISTENT_GROUP_PROTOCOL, memberId));
+            return ClassicGroupManager.done(ClassicGroupManager.JoinResult.error(Errors.INCONSISTENT_GROUP_PROTOCOL, memberId));
         }
         boolean unknown = memberId == null || memberId.isEmpty();
         if (unknown) {
-            memberId = GroupCoordinator.newClassicMemberId(request.clientId());
+            memberId = ClassicGroupManager.newClassicMemberId(request.clientId());
             if (request.groupInstanceId() == null && request.requireKnownMemberId()) {
-                return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.MEMBER_ID_REQUIRED, memberId));
+                return ClassicGroupManager.done(ClassicGroupManager.JoinResult.error(Errors.MEMBER_ID_REQUIRED, memberId));
             }
         }
-        List<GroupRecord> records = new ArrayList<>();
-        pendingRecords.clear();
+        ConsumerMember existing = stored.members.get(memberId);
+        String takenBy = request.groupInstanceId() == null ? null : stored.staticMembers.get(request.groupInstanceId());
+        if (takenBy != null && !takenBy.equals(memberId) && !unknown) {
+            return ClassicGroupManager.done(ClassicGroupManager.JoinResult.error(Errors.FENCED_INSTANCE_ID, memberId));
+        }
+        if ((takenBy == null || takenBy.equals(memberId)) && existing == null && stored.members.size() >= config.consumerMaxSize()) {
+            return ClassicGroupManager.done(ClassicGroupManager.JoinResult.error(Errors.GROUP_MAX_SIZE_REACHED, memberId));
+        }
+        ConsumerGroup group = edit(stored);
         ConsumerMember member = group.members.get(memberId);
-        String takenBy = request.groupInstanceId() == null ? null : group.staticMembers.get(request.groupInstanceId());
         if (takenBy != null && !takenBy.equals(memberId)) {
-            if (!unknown) {
-                return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.FENCED_INSTANCE_ID, memberId));
-            }
             member = replaceStatic(group, group.members.get(takenBy), memberId);
         } else if (member == null) {
             // A new classic member: with the id MEMBER_ID_REQUIRED gave it, or any id it brings (as Kafka does).
-            if (group.members.size() >= config.consumerMaxSize()) {
-                return GroupCoordinator.done(GroupCoordinator.JoinResult.error(Errors.GROUP_MAX_SIZE_REACHED, memberId));
-            }
             member = new ConsumerMember(memberId);
             group.members.put(memberId, member);
-            group.emptySinceMs = -1;
             bumpEpoch(group, "classic member " + memberId + " joined");
         }
         int epochBefore = group.groupEpoch;
@@ -839,40 +916,34 @@ public final class ConsumerGroups {
             member.state = ConsumerMember.State.UNRELEASED_PARTITIONS;
         }
         reconcile(group, member, owned);
-        records.addAll(pendingRecords);
-        pendingRecords.clear();
-        records.add(0, epochRecord(group));
-        records.add(memberRecord(group, member));
-        ConsumerMember joined = member;
-        var result = new GroupCoordinator.JoinResult(Errors.NONE, member.memberEpoch, "consumer",
-                member.classicProtocols.get(0).name(), "", member.memberId, List.of(), false);
-        return coordinator.groupLog.append(records).handle((v, error) -> error == null ? result
-                : GroupCoordinator.JoinResult.error(Errors.COORDINATOR_NOT_AVAILABLE, joined.memberId));
+        return ClassicGroupManager.done(new ClassicGroupManager.JoinResult(Errors.NONE, member.memberEpoch, "consumer",
+                member.classicProtocols.get(0).name(), "", member.memberId, List.of(), false));
     }
 
     /** SyncGroup of a classic member of a consumer group: its current partitions in the consumer protocol's format. */
-    GroupCoordinator.SyncResult classicSync(ConsumerGroup group, int generationId, String memberId, String instanceId,
-                                            String protocolType, String protocolName) {
+    ClassicGroupManager.SyncResult classicSync(ConsumerGroup group, int generationId, String memberId, String instanceId,
+                                               String protocolType, String protocolName) {
         ConsumerMember member = group.members.get(memberId);
         Errors invalid = validateClassicMember(group, member, memberId, instanceId, generationId);
         if (invalid != Errors.NONE) {
-            return GroupCoordinator.SyncResult.error(invalid);
+            return ClassicGroupManager.SyncResult.error(invalid);
         }
         String name = member.classicProtocols.get(0).name();
         if (protocolType != null && !protocolType.equals("consumer") || protocolName != null && !protocolName.equals(name)) {
-            return GroupCoordinator.SyncResult.error(Errors.INCONSISTENT_GROUP_PROTOCOL);
+            return ClassicGroupManager.SyncResult.error(Errors.INCONSISTENT_GROUP_PROTOCOL);
         }
         scheduleSession(group, member);
-        return new GroupCoordinator.SyncResult(Errors.NONE, "consumer", name, assignmentBytes(member.assigned));
+        return new ClassicGroupManager.SyncResult(Errors.NONE, "consumer", name, assignmentBytes(member.assigned));
     }
 
     /** Heartbeat of a classic member: REBALANCE_IN_PROGRESS while it has to rejoin to reach the target assignment. */
-    Errors classicHeartbeat(ConsumerGroup group, int generationId, String memberId, String instanceId) {
-        ConsumerMember member = group.members.get(memberId);
-        Errors invalid = validateClassicMember(group, member, memberId, instanceId, generationId);
+    Errors classicHeartbeat(ConsumerGroup stored, int generationId, String memberId, String instanceId) {
+        Errors invalid = validateClassicMember(stored, stored.members.get(memberId), memberId, instanceId, generationId);
         if (invalid != Errors.NONE) {
             return invalid;
         }
+        ConsumerGroup group = edit(stored);
+        ConsumerMember member = group.members.get(memberId);
         scheduleSession(group, member);
         updateTargetAssignment(group);
         boolean reconciled = member.memberEpoch == group.assignmentEpoch && member.state == ConsumerMember.State.STABLE
@@ -880,19 +951,24 @@ public final class ConsumerGroups {
         return reconciled ? Errors.NONE : Errors.REBALANCE_IN_PROGRESS;
     }
 
-    /** LeaveGroup of classic members of a consumer group (by member id, or by instance id for static members). */
-    CompletableFuture<Errors> classicLeave(ConsumerGroup group, String memberId, String instanceId) {
+    /** LeaveGroup of a classic member of a consumer group (by member id, or by instance id for static members). */
+    Errors classicLeave(String groupId, String memberId, String instanceId) {
+        if (!(shard.groups.get(groupId) instanceof ConsumerGroup stored)) {
+            return Errors.UNKNOWN_MEMBER_ID;
+        }
+        ConsumerGroup group = edit(stored);
         ConsumerMember member = instanceId != null ? group.members.get(group.staticMembers.getOrDefault(instanceId, ""))
                 : group.members.get(memberId);
         if (member == null) {
-            return GroupCoordinator.done(Errors.UNKNOWN_MEMBER_ID);
+            return Errors.UNKNOWN_MEMBER_ID;
         }
         if (instanceId != null && memberId != null && !memberId.isEmpty() && !memberId.equals(member.memberId)) {
-            return GroupCoordinator.done(Errors.FENCED_INSTANCE_ID);
+            return Errors.FENCED_INSTANCE_ID;
         }
         log.info("Member {} leaves consumer group {}", member.memberId, group.groupId);
-        List<GroupRecord> records = removeAndStore(group, member);
-        return coordinator.groupLog.append(records).handle((v, e) -> e == null ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE);
+        removeMember(group, member);
+        maybeDowngrade(group);
+        return Errors.NONE;
     }
 
     private static Errors validateClassicMember(ConsumerGroup group, ConsumerMember member, String memberId,
@@ -911,7 +987,7 @@ public final class ConsumerGroups {
 
     /** The consumer-protocol subscription in a classic member's protocols (all carry the same topics), or null. */
     private static org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription subscription(
-            List<GroupCoordinator.Protocol> protocols) {
+            List<ClassicGroupManager.Protocol> protocols) {
         if (protocols == null || protocols.isEmpty()) {
             return null;
         }
@@ -958,37 +1034,30 @@ public final class ConsumerGroups {
         return bytes;
     }
 
-    /** Errors per group: COORDINATOR_LOAD_IN_PROGRESS, GROUP_ID_NOT_FOUND (unknown, or a classic group). */
-    public List<GroupDescription> describe(List<String> groupIds) {
-        synchronized (coordinator) {
-            List<GroupDescription> result = new ArrayList<>();
-            for (String id : groupIds) {
-                Group g = coordinator.groups.get(id);
-                if (!coordinator.isLoaded()) {
-                    result.add(new GroupDescription(id, Errors.COORDINATOR_LOAD_IN_PROGRESS, null, "", 0, 0, "", List.of()));
-                } else if (g instanceof ConsumerGroup cg) {
-                    List<MemberDescription> members = new ArrayList<>();
-                    for (ConsumerMember m : cg.members.values()) {
-                        members.add(new MemberDescription(m.memberId, m.instanceId, m.rackId, m.isClassic(), m.memberEpoch,
-                                m.clientId == null ? "" : m.clientId, m.clientHost == null ? "" : m.clientHost,
-                                m.subscribedTopicNames, m.subscribedTopicRegex, copy(m.assigned),
-                                copy(cg.targetAssignment.getOrDefault(m.memberId, Map.of()))));
-                    }
-                    result.add(new GroupDescription(id, Errors.NONE, null, cg.stateName(), cg.groupEpoch, cg.assignmentEpoch,
-                            cg.assignorName.isEmpty() ? defaultAssignor() : cg.assignorName, members));
-                } else {
-                    String message = g == null ? "Group " + id + " not found." : "Group " + id + " is not a consumer group.";
-                    result.add(new GroupDescription(id, Errors.GROUP_ID_NOT_FOUND, message, "Dead", 0, 0, "", List.of()));
-                }
-            }
-            return result;
+    /** Errors per group: GROUP_ID_NOT_FOUND (unknown, or a classic group). */
+    List<GroupDescription> describe(List<String> groupIds) {
+        List<GroupDescription> result = new ArrayList<>();
+        for (String id : groupIds) {
+            result.add(describe(id));
         }
+        return result;
     }
 
-    /** The member's current epoch for offset validation, or null when the group or member is unknown. */
-    Integer memberEpoch(ConsumerGroup group, String memberId) {
-        ConsumerMember m = memberId == null ? null : group.members.get(memberId);
-        return m == null ? null : m.memberEpoch;
+    GroupDescription describe(String id) {
+        Group g = shard.groups.get(id);
+        if (g instanceof ConsumerGroup cg) {
+            List<MemberDescription> members = new ArrayList<>();
+            for (ConsumerMember m : cg.members.values()) {
+                members.add(new MemberDescription(m.memberId, m.instanceId, m.rackId, m.isClassic(), m.memberEpoch,
+                        m.clientId == null ? "" : m.clientId, m.clientHost == null ? "" : m.clientHost,
+                        m.subscribedTopicNames, m.subscribedTopicRegex, ConsumerGroup.copy(m.assigned),
+                        ConsumerGroup.copy(cg.targetAssignment.getOrDefault(m.memberId, Map.of()))));
+            }
+            return new GroupDescription(id, Errors.NONE, null, cg.stateName(), cg.groupEpoch, cg.assignmentEpoch,
+                    preferredAssignor(cg), members);
+        }
+        String message = g == null ? "Group " + id + " not found." : "Group " + id + " is not a consumer group.";
+        return new GroupDescription(id, Errors.GROUP_ID_NOT_FOUND, message, "Dead", 0, 0, "", List.of());
     }
 
     private static boolean subsetOf(Map<Uuid, Set<Integer>> a, Map<Uuid, Set<Integer>> b) {
@@ -1011,15 +1080,5 @@ public final class ConsumerGroups {
             }
         }
         return false;
-    }
-
-    private static Map<Uuid, Set<Integer>> copy(Map<Uuid, Set<Integer>> m) {
-        Map<Uuid, Set<Integer>> c = new TreeMap<>();
-        m.forEach((k, v) -> {
-            if (!v.isEmpty()) {
-                c.put(k, new TreeSet<>(v));
-            }
-        });
-        return c;
     }
 }

@@ -1,26 +1,29 @@
-package io.gregor.broker.group;
+package io.gregor.coordinator.group;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.coordinator.group.generated.GroupMetadataValue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The classic-protocol group coordinator: membership state machine (Empty → PreparingRebalance →
- * CompletingRebalance → Stable; Dead once deleted), join and sync barriers, session expiry. Offsets are in
- * {@link OffsetManager}, which shares this coordinator's groups and lock.
+ * The classic-protocol groups of a shard: membership state machine (Empty → PreparingRebalance →
+ * CompletingRebalance → Stable; Dead once deleted), join and sync barriers, session expiry.
  *
- * <p>Join and sync requests are parked as futures, completed when every known member rejoined (or the rebalance
- * timeout passed) and when the leader's assignment is durable; no thread waits. All state is guarded by this object's
- * monitor; timer tasks and append completions take it too.
+ * <p>As in Kafka, what is stored of a classic group is its generation with the members and their assignments
+ * (a GroupMetadata record, written at the leader's SyncGroup and when the group empties); that part changes only by
+ * replaying the record. A rebalance in progress and the parked JoinGroup and SyncGroup requests live in memory:
+ * they are answered when every known member rejoined (or the rebalance timeout passed) and once the leader's
+ * assignment is committed. Timers are the shard's, keyed by group and member. Runs on the shard's queue only.
  */
-public final class GroupCoordinator {
-    private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
+public final class ClassicGroupManager {
+    private static final Logger log = LoggerFactory.getLogger(ClassicGroupManager.class);
+
 
     /** One protocol a member supports, with its subscription metadata. */
     public record Protocol(String name, byte[] metadata) {
@@ -73,125 +76,75 @@ public final class GroupCoordinator {
     public record GroupListing(String groupId, String protocolType, String state, String type) {
     }
 
-    final GroupConfig config;
-    final GroupTimer timer;
-    final GroupLog groupLog;
-    final Map<String, Group> groups = new HashMap<>();
-    private boolean loaded;
-    private ConsumerGroups consumerGroups;
+    private final GroupCoordinatorShard shard;
+    private final GroupConfig config;
 
-    public GroupCoordinator(GroupConfig config, GroupTimer timer, GroupLog groupLog) {
-        this.config = config;
-        this.timer = timer;
-        this.groupLog = groupLog;
+    ClassicGroupManager(GroupCoordinatorShard shard) {
+        this.shard = shard;
+        this.config = shard.config;
     }
 
-    /**
-     * Marks replay done; until then every call answers COORDINATOR_LOAD_IN_PROGRESS. Restored members get a fresh
-     * session timeout from now: those that do not come back in time leave their group.
-     */
-    public synchronized void loaded() {
-        loaded = true;
-        for (Group g : groups.values()) {
-            if (g instanceof ClassicGroup c) {
-                c.members.values().forEach(m -> scheduleExpiry(c, m));
-            } else if (consumerGroups != null) {
-                consumerGroups.restored((ConsumerGroup) g);
+    // ---- Replay and loading --------------------------------------------------------------------------------------
+
+    /** Applies a GroupMetadata record: the stored generation of a classic group, or (tombstone) its deletion. */
+    void replay(GroupRecord record) {
+        String groupId = record.groupId();
+        Group existing = shard.groups.get(groupId);
+        if (record.isTombstone()) {
+            if (existing instanceof ClassicGroup c) {
+                c.state = GroupState.DEAD;
+                failParked(c, Errors.UNKNOWN_MEMBER_ID);
+                shard.groups.remove(groupId);
+            }
+            return;
+        }
+        GroupMetadataValue value = (GroupMetadataValue) record.value();
+        if (shard.active && existing instanceof ClassicGroup c && !c.is(GroupState.DEAD) && c.generationId == value.generation()) {
+            applyStored(c, value);
+            return;
+        }
+        if (existing instanceof ClassicGroup c) {
+            failParked(c, Errors.NOT_COORDINATOR);
+        }
+        ClassicGroup group = new ClassicGroup(groupId);
+        restore(group, value);
+        shard.groups.put(groupId, group);
+    }
+
+    /** A live group's own record coming back: its members take the stored assignments; it is Stable, or Empty. */
+    private static void applyStored(ClassicGroup group, GroupMetadataValue value) {
+        group.protocolType = value.protocolType().isEmpty() ? null : value.protocolType();
+        group.protocolName = value.protocol();
+        group.leaderId = value.leader();
+        for (GroupMetadataValue.MemberMetadata stored : value.members()) {
+            GroupMember m = group.members.get(stored.memberId());
+            if (m != null) {
+                m.assignment = stored.assignment();
             }
         }
-    }
-
-    /** Before an upgrade to the consumer protocol: stops the group's timers and answers its parked requests. */
-    void releaseForUpgrade(ClassicGroup group) {
-        cancelJoinTimer(group);
-        for (GroupMember m : group.members.values()) {
-            if (m.cancelExpiry != null) {
-                m.cancelExpiry.run();
-            }
-            if (m.awaitingJoin != null) {
-                m.awaitingJoin.complete(JoinResult.error(Errors.REBALANCE_IN_PROGRESS, m.memberId));
-                m.awaitingJoin = null;
-            }
-            completeSync(m, SyncResult.error(Errors.REBALANCE_IN_PROGRESS));
-        }
-    }
-
-    /** Takes over a group that came back from the consumer protocol with classic members only, and rebalances it. */
-    void adoptDowngraded(ClassicGroup group) {
-        groups.put(group.groupId, group);
-        group.members.values().forEach(m -> scheduleExpiry(group, m));
-        prepareRebalance(group, "it came back from the consumer protocol");
-    }
-
-    /** The KIP-848 side, told about restored consumer groups when loading ends. */
-    void attach(ConsumerGroups consumerGroups) {
-        this.consumerGroups = consumerGroups;
-    }
-
-    public synchronized boolean isLoaded() {
-        return loaded;
-    }
-
-    /** Applies one replayed record (startup). */
-    public synchronized void replay(GroupRecord record) {
-        switch (record) {
-            case GroupRecord.Offset o -> {
-                Group group = groups.computeIfAbsent(o.groupId(), ClassicGroup::new);
-                var tp = new org.apache.kafka.common.TopicPartition(o.topic(), o.partition());
-                if (o.commit() == null) {
-                    group.offsets.remove(tp);
-                } else {
-                    group.offsets.put(tp, o.commit());
-                }
-            }
-            case GroupRecord.Group g -> {
-                Group existing = groups.get(g.groupId());
-                if (g.metadata() == null) {
-                    if (existing instanceof ClassicGroup) {
-                        groups.remove(g.groupId());
-                    }
-                } else {
-                    ClassicGroup group = existing instanceof ClassicGroup c ? c : adopt(new ClassicGroup(g.groupId()), existing);
-                    restore(group, g.metadata());
-                }
-            }
-            case GroupRecord.ConsumerMemberState m -> {
-                if (groups.get(m.groupId()) instanceof ConsumerGroup group) {
-                    ConsumerGroups.restore(group, m);
-                }
-            }
-            case GroupRecord.ConsumerGroupEpoch e -> {
-                Group existing = groups.get(e.groupId());
-                if (e.deleted()) {
-                    if (existing instanceof ConsumerGroup) {
-                        groups.remove(e.groupId());
-                    }
-                } else {
-                    ConsumerGroup group = existing instanceof ConsumerGroup c ? c : adopt(new ConsumerGroup(e.groupId()), existing);
-                    group.groupEpoch = e.groupEpoch();
-                    group.assignmentEpoch = e.groupEpoch();
-                    group.emptySinceMs = e.empty() ? e.timestampMs() : timer.milliseconds();
-                }
-            }
+        if (value.members().isEmpty()) {
+            group.state = GroupState.EMPTY;
+            group.emptySinceMs = value.currentStateTimestamp();
+        } else {
+            group.state = GroupState.STABLE;
+            group.emptySinceMs = -1;
         }
     }
 
     /** Rebuilds a classic group from its stored generation: Stable with its members and their assignments, or Empty. */
-    private void restore(ClassicGroup group, GroupRecord.GroupMetadata metadata) {
-        group.members.clear();
-        group.staticMembers.clear();
-        group.protocolType = metadata.protocolType();
-        group.generationId = metadata.generationId();
-        group.protocolName = metadata.protocolName();
-        group.leaderId = metadata.leaderId();
-        for (GroupRecord.ClassicMember stored : metadata.members()) {
-            GroupMember m = new GroupMember(stored.memberId(), stored.instanceId());
+    private void restore(ClassicGroup group, GroupMetadataValue value) {
+        group.protocolType = value.protocolType().isEmpty() ? null : value.protocolType();
+        group.generationId = value.generation();
+        group.protocolName = value.protocol();
+        group.leaderId = value.leader();
+        for (GroupMetadataValue.MemberMetadata stored : value.members()) {
+            GroupMember m = new GroupMember(stored.memberId(), stored.groupInstanceId());
             m.clientId = stored.clientId();
             m.clientHost = stored.clientHost();
-            m.sessionTimeoutMs = stored.sessionTimeoutMs();
-            m.rebalanceTimeoutMs = stored.rebalanceTimeoutMs();
-            m.protocolType = metadata.protocolType();
-            m.protocols = List.of(new Protocol(metadata.protocolName(), stored.subscription()));
+            m.sessionTimeoutMs = stored.sessionTimeout();
+            m.rebalanceTimeoutMs = stored.rebalanceTimeout();
+            m.protocolType = group.protocolType;
+            m.protocols = List.of(new Protocol(value.protocol() == null ? "" : value.protocol(), stored.subscription()));
             m.assignment = stored.assignment();
             group.members.put(m.memberId, m);
             if (m.groupInstanceId != null) {
@@ -205,36 +158,81 @@ public final class GroupCoordinator {
             group.protocolName = null;
             group.leaderId = null;
             // A group stored with members but none restorable is empty from this start on.
-            group.emptySinceMs = metadata.leaderId() == null ? metadata.timestampMs() : timer.milliseconds();
+            group.emptySinceMs = value.members().isEmpty() ? value.currentStateTimestamp() : shard.time.milliseconds();
         } else {
             group.state = GroupState.STABLE;
             group.emptySinceMs = -1;
         }
     }
 
-    /** Puts {@code group} in place of {@code previous} (a group of the other protocol, or null), keeping its offsets. */
-    private <G extends Group> G adopt(G group, Group previous) {
-        if (previous != null) {
-            group.offsets.putAll(previous.offsets);
+    /** Restored members get a fresh session timeout from now: those that do not come back in time leave their group. */
+    void onLoaded() {
+        for (Group g : shard.groups.values()) {
+            if (g instanceof ClassicGroup c) {
+                c.members.values().forEach(m -> scheduleExpiry(c, m));
+            }
         }
-        groups.put(group.groupId, group);
-        return group;
+    }
+
+    /** The shard is dropped (or rebuilt after a failed append): parked requests go to find the coordinator again. */
+    void onUnloaded() {
+        for (Group g : shard.groups.values()) {
+            if (g instanceof ClassicGroup c) {
+                failParked(c, Errors.NOT_COORDINATOR);
+            }
+        }
+    }
+
+    private static void failParked(ClassicGroup group, Errors error) {
+        for (GroupMember m : group.members.values()) {
+            if (m.awaitingJoin != null) {
+                m.awaitingJoin.complete(JoinResult.error(error, m.memberId));
+                m.awaitingJoin = null;
+            }
+            completeSync(m, SyncResult.error(error));
+        }
+    }
+
+    // ---- Protocol migration (with the consumer group manager) ----------------------------------------------------
+
+    /** Before an upgrade to the consumer protocol: stops the group's timers and answers its parked requests. */
+    void releaseForUpgrade(ClassicGroup group) {
+        shard.timer.cancel(joinTimer(group));
+        for (GroupMember m : group.members.values()) {
+            shard.timer.cancel(sessionTimer(group, m.memberId));
+            if (m.awaitingJoin != null) {
+                m.awaitingJoin.complete(JoinResult.error(Errors.REBALANCE_IN_PROGRESS, m.memberId));
+                m.awaitingJoin = null;
+            }
+            completeSync(m, SyncResult.error(Errors.REBALANCE_IN_PROGRESS));
+        }
+    }
+
+    /**
+     * After a group came back from the consumer protocol with classic members only (its GroupMetadata record is
+     * committed and replayed): its members get sessions and it rebalances in the classic protocol.
+     */
+    void adoptDowngraded(String groupId) {
+        if (!(shard.groups.get(groupId) instanceof ClassicGroup group) || !group.is(GroupState.STABLE)) {
+            return;
+        }
+        group.members.values().forEach(m -> scheduleExpiry(group, m));
+        prepareRebalance(group, "it came back from the consumer protocol");
     }
 
     /** The classic group {@code groupId}, or null when there is none or the group uses the consumer protocol. */
     private ClassicGroup classic(String groupId) {
-        return groups.get(groupId) instanceof ClassicGroup c ? c : null;
+        return shard.groups.get(groupId) instanceof ClassicGroup c ? c : null;
     }
 
+    // ---- JoinGroup -----------------------------------------------------------------------------------------------
+
     /**
-     * Errors: COORDINATOR_LOAD_IN_PROGRESS, INVALID_GROUP_ID, INVALID_SESSION_TIMEOUT, MEMBER_ID_REQUIRED,
-     * UNKNOWN_MEMBER_ID, INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, COORDINATOR_NOT_AVAILABLE,
-     * REBALANCE_IN_PROGRESS (via the result of an overtaken join).
+     * Errors: INVALID_GROUP_ID, INVALID_SESSION_TIMEOUT, MEMBER_ID_REQUIRED, UNKNOWN_MEMBER_ID,
+     * INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, COORDINATOR_NOT_AVAILABLE, REBALANCE_IN_PROGRESS (via the
+     * result of an overtaken join).
      */
-    public synchronized CompletableFuture<JoinResult> join(JoinRequest request) {
-        if (!loaded) {
-            return done(JoinResult.error(Errors.COORDINATOR_LOAD_IN_PROGRESS, request.memberId()));
-        }
+    CompletableFuture<JoinResult> join(JoinRequest request) {
         if (request.groupId() == null || request.groupId().isEmpty()) {
             return done(JoinResult.error(Errors.INVALID_GROUP_ID, request.memberId()));
         }
@@ -242,16 +240,15 @@ public final class GroupCoordinator {
             return done(JoinResult.error(Errors.INVALID_SESSION_TIMEOUT, request.memberId()));
         }
         boolean unknownMember = request.memberId() == null || request.memberId().isEmpty();
-        Group existing = groups.get(request.groupId());
+        Group existing = shard.groups.get(request.groupId());
         if (existing instanceof ConsumerGroup consumerGroup) {
             if (!consumerGroup.isEmpty()) {
-                return consumerGroups.classicJoin(consumerGroup, request);
+                return shard.consumer.classicJoin(consumerGroup, request);
             }
-            // An empty consumer-protocol group goes back to the classic protocol, offsets and all.
+            // An empty consumer-protocol group goes back to the classic protocol; its offsets stay.
             log.info("Empty consumer-protocol group {} becomes a classic group", consumerGroup.groupId);
-            ClassicGroup converted = adopt(new ClassicGroup(consumerGroup.groupId), consumerGroup);
-            groupLog.append(List.of(GroupRecord.ConsumerGroupEpoch.tombstone(converted.groupId))).exceptionally(e -> null);
-            existing = converted;
+            ConsumerGroupManager.tombstones(consumerGroup, shard.pending);
+            existing = null;
         }
         ClassicGroup group = (ClassicGroup) existing;
         if (group == null) {
@@ -259,7 +256,7 @@ public final class GroupCoordinator {
                 return done(JoinResult.error(Errors.UNKNOWN_MEMBER_ID, request.memberId()));
             }
             group = new ClassicGroup(request.groupId());
-            groups.put(group.groupId, group);
+            shard.groups.put(group.groupId, group);
         }
         if (group.is(GroupState.DEAD)) {
             return done(JoinResult.error(Errors.COORDINATOR_NOT_AVAILABLE, request.memberId()));
@@ -280,7 +277,8 @@ public final class GroupCoordinator {
             }
         } else if (instanceId == null && request.requireKnownMemberId()) {
             group.pendingMembers.add(memberId);
-            timer.schedule(request.sessionTimeoutMs(), () -> expirePending(group, memberId));
+            shard.timer.schedule(pendingTimer(group, memberId), request.sessionTimeoutMs(),
+                    () -> shard.run(() -> expirePending(group, memberId)));
             return done(JoinResult.error(Errors.MEMBER_ID_REQUIRED, memberId));
         }
         if (group.members.size() >= config.maxSize()) {
@@ -292,6 +290,7 @@ public final class GroupCoordinator {
     private CompletableFuture<JoinResult> joinKnownMember(ClassicGroup group, JoinRequest request) {
         String memberId = request.memberId();
         if (group.pendingMembers.remove(memberId)) {
+            shard.timer.cancel(pendingTimer(group, memberId));
             if (group.members.size() >= config.maxSize()) {
                 return done(JoinResult.error(Errors.GROUP_MAX_SIZE_REACHED, memberId));
             }
@@ -345,6 +344,7 @@ public final class GroupCoordinator {
             member.awaitingJoin = null;
         }
         completeSync(member, SyncResult.error(Errors.FENCED_INSTANCE_ID));
+        shard.timer.cancel(sessionTimer(group, oldMemberId));
         group.members.remove(oldMemberId);
         member.memberId = newMemberId;
         group.members.put(newMemberId, member);
@@ -366,18 +366,10 @@ public final class GroupCoordinator {
                     return future;
                 }
                 member.awaitingJoin = null;
-                int generation = group.generationId;
-                groupLog.append(List.of(groupRecord(group))).whenComplete((v, error) -> {
-                    synchronized (this) {
-                        if (error != null) {
-                            log.warn("Storing group {} after a static member rejoined failed: {}", group.groupId, error.toString());
-                            future.complete(JoinResult.error(Errors.UNKNOWN_SERVER_ERROR, newMemberId));
-                        } else {
-                            future.complete(staticRejoinResult(group, member, generation, wasLeader, oldMemberId,
-                                    request.supportsSkipAssignment()));
-                        }
-                    }
-                });
+                // The new member id is stored before it is answered (the runtime answers after the commit).
+                shard.pending.add(groupRecord(group, null));
+                return done(staticRejoinResult(group, member, group.generationId, wasLeader, oldMemberId,
+                        request.supportsSkipAssignment()));
             }
             case COMPLETING_REBALANCE -> prepareRebalance(group, "static member " + member.groupInstanceId + " rejoined");
             case PREPARING_REBALANCE -> maybeCompleteJoin(group);
@@ -391,8 +383,8 @@ public final class GroupCoordinator {
      * the assignment (JoinGroup v9) is told it leads and gets the members for its metadata tracking; an older leader is
      * given the replaced id as leader so it does not compute an assignment nobody would sync.
      */
-    private JoinResult staticRejoinResult(ClassicGroup group, GroupMember member, int generation, boolean wasLeader,
-                                          String oldMemberId, boolean skipAssignment) {
+    private static JoinResult staticRejoinResult(ClassicGroup group, GroupMember member, int generation, boolean wasLeader,
+                                                 String oldMemberId, boolean skipAssignment) {
         List<MemberMetadata> members = new ArrayList<>();
         String leader = group.leaderId;
         if (wasLeader && skipAssignment) {
@@ -453,32 +445,32 @@ public final class GroupCoordinator {
         boolean initial = group.is(GroupState.EMPTY);
         group.state = GroupState.PREPARING_REBALANCE;
         log.info("Preparing to rebalance group {} in generation {}: {}", group.groupId, group.generationId, reason);
-        cancelJoinTimer(group);
         if (initial) {
-            // Even without a delay the first join completes on the timer thread, after the joins already queued: a
-            // group whose consumers start together forms in one generation.
+            // Even without a delay the first join completes on a timer, after the joins already queued: a group whose
+            // consumers start together forms in one generation.
             group.initialDelay = true;
             long delay = Math.min(config.initialRebalanceDelayMs(), group.maxRebalanceTimeoutMs());
-            group.cancelJoinTimer = timer.schedule(delay, () -> onJoinTimeout(group, true));
+            shard.timer.schedule(joinTimer(group), delay, () -> shard.run(() -> onJoinTimeout(group, true)));
         } else {
-            group.cancelJoinTimer = timer.schedule(group.maxRebalanceTimeoutMs(), () -> onJoinTimeout(group, false));
+            shard.timer.schedule(joinTimer(group), group.maxRebalanceTimeoutMs(), () -> shard.run(() -> onJoinTimeout(group, false)));
             maybeCompleteJoin(group);
         }
     }
 
-    private synchronized void onJoinTimeout(ClassicGroup group, boolean initialDelayOver) {
-        if (!group.is(GroupState.PREPARING_REBALANCE) || groups.get(group.groupId) != group) {
-            return;
+    private Void onJoinTimeout(ClassicGroup group, boolean initialDelayOver) {
+        if (!group.is(GroupState.PREPARING_REBALANCE) || shard.groups.get(group.groupId) != group) {
+            return null;
         }
         if (initialDelayOver) {
             group.initialDelay = false;
             // The rest of the rebalance timeout still applies to members that have not rejoined.
-            group.cancelJoinTimer = timer.schedule(Math.max(0, group.maxRebalanceTimeoutMs() - config.initialRebalanceDelayMs()),
-                    () -> onJoinTimeout(group, false));
+            shard.timer.schedule(joinTimer(group), Math.max(0, group.maxRebalanceTimeoutMs() - config.initialRebalanceDelayMs()),
+                    () -> shard.run(() -> onJoinTimeout(group, false)));
             maybeCompleteJoin(group);
-            return;
+            return null;
         }
         completeJoin(group);
+        return null;
     }
 
     private void maybeCompleteJoin(ClassicGroup group) {
@@ -487,9 +479,13 @@ public final class GroupCoordinator {
         }
     }
 
-    /** Ends the join phase: members that did not rejoin are dropped, the generation advances and joins are answered. */
+    /**
+     * Ends the join phase: members that did not rejoin are dropped, the generation advances and joins are answered.
+     * A group left without members is stored empty.
+     */
     private void completeJoin(ClassicGroup group) {
-        cancelJoinTimer(group);
+        shard.timer.cancel(joinTimer(group));
+        group.pendingMembers.forEach(id -> shard.timer.cancel(pendingTimer(group, id)));
         group.pendingMembers.clear();
         for (GroupMember m : List.copyOf(group.members.values())) {
             if (m.awaitingJoin == null) {
@@ -500,10 +496,10 @@ public final class GroupCoordinator {
         group.generationId++;
         if (group.members.isEmpty()) {
             group.state = GroupState.EMPTY;
-            group.emptySinceMs = timer.milliseconds();
+            group.emptySinceMs = shard.time.milliseconds();
             group.protocolName = null;
             group.leaderId = null;
-            persistGroup(group);
+            shard.pending.add(groupRecord(group, null));
             return;
         }
         group.protocolName = group.selectProtocol();
@@ -521,7 +517,7 @@ public final class GroupCoordinator {
         }
     }
 
-    private JoinResult joinResult(ClassicGroup group, GroupMember member) {
+    private static JoinResult joinResult(ClassicGroup group, GroupMember member) {
         List<MemberMetadata> members = new ArrayList<>();
         if (member.memberId.equals(group.leaderId)) {
             for (GroupMember m : group.members.values()) {
@@ -532,18 +528,16 @@ public final class GroupCoordinator {
                 member.memberId, members, false);
     }
 
+    // ---- SyncGroup, Heartbeat, LeaveGroup ------------------------------------------------------------------------
+
     /**
-     * Errors: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, INCONSISTENT_GROUP_PROTOCOL,
-     * REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID.
+     * Errors: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, INCONSISTENT_GROUP_PROTOCOL, REBALANCE_IN_PROGRESS,
+     * FENCED_INSTANCE_ID. The leader's assignment is stored; every member is answered once it is committed.
      */
-    public synchronized CompletableFuture<SyncResult> sync(String groupId, int generationId, String memberId,
-                                                           String groupInstanceId, String protocolType,
-                                                           String protocolName, Map<String, byte[]> assignments) {
-        if (!loaded) {
-            return done(SyncResult.error(Errors.COORDINATOR_LOAD_IN_PROGRESS));
-        }
-        if (groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
-            return done(consumerGroups.classicSync(consumerGroup, generationId, memberId, groupInstanceId, protocolType,
+    CompletableFuture<SyncResult> sync(String groupId, int generationId, String memberId, String groupInstanceId,
+                                       String protocolType, String protocolName, Map<String, byte[]> assignments) {
+        if (shard.groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
+            return done(shard.consumer.classicSync(consumerGroup, generationId, memberId, groupInstanceId, protocolType,
                     protocolName));
         }
         ClassicGroup group = classic(groupId);
@@ -575,30 +569,17 @@ public final class GroupCoordinator {
         member.awaitingSync = future;
         if (memberId.equals(group.leaderId)) {
             int generation = group.generationId;
-            groupLog.append(List.of(groupRecord(group, assignments))).whenComplete((v, error) -> onAssignmentStored(group, generation,
-                    assignments, error));
+            // Replaying the record makes the group Stable with these assignments; members hear of it after the commit.
+            shard.pending.add(groupRecord(group, assignments));
+            shard.afterCommit(() -> onAssignmentStored(group, generation));
         }
         return future;
     }
 
-    private synchronized void onAssignmentStored(ClassicGroup group, int generation, Map<String, byte[]> assignments,
-                                                 Throwable error) {
-        if (!group.is(GroupState.COMPLETING_REBALANCE) || group.generationId != generation) {
+    private void onAssignmentStored(ClassicGroup group, int generation) {
+        if (shard.groups.get(group.groupId) != group || !group.is(GroupState.STABLE) || group.generationId != generation) {
             return;
         }
-        if (error != null) {
-            log.warn("Storing the assignment of group {} failed: {}", group.groupId, error.toString());
-            for (GroupMember m : group.members.values()) {
-                completeSync(m, SyncResult.error(Errors.COORDINATOR_NOT_AVAILABLE));
-            }
-            prepareRebalance(group, "storing the assignment failed");
-            return;
-        }
-        for (GroupMember m : group.members.values()) {
-            byte[] assignment = assignments.get(m.memberId);
-            m.assignment = assignment == null ? new byte[0] : assignment;
-        }
-        group.state = GroupState.STABLE;
         for (GroupMember m : group.members.values()) {
             completeSync(m, syncResult(group, m));
         }
@@ -616,13 +597,10 @@ public final class GroupCoordinator {
         }
     }
 
-    /** Errors: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID. */
-    public synchronized Errors heartbeat(String groupId, int generationId, String memberId, String groupInstanceId) {
-        if (!loaded) {
-            return Errors.COORDINATOR_LOAD_IN_PROGRESS;
-        }
-        if (groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
-            return consumerGroups.classicHeartbeat(consumerGroup, generationId, memberId, groupInstanceId);
+    /** Errors: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID. */
+    Errors heartbeat(String groupId, int generationId, String memberId, String groupInstanceId) {
+        if (shard.groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
+            return shard.consumer.classicHeartbeat(consumerGroup, generationId, memberId, groupInstanceId);
         }
         ClassicGroup group = classic(groupId);
         Errors invalid = validateMember(group, memberId, groupInstanceId);
@@ -636,25 +614,21 @@ public final class GroupCoordinator {
         return group.is(GroupState.PREPARING_REBALANCE) ? Errors.REBALANCE_IN_PROGRESS : Errors.NONE;
     }
 
-    /** Per member: UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID; the whole call: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_MEMBER_ID. */
-    public synchronized CompletableFuture<List<LeaveResult>> leave(String groupId, List<LeavingMember> leaving) {
+    /** Per member: UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID. */
+    List<LeaveResult> leave(String groupId, List<LeavingMember> leaving) {
         List<LeaveResult> results = new ArrayList<>();
-        if (loaded && groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
-            // Classic members inside a consumer group: answered once their removal is durable.
-            List<CompletableFuture<LeaveResult>> each = new ArrayList<>();
+        if (shard.groups.get(groupId) instanceof ConsumerGroup consumerGroup) {
+            // Classic members inside a consumer group: answered once their removal is committed.
             for (LeavingMember l : leaving) {
-                each.add(consumerGroups.classicLeave(consumerGroup, l.memberId(), l.groupInstanceId())
-                        .thenApply(error -> new LeaveResult(l.memberId(), l.groupInstanceId(), error)));
+                results.add(new LeaveResult(l.memberId(), l.groupInstanceId(),
+                        shard.consumer.classicLeave(consumerGroup.groupId, l.memberId(), l.groupInstanceId())));
             }
-            return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
-                    .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
+            return results;
         }
         ClassicGroup group = classic(groupId);
         for (LeavingMember l : leaving) {
             Errors error;
-            if (!loaded) {
-                error = Errors.COORDINATOR_LOAD_IN_PROGRESS;
-            } else if (group == null || group.is(GroupState.DEAD)) {
+            if (group == null || group.is(GroupState.DEAD)) {
                 error = Errors.UNKNOWN_MEMBER_ID;
             } else {
                 String memberId = l.memberId();
@@ -663,9 +637,13 @@ public final class GroupCoordinator {
                     boolean known = current != null && (memberId == null || memberId.isEmpty() || memberId.equals(current));
                     error = current == null ? Errors.UNKNOWN_MEMBER_ID : known ? Errors.NONE : Errors.FENCED_INSTANCE_ID;
                     memberId = current;
+                } else if (group.members.containsKey(memberId)) {
+                    error = Errors.NONE;
+                } else if (group.pendingMembers.remove(memberId)) {
+                    shard.timer.cancel(pendingTimer(group, memberId));
+                    error = Errors.NONE;
                 } else {
-                    error = group.members.containsKey(memberId) ? Errors.NONE
-                            : group.pendingMembers.remove(memberId) ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
+                    error = Errors.UNKNOWN_MEMBER_ID;
                 }
                 GroupMember member = memberId == null ? null : group.members.get(memberId);
                 if (error == Errors.NONE && member != null) {
@@ -675,10 +653,10 @@ public final class GroupCoordinator {
             }
             results.add(new LeaveResult(l.memberId(), l.groupInstanceId(), error));
         }
-        return done(results);
+        return results;
     }
 
-    private Errors validateMember(ClassicGroup group, String memberId, String groupInstanceId) {
+    private static Errors validateMember(ClassicGroup group, String memberId, String groupInstanceId) {
         if (group == null || group.is(GroupState.DEAD)) {
             return Errors.UNKNOWN_MEMBER_ID;
         }
@@ -706,9 +684,7 @@ public final class GroupCoordinator {
         if (member.groupInstanceId != null && member.memberId.equals(group.staticMembers.get(member.groupInstanceId))) {
             group.staticMembers.remove(member.groupInstanceId);
         }
-        if (member.cancelExpiry != null) {
-            member.cancelExpiry.run();
-        }
+        shard.timer.cancel(sessionTimer(group, member.memberId));
         if (member.awaitingJoin != null) {
             member.awaitingJoin.complete(JoinResult.error(error, member.memberId));
             member.awaitingJoin = null;
@@ -721,72 +697,68 @@ public final class GroupCoordinator {
 
     /** Restarts the member's session timer: it is removed when no heartbeat, join or sync arrives in time. */
     private void scheduleExpiry(ClassicGroup group, GroupMember member) {
-        if (member.cancelExpiry != null) {
-            member.cancelExpiry.run();
-        }
-        member.heartbeatDeadlineMs = timer.milliseconds() + member.sessionTimeoutMs;
-        member.cancelExpiry = timer.schedule(member.sessionTimeoutMs, () -> expire(group, member));
+        shard.timer.schedule(sessionTimer(group, member.memberId), member.sessionTimeoutMs,
+                () -> shard.run(() -> expire(group, member)));
     }
 
-    private synchronized void expire(ClassicGroup group, GroupMember member) {
-        if (group.members.get(member.memberId) != member || timer.milliseconds() < member.heartbeatDeadlineMs
+    private Void expire(ClassicGroup group, GroupMember member) {
+        if (shard.groups.get(group.groupId) != group || group.members.get(member.memberId) != member
                 || member.awaitingJoin != null && group.is(GroupState.PREPARING_REBALANCE)) {
-            return;
+            return null;
         }
         log.info("Member {} of group {} missed its session timeout of {} ms; removing it", member.memberId,
                 group.groupId, member.sessionTimeoutMs);
         removeMemberAndRebalance(group, member, Errors.UNKNOWN_MEMBER_ID);
+        return null;
     }
 
-    private synchronized void expirePending(ClassicGroup group, String memberId) {
+    private Void expirePending(ClassicGroup group, String memberId) {
         if (group.pendingMembers.remove(memberId)) {
             maybeCompleteJoin(group);
         }
+        return null;
     }
 
-    private static void cancelJoinTimer(ClassicGroup group) {
-        if (group.cancelJoinTimer != null) {
-            group.cancelJoinTimer.run();
-            group.cancelJoinTimer = null;
-        }
+    private static String joinTimer(ClassicGroup group) {
+        return "classic-join:" + group.groupId;
     }
 
-    private void persistGroup(ClassicGroup group) {
-        groupLog.append(List.of(groupRecord(group))).exceptionally(e -> {
-            log.warn("Storing the metadata of group {} failed: {}", group.groupId, e.toString());
-            return null;
-        });
+    private static String sessionTimer(ClassicGroup group, String memberId) {
+        return "classic-session:" + group.groupId + ":" + memberId;
     }
 
-    GroupRecord.Group groupRecord(ClassicGroup group) {
-        return groupRecord(group, null);
+    private static String pendingTimer(ClassicGroup group, String memberId) {
+        return "classic-pending:" + group.groupId + ":" + memberId;
     }
 
     /**
-     * The group's record with its members and their assignments: the current ones, or when {@code assignments} is given
-     * (the leader's SyncGroup), those (a member the leader left out gets none).
+     * The group's GroupMetadata record with its members and their assignments: the current ones, or when
+     * {@code assignments} is given (the leader's SyncGroup), those (a member the leader left out gets none).
      */
-    GroupRecord.Group groupRecord(ClassicGroup group, Map<String, byte[]> assignments) {
-        List<GroupRecord.ClassicMember> members = new ArrayList<>();
+    GroupRecord groupRecord(ClassicGroup group, Map<String, byte[]> assignments) {
+        List<GroupMetadataValue.MemberMetadata> members = new ArrayList<>();
         if (group.protocolName != null) {
             for (GroupMember m : group.members.values()) {
                 byte[] assignment = assignments == null ? m.assignment : assignments.get(m.memberId);
-                members.add(new GroupRecord.ClassicMember(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
-                        m.sessionTimeoutMs, m.rebalanceTimeoutMs, m.metadata(group.protocolName),
-                        assignment == null ? new byte[0] : assignment));
+                members.add(new GroupMetadataValue.MemberMetadata().setMemberId(m.memberId)
+                        .setGroupInstanceId(m.groupInstanceId).setClientId(m.clientId == null ? "" : m.clientId)
+                        .setClientHost(m.clientHost == null ? "" : m.clientHost).setRebalanceTimeout(m.rebalanceTimeoutMs)
+                        .setSessionTimeout(m.sessionTimeoutMs).setSubscription(m.metadata(group.protocolName))
+                        .setAssignment(assignment == null ? new byte[0] : assignment));
             }
         }
-        return new GroupRecord.Group(group.groupId, new GroupRecord.GroupMetadata(group.protocolType, group.generationId,
-                group.protocolName, group.leaderId, timer.milliseconds(), members));
+        return GroupRecord.groupMetadata(group.groupId, new GroupMetadataValue()
+                .setProtocolType(group.protocolType == null ? "" : group.protocolType).setGeneration(group.generationId)
+                .setProtocol(group.protocolName).setLeader(group.leaderId)
+                .setCurrentStateTimestamp(shard.time.milliseconds()).setMembers(members));
     }
 
+    // ---- ListGroups, DescribeGroups, DeleteGroups ----------------------------------------------------------------
+
     /** Groups matching the filters (empty filter = all, case-insensitive): states as Kafka names them, types classic/consumer. */
-    public synchronized List<GroupListing> list(List<String> states, List<String> types) {
+    List<GroupListing> list(List<String> states, List<String> types) {
         List<GroupListing> result = new ArrayList<>();
-        if (!loaded) {
-            return result;
-        }
-        for (Group g : groups.values()) {
+        for (Group g : shard.groups.values()) {
             String state = g.stateName();
             boolean stateOk = states.isEmpty() || states.stream().anyMatch(state::equalsIgnoreCase);
             boolean typeOk = types.isEmpty() || types.stream().anyMatch(g.type()::equalsIgnoreCase);
@@ -798,10 +770,7 @@ public final class GroupCoordinator {
     }
 
     /** A group's description; an unknown group is Dead with GROUP_ID_NOT_FOUND (the handler maps it for old versions). */
-    public synchronized GroupDescription describe(String groupId) {
-        if (!loaded) {
-            return new GroupDescription(groupId, Errors.COORDINATOR_LOAD_IN_PROGRESS, "", "", "", List.of());
-        }
+    GroupDescription describe(String groupId) {
         ClassicGroup g = classic(groupId);
         if (g == null || g.is(GroupState.DEAD)) {
             return new GroupDescription(groupId, Errors.GROUP_ID_NOT_FOUND, GroupState.DEAD.toString(), "", "", List.of());
@@ -816,44 +785,24 @@ public final class GroupCoordinator {
                 g.is(GroupState.STABLE) && g.protocolName != null ? g.protocolName : "", members);
     }
 
-    /** Deletes empty groups with their offsets. Errors per group: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, COORDINATOR_LOAD_IN_PROGRESS. */
-    public synchronized CompletableFuture<Map<String, Errors>> delete(List<String> groupIds) {
-        Map<String, Errors> results = new java.util.LinkedHashMap<>();
-        List<GroupRecord> records = new ArrayList<>();
+    /**
+     * Deletes empty groups with their offsets; they are gone once the tombstones are replayed (and answered after the
+     * commit). Errors per group: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP.
+     */
+    Map<String, Errors> delete(List<String> groupIds) {
+        Map<String, Errors> results = new LinkedHashMap<>();
         for (String id : groupIds) {
-            Group g = groups.get(id);
-            if (!loaded) {
-                results.put(id, Errors.COORDINATOR_LOAD_IN_PROGRESS);
-            } else if (g == null || g instanceof ClassicGroup c && c.is(GroupState.DEAD)) {
+            Group g = shard.groups.get(id);
+            if (g == null || g instanceof ClassicGroup c && c.is(GroupState.DEAD)) {
                 results.put(id, Errors.GROUP_ID_NOT_FOUND);
             } else if (!g.isEmpty() || g instanceof ClassicGroup c && !c.is(GroupState.EMPTY)) {
                 results.put(id, Errors.NON_EMPTY_GROUP);
-            } else {
-                g.offsets.keySet().forEach(tp -> records.add(new GroupRecord.Offset(id, tp.topic(), tp.partition(), null)));
-                if (g instanceof ClassicGroup c) {
-                    records.add(new GroupRecord.Group(id, null));
-                    c.state = GroupState.DEAD;
-                } else {
-                    records.add(GroupRecord.ConsumerGroupEpoch.tombstone(id));
-                }
-                groups.remove(id);
+            } else if (!results.containsKey(id)) {
+                shard.deleteGroupRecords(g, shard.pending);
                 results.put(id, Errors.NONE);
             }
         }
-        if (records.isEmpty()) {
-            return done(results);
-        }
-        return groupLog.append(records).handle((v, error) -> {
-            if (error != null) {
-                results.replaceAll((id, e) -> e == Errors.NONE ? Errors.COORDINATOR_NOT_AVAILABLE : e);
-            }
-            return results;
-        });
-    }
-
-    /** The group, for the offset manager; callers hold this coordinator's lock. */
-    Group group(String groupId) {
-        return groups.get(groupId);
+        return results;
     }
 
     /** A member id as Kafka hands them to classic members: the client id, a dash and a random UUID. */

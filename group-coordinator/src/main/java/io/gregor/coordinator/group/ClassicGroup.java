@@ -1,4 +1,4 @@
-package io.gregor.broker.group;
+package io.gregor.coordinator.group;
 
 import java.util.HashMap;
 import java.util.HashSet;
@@ -7,7 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** A classic-protocol group: members, generation, chosen protocol and committed offsets. Guarded by the coordinator. */
+/**
+ * A classic-protocol group: members, generation and chosen protocol. Its generation, members and assignments as of
+ * the last SyncGroup are stored (GroupMetadata records); the rest (a rebalance in progress, parked requests) lives
+ * only in memory, as in Kafka. Touched only on its shard's queue.
+ */
 final class ClassicGroup extends Group {
     GroupState state = GroupState.EMPTY;
     int generationId;
@@ -18,7 +22,8 @@ final class ClassicGroup extends Group {
     final Map<String, String> staticMembers = new HashMap<>();
     /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined with them. */
     final Set<String> pendingMembers = new HashSet<>();
-    Runnable cancelJoinTimer;
+    /** When the group last became empty (coordinator clock), for offset retention; -1 while it has members. */
+    long emptySinceMs = -1;
     /** True while the first rebalance of an empty group waits group.initial.rebalance.delay.ms. */
     boolean initialDelay;
 
@@ -82,7 +87,7 @@ final class ClassicGroup extends Group {
     }
 
     /** Whether a joining member's protocols fit the group: same type, and at least one protocol all others have. */
-    boolean acceptsProtocols(String type, List<GroupCoordinator.Protocol> protocols) {
+    boolean acceptsProtocols(String type, List<ClassicGroupManager.Protocol> protocols) {
         if (protocols.isEmpty() || type == null || type.isEmpty()) {
             return false;
         }

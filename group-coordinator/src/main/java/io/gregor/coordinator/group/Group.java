@@ -1,18 +1,12 @@
-package io.gregor.broker.group;
-
-import java.util.HashMap;
-import java.util.Map;
-import org.apache.kafka.common.TopicPartition;
+package io.gregor.coordinator.group;
 
 /**
- * A group of either protocol: its id and committed offsets. A group id names one group at a time, classic or
- * consumer; an empty group can change protocol and keeps its offsets. Guarded by the coordinator's lock.
+ * A group of either protocol. A group id names one group at a time, classic or consumer; an empty group can change
+ * protocol. Committed offsets are kept apart, by the {@link OffsetManager}, and outlive such changes. Touched only on
+ * its shard's queue.
  */
 abstract sealed class Group permits ClassicGroup, ConsumerGroup {
     final String groupId;
-    final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    /** When the group last became empty (coordinator clock), for offset retention; -1 while it has members. */
-    long emptySinceMs = -1;
 
     Group(String groupId) {
         this.groupId = groupId;

@@ -1,0 +1,177 @@
+package io.gregor.broker.group;
+
+import io.gregor.broker.metadata.TopicOperations;
+import io.gregor.broker.replica.Partition;
+import io.gregor.broker.replica.PartitionManager;
+import io.gregor.coordinator.group.GroupCoordinatorService;
+import io.gregor.coordinator.group.GroupRecord;
+import io.gregor.coordinator.group.LegacyGroupRecords;
+import io.gregor.coordinator.runtime.CoordinatorLog;
+import io.gregor.storage.FetchSlice;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.SimpleRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The partitions of {@code __consumer_offsets} as the group coordinator's log: its records are appended as one batch
+ * per operation (durable once fsynced, concurrent operations sharing fsyncs) and read back from the start when a
+ * partition's shard loads. Thread-safe.
+ */
+public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
+    public static final String TOPIC = GroupCoordinatorService.TOPIC;
+    private static final Logger log = LoggerFactory.getLogger(OffsetsTopic.class);
+    private static final int READ_BYTES = 1 << 20;
+
+    private final PartitionManager partitions;
+
+    public OffsetsTopic(PartitionManager partitions) {
+        this.partitions = partitions;
+    }
+
+    /**
+     * Creates {@code __consumer_offsets} unless it exists: {@code numPartitions} partitions, as many replicas as
+     * {@code replicationFactor} asks and the cluster has live brokers (Kafka refuses instead; a single node needs no
+     * setting), compacted, so the log cleaner keeps the latest record of each key, with {@code segmentBytes}
+     * (offsets.topic.segment.bytes) as its segment size. An existing topic keeps its settings and partition count.
+     *
+     * @return the topic's partition count
+     */
+    public static int ensureTopic(TopicOperations topics, PartitionManager partitions, int numPartitions,
+                                  short replicationFactor, int liveBrokers, int segmentBytes) {
+        short replicas = (short) Math.max(1, Math.min(replicationFactor, liveBrokers));
+        var results = topics.create(List.of(new TopicOperations.NewTopic(TOPIC, numPartitions, replicas,
+                Map.of("cleanup.policy", "compact", "retention.ms", "-1", "retention.bytes", "-1",
+                        "segment.bytes", String.valueOf(segmentBytes)))), false).join();
+        var error = results.get(0).error();
+        if (!error.isSuccess() && error.error() != Errors.TOPIC_ALREADY_EXISTS) {
+            throw new IllegalStateException("Cannot create " + TOPIC + ": " + error.message());
+        }
+        int count = 0;
+        while (partitions.partition(TOPIC, count) != null) {
+            count++;
+        }
+        if (count == 0) {
+            throw new IllegalStateException(TOPIC + " has no partitions on this node");
+        }
+        return count;
+    }
+
+    @Override
+    public Append append(int partition, List<GroupRecord> records) {
+        Partition p = partitions.partition(TOPIC, partition);
+        if (p == null) {
+            throw new NotLeaderOrFollowerException("Partition " + partition + " of " + TOPIC + " is not on this node");
+        }
+        SimpleRecord[] simple = new SimpleRecord[records.size()];
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < simple.length; i++) {
+            simple[i] = new SimpleRecord(now, records.get(i).keyBytes(), records.get(i).valueBytes());
+        }
+        ByteBuffer batch = MemoryRecords.withRecords(Compression.NONE, simple).buffer();
+        PartitionManager.Appended appended = partitions.appendDurably(p, batch);
+        return new Append(appended.info().firstOffset(), appended.durable());
+    }
+
+    @Override
+    public long read(int partition, RecordSink<GroupRecord> sink) {
+        long[] count = {0};
+        scan(partition, (offset, record) -> {
+            ByteBuffer key = record.key();
+            if (LegacyGroupRecords.isLegacy(key)) {
+                log.warn("Skipping a record of the old format at offset {} of {}-{}", offset, TOPIC, partition);
+                return;
+            }
+            GroupRecord decoded;
+            try {
+                decoded = GroupRecord.read(key, record.hasValue() ? record.value() : null);
+            } catch (IllegalArgumentException e) {
+                log.warn("Skipping unreadable record at offset {} of {}-{}: {}", offset, TOPIC, partition, e.getMessage());
+                return;
+            }
+            sink.accept(offset, decoded);
+            count[0]++;
+        });
+        return count[0];
+    }
+
+    /** Whether the first keyed record of {@code partition} is of Gregor's old format (a data directory of 0.1). */
+    boolean holdsLegacyRecords(int partition) {
+        Partition p = partitions.partition(TOPIC, partition);
+        if (p == null) {
+            return false;
+        }
+        var partitionLog = p.log();
+        long offset = partitionLog.logStartOffset();
+        long end = partitionLog.logEndOffset();
+        while (offset < end) {
+            FetchSlice slice = partitionLog.read(offset, 64 * 1024, end, true);
+            if (slice.isEmpty()) {
+                return false;
+            }
+            for (RecordBatch batch : MemoryRecords.readableRecords(bytesOf(slice, partition, offset)).batches()) {
+                for (Record record : batch) {
+                    if (record.offset() >= offset && record.hasKey()) {
+                        return LegacyGroupRecords.isLegacy(record.key());
+                    }
+                }
+            }
+            offset = slice.lastOffset() + 1;
+        }
+        return false;
+    }
+
+    /** Feeds every keyed record of {@code partition}, oldest first, to {@code sink}. */
+    void scan(int partition, BiConsumer<Long, Record> sink) {
+        Partition p = partitions.partition(TOPIC, partition);
+        if (p == null) {
+            throw new NotLeaderOrFollowerException("Partition " + partition + " of " + TOPIC + " is not on this node");
+        }
+        var partitionLog = p.log();
+        long offset = partitionLog.logStartOffset();
+        long end = partitionLog.logEndOffset();
+        while (offset < end) {
+            FetchSlice slice = partitionLog.read(offset, READ_BYTES, end, true);
+            if (slice.isEmpty()) {
+                break;
+            }
+            for (RecordBatch batch : MemoryRecords.readableRecords(bytesOf(slice, partition, offset)).batches()) {
+                if (batch.isControlBatch()) {
+                    continue;
+                }
+                for (Record record : batch) {
+                    if (record.offset() >= offset && record.hasKey()) {
+                        sink.accept(record.offset(), record);
+                    }
+                }
+            }
+            offset = slice.lastOffset() + 1;
+        }
+    }
+
+    private static ByteBuffer bytesOf(FetchSlice slice, int partition, long offset) {
+        ByteBuffer bytes = ByteBuffer.allocate(slice.size());
+        try {
+            while (bytes.hasRemaining()) {
+                if (slice.channel().read(bytes, slice.position() + bytes.position()) < 0) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Reading " + TOPIC + "-" + partition + " at offset " + offset + " failed", e);
+        }
+        bytes.flip();
+        return bytes;
+    }
+}
