@@ -23,11 +23,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *   <li>{@code join}: N consumers subscribe to an N-partition topic; join time is until every one owns a partition;
  *   rebalance time is, after one consumer closes, until the others own every partition again. Run the brokers with
  *   {@code group.initial.rebalance.delay.ms=0}, or both figures include that delay.</li>
- *   <li>{@code commit}: one consumer commits offsets of P partitions synchronously in a loop; commits per second.</li>
+ *   <li>{@code commit}: C consumers (each its own group, so each in its partition of {@code __consumer_offsets})
+ *   commit offsets of P partitions synchronously in a loop, concurrently; commits per second in all.</li>
  * </ul>
  *
  * <pre>java -cp ... io.gregor.benchmarks.GroupBenchmark join BOOTSTRAP [CONSUMERS=10] [ROUNDS=3] [classic|consumer]
- * java -cp ... io.gregor.benchmarks.GroupBenchmark commit BOOTSTRAP [PARTITIONS=10] [SECONDS=10]</pre>
+ * java -cp ... io.gregor.benchmarks.GroupBenchmark commit BOOTSTRAP [PARTITIONS=10] [SECONDS=10] [COMMITTERS=1]</pre>
  */
 public final class GroupBenchmark {
     private GroupBenchmark() {
@@ -36,7 +37,7 @@ public final class GroupBenchmark {
     public static void main(String[] args) throws Exception {
         if (args.length < 2 || !List.of("join", "commit").contains(args[0])) {
             System.err.println("usage: GroupBenchmark join BOOTSTRAP [CONSUMERS] [ROUNDS] [classic|consumer]");
-            System.err.println("       GroupBenchmark commit BOOTSTRAP [PARTITIONS] [SECONDS]");
+            System.err.println("       GroupBenchmark commit BOOTSTRAP [PARTITIONS] [SECONDS] [COMMITTERS]");
             System.exit(2);
         }
         String bootstrap = args[1];
@@ -48,7 +49,8 @@ public final class GroupBenchmark {
         } else {
             int partitions = args.length > 2 ? Integer.parseInt(args[2]) : 10;
             int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 10;
-            commit(bootstrap, partitions, seconds);
+            int committers = args.length > 4 ? Integer.parseInt(args[4]) : 1;
+            commit(bootstrap, partitions, seconds, committers);
         }
     }
 
@@ -141,10 +143,46 @@ public final class GroupBenchmark {
         }
     }
 
-    private static void commit(String bootstrap, int partitions, int seconds) throws Exception {
+    private static void commit(String bootstrap, int partitions, int seconds, int committers) throws Exception {
         String topic = "commit-bench-" + partitions;
         ensureTopic(bootstrap, topic, partitions);
-        Properties p = consumerProps(bootstrap, "commit-bench-" + System.nanoTime(), "classic");
+        long warmupEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        long end = warmupEnd + TimeUnit.SECONDS.toNanos(seconds);
+        List<List<Long>> latencies = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        for (int n = 0; n < committers; n++) {
+            List<Long> mine = new ArrayList<>();
+            latencies.add(mine);
+            String group = "commit-bench-" + System.nanoTime() + "-" + n;
+            Thread t = new Thread(() -> {
+                try {
+                    commitLoop(bootstrap, topic, partitions, group, warmupEnd, end, mine);
+                } catch (Exception e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        List<Long> all = new ArrayList<>();
+        latencies.forEach(all::addAll);
+        all.sort(Long::compare);
+        System.out.printf("committers=%d partitions=%d commits=%d commits_per_s=%.0f p50_ms=%.3f p99_ms=%.3f%n", committers,
+                partitions, all.size(), all.size() / (double) seconds, all.get(all.size() / 2) / 1e6,
+                all.get((int) (all.size() * 0.99)) / 1e6);
+    }
+
+    /** One committer: commitSync of every partition in a loop; latencies of the commits made in the measured window. */
+    private static void commitLoop(String bootstrap, String topic, int partitions, String group, long warmupEnd, long end,
+                                   List<Long> latencies) {
+        Properties p = consumerProps(bootstrap, group, "classic");
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> tps = new ArrayList<>();
             for (int i = 0; i < partitions; i++) {
@@ -152,11 +190,6 @@ public final class GroupBenchmark {
             }
             c.assign(tps);
             Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-            long commits = 0;
-            long warmupEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-            long end = warmupEnd + TimeUnit.SECONDS.toNanos(seconds);
-            long measuredStart = 0;
-            List<Long> latencies = new ArrayList<>();
             for (long round = 0; ; round++) {
                 long now = System.nanoTime();
                 if (now > end) {
@@ -167,19 +200,10 @@ public final class GroupBenchmark {
                 }
                 c.commitSync(offsets);
                 long after = System.nanoTime();
-                if (now >= warmupEnd) {
-                    if (measuredStart == 0) {
-                        measuredStart = now;
-                    }
-                    commits++;
+                if (now >= warmupEnd && after <= end) {
                     latencies.add(after - now);
                 }
             }
-            double elapsed = (System.nanoTime() - measuredStart) / 1e9;
-            latencies.sort(Long::compare);
-            System.out.printf("partitions=%d commits=%d commits_per_s=%.0f p50_ms=%.3f p99_ms=%.3f%n", partitions, commits,
-                    commits / elapsed, latencies.get(latencies.size() / 2) / 1e6,
-                    latencies.get((int) (latencies.size() * 0.99)) / 1e6);
         }
     }
 }

@@ -15,11 +15,11 @@ import io.gregor.broker.metadata.MetadataRecord;
 import io.gregor.broker.metadata.TopicOperations;
 import io.gregor.broker.network.HandlerRegistry;
 import io.gregor.broker.network.KafkaServer;
-import io.gregor.broker.replica.DelayedOperations;
 import io.gregor.broker.replica.PartitionManager;
 import io.gregor.coordinator.group.GroupConfig;
 import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.coordinator.runtime.CoordinatorTime;
+import io.gregor.replication.ReplicaManager;
 import io.gregor.metadata.RaftMetadataLog;
 import io.gregor.metadata.RaftSettings;
 import io.gregor.storage.FailureProbe;
@@ -61,6 +61,7 @@ public final class Broker implements AutoCloseable {
     private KafkaServer server;
     private MetadataManager metadata;
     private PartitionManager partitions;
+    private ReplicaManager replicas;
     private boolean closed;
 
     public Broker(BrokerConfig config) {
@@ -87,23 +88,22 @@ public final class Broker implements AutoCloseable {
             closeables.add(logManager);
             ExecutorService ioPool = Executors.newFixedThreadPool(staticConfig.numIoThreads(), daemonThreads("gregor-io"));
             closeables.add(ioPool::shutdownNow);
-            DelayedOperations delayed = new DelayedOperations(ioPool);
-            closeables.add(delayed);
+            replicas = new ReplicaManager(staticConfig.nodeId(), ioPool);
+            closeables.add(replicas);
 
             metadata = new MetadataManager();
             closeables.add(metadata);
-            partitions = new PartitionManager(staticConfig, logManager, delayed);
-            closeables.add(partitions);
+            partitions = new PartitionManager(staticConfig, logManager, replicas);
             metadata.addListener(partitions);
             metadata.addListener(this::onMetadata);
             CoordinatorTime.SystemTime groupTime = CoordinatorTime.system("gregor-group-timer");
             closeables.add(groupTime);
-            OffsetsTopic offsetsTopic = new OffsetsTopic(partitions);
+            OffsetsTopic offsetsTopic = new OffsetsTopic(replicas);
             GroupCoordinatorService groups = new GroupCoordinatorService(groupConfig(staticConfig), offsetsTopic,
                     new ImageTopicCatalog(metadata), groupTime, ioPool);
             closeables.add(groups);
             TopicOperations topics = new TopicOperations(metadata, () -> config, () -> 1);
-            BrokerServices services = new BrokerServices(() -> config, metadata, topics, partitions, delayed,
+            BrokerServices services = new BrokerServices(() -> config, metadata, topics, replicas,
                     new ProducerIdManager(metadata), () -> advertised, groups);
             HandlerRegistry registry = Handlers.registry(services);
             server = new KafkaServer(staticConfig, registry, ioPool);
@@ -150,10 +150,10 @@ public final class Broker implements AutoCloseable {
                             ExecutorService pool) {
         CompletableFuture.supplyAsync(() -> {
             long startNs = System.nanoTime();
-            OffsetsTopicMigration.migrateIfNeeded(logDir, metadata, topics, offsetsTopic, partitions,
+            OffsetsTopicMigration.migrateIfNeeded(logDir, metadata, topics, offsetsTopic, replicas,
                     staticConfig.offsetsTopicNumPartitions(), staticConfig.offsetsTopicReplicationFactor(), 1,
                     staticConfig.offsetsTopicSegmentBytes());
-            int count = OffsetsTopic.ensureTopic(topics, partitions, staticConfig.offsetsTopicNumPartitions(),
+            int count = OffsetsTopic.ensureTopic(topics, replicas, staticConfig.offsetsTopicNumPartitions(),
                     staticConfig.offsetsTopicReplicationFactor(), 1, staticConfig.offsetsTopicSegmentBytes());
             groups.startup(count);
             List<CompletableFuture<Long>> loads = new ArrayList<>();

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The module layering of docs/architecture.md, checked on the compiled classes so that the build fails when a module
  * reaches where it must not: storage knows no network and no broker; protocol knows no files, storage or broker; the
- * coordinator runtime, the group coordinator and the metadata log know nothing of the broker.
+ * coordinator runtime, the group coordinator, the replica manager and the metadata log know nothing of the broker;
+ * request handlers reach partitions only through the replica manager.
  */
 class ArchitectureTest {
     private static JavaClasses gregor;
@@ -58,6 +59,24 @@ class ArchitectureTest {
                         "io.gregor.protocol..", "io.gregor.metadata..", "io.netty..", "java.nio.file..")
                 .because("the group coordinator is a state machine over records: its partitions are the runtime's "
                         + "CoordinatorLog, its topics a TopicCatalog")
+                .check(gregor);
+    }
+
+    @Test
+    void handlersImportNoStorage() {
+        noClasses().that().resideInAPackage("io.gregor.broker.handlers..")
+                .should().dependOnClassesThat().resideInAPackage("io.gregor.storage..")
+                .because("handlers translate between the wire and the replica manager or the coordinators; every read "
+                        + "and append of a partition goes through the replica manager")
+                .check(gregor);
+    }
+
+    @Test
+    void theReplicaManagerKnowsNoBrokerMetadataOrCoordinators() {
+        noClasses().that().resideInAPackage("io.gregor.replication..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.gregor.broker..", "io.gregor.metadata..",
+                        "io.gregor.coordinator..")
+                .because("which partitions exist is the broker's to say; the replica manager only hosts them")
                 .check(gregor);
     }
 

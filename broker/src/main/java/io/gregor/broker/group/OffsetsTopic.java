@@ -1,15 +1,13 @@
 package io.gregor.broker.group;
 
 import io.gregor.broker.metadata.TopicOperations;
-import io.gregor.broker.replica.Partition;
-import io.gregor.broker.replica.PartitionManager;
 import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.coordinator.group.GroupRecord;
 import io.gregor.coordinator.group.LegacyGroupRecords;
 import io.gregor.coordinator.runtime.CoordinatorLog;
-import io.gregor.storage.FetchSlice;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.gregor.replication.FileSliceRecords;
+import io.gregor.replication.Partition;
+import io.gregor.replication.ReplicaManager;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -34,9 +32,9 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
     private static final Logger log = LoggerFactory.getLogger(OffsetsTopic.class);
     private static final int READ_BYTES = 1 << 20;
 
-    private final PartitionManager partitions;
+    private final ReplicaManager partitions;
 
-    public OffsetsTopic(PartitionManager partitions) {
+    public OffsetsTopic(ReplicaManager partitions) {
         this.partitions = partitions;
     }
 
@@ -48,7 +46,7 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
      *
      * @return the topic's partition count
      */
-    public static int ensureTopic(TopicOperations topics, PartitionManager partitions, int numPartitions,
+    public static int ensureTopic(TopicOperations topics, ReplicaManager partitions, int numPartitions,
                                   short replicationFactor, int liveBrokers, int segmentBytes) {
         short replicas = (short) Math.max(1, Math.min(replicationFactor, liveBrokers));
         var results = topics.create(List.of(new TopicOperations.NewTopic(TOPIC, numPartitions, replicas,
@@ -80,8 +78,8 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
             simple[i] = new SimpleRecord(now, records.get(i).keyBytes(), records.get(i).valueBytes());
         }
         ByteBuffer batch = MemoryRecords.withRecords(Compression.NONE, simple).buffer();
-        PartitionManager.Appended appended = partitions.appendDurably(p, batch);
-        return new Append(appended.info().firstOffset(), appended.durable());
+        ReplicaManager.Appended appended = partitions.appendForCoordinator(p, batch);
+        return new Append(appended.baseOffset(), appended.committed());
     }
 
     @Override
@@ -112,15 +110,14 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
         if (p == null) {
             return false;
         }
-        var partitionLog = p.log();
-        long offset = partitionLog.logStartOffset();
-        long end = partitionLog.logEndOffset();
+        long offset = p.logStartOffset();
+        long end = p.logEndOffset();
         while (offset < end) {
-            FetchSlice slice = partitionLog.read(offset, 64 * 1024, end, true);
-            if (slice.isEmpty()) {
+            FileSliceRecords slice = partitions.read(p, offset, 64 * 1024, end, true);
+            if (slice == null) {
                 return false;
             }
-            for (RecordBatch batch : MemoryRecords.readableRecords(bytesOf(slice, partition, offset)).batches()) {
+            for (RecordBatch batch : MemoryRecords.readableRecords(slice.readAll()).batches()) {
                 for (Record record : batch) {
                     if (record.offset() >= offset && record.hasKey()) {
                         return LegacyGroupRecords.isLegacy(record.key());
@@ -138,15 +135,14 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
         if (p == null) {
             throw new NotLeaderOrFollowerException("Partition " + partition + " of " + TOPIC + " is not on this node");
         }
-        var partitionLog = p.log();
-        long offset = partitionLog.logStartOffset();
-        long end = partitionLog.logEndOffset();
+        long offset = p.logStartOffset();
+        long end = p.logEndOffset();
         while (offset < end) {
-            FetchSlice slice = partitionLog.read(offset, READ_BYTES, end, true);
-            if (slice.isEmpty()) {
+            FileSliceRecords slice = partitions.read(p, offset, READ_BYTES, end, true);
+            if (slice == null) {
                 break;
             }
-            for (RecordBatch batch : MemoryRecords.readableRecords(bytesOf(slice, partition, offset)).batches()) {
+            for (RecordBatch batch : MemoryRecords.readableRecords(slice.readAll()).batches()) {
                 if (batch.isControlBatch()) {
                     continue;
                 }
@@ -158,20 +154,5 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
             }
             offset = slice.lastOffset() + 1;
         }
-    }
-
-    private static ByteBuffer bytesOf(FetchSlice slice, int partition, long offset) {
-        ByteBuffer bytes = ByteBuffer.allocate(slice.size());
-        try {
-            while (bytes.hasRemaining()) {
-                if (slice.channel().read(bytes, slice.position() + bytes.position()) < 0) {
-                    break;
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("Reading " + TOPIC + "-" + partition + " at offset " + offset + " failed", e);
-        }
-        bytes.flip();
-        return bytes;
     }
 }

@@ -51,7 +51,7 @@ public final class OffsetsTopicMigration {
      * Afterwards the topic exists in Kafka's layout (it is created if it did not exist).
      */
     public static Outcome migrateIfNeeded(Path logDir, MetadataManager metadata, TopicOperations topics, OffsetsTopic offsetsTopic,
-                                          io.gregor.broker.replica.PartitionManager partitions, int numPartitions,
+                                          io.gregor.replication.ReplicaManager partitions, int numPartitions,
                                           short replicationFactor, int liveBrokers, int segmentBytes) {
         Path file = logDir.resolve(FILE);
         List<GroupRecord> records;

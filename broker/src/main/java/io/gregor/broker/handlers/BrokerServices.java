@@ -4,9 +4,8 @@ import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.Endpoint;
 import io.gregor.broker.metadata.MetadataManager;
 import io.gregor.broker.metadata.TopicOperations;
-import io.gregor.broker.replica.DelayedOperations;
-import io.gregor.broker.replica.PartitionManager;
 import io.gregor.coordinator.group.GroupCoordinatorService;
+import io.gregor.replication.ReplicaManager;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -17,7 +16,7 @@ import java.util.function.Supplier;
  * @param advertised the advertised endpoints, with ports resolved after binding
  */
 public record BrokerServices(Supplier<BrokerConfig> config, MetadataManager metadata, TopicOperations topics,
-                             PartitionManager partitions, DelayedOperations delayed, ProducerIdManager producerIds,
+                             ReplicaManager replicas, ProducerIdManager producerIds,
                              Supplier<List<Endpoint>> advertised, GroupCoordinatorService groups) {
 
     public int nodeId() {

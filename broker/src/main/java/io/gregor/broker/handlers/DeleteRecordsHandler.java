@@ -1,9 +1,8 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.network.RequestContext;
-import io.gregor.broker.replica.Partition;
-import io.gregor.storage.KafkaStorageException;
-import io.gregor.storage.Log;
+import io.gregor.replication.Partition;
+import io.gregor.replication.ReplicaManager;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.DeleteRecordsRequestData;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
@@ -23,8 +22,6 @@ import org.apache.kafka.common.protocol.Errors;
  * negative other than -1), KAFKA_STORAGE_ERROR.
  */
 public final class DeleteRecordsHandler extends BrokerHandler<DeleteRecordsRequestData> {
-    static final long HIGH_WATERMARK = -1;
-
     public DeleteRecordsHandler(BrokerServices services) {
         super(services, ApiKeys.DELETE_RECORDS, 0, 2);
     }
@@ -39,30 +36,15 @@ public final class DeleteRecordsHandler extends BrokerHandler<DeleteRecordsReque
                 DeleteRecordsPartitionResult result = new DeleteRecordsPartitionResult()
                         .setPartitionIndex(p.partitionIndex()).setLowWatermark(-1);
                 topicResult.partitions().add(result);
-                Partition partition = services.partitions().partition(topic.name(), p.partitionIndex());
+                Partition partition = services.replicas().partition(topic.name(), p.partitionIndex());
                 if (partition == null) {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                 } else {
-                    result.setErrorCode(delete(partition.log(), p.offset()).code()).setLowWatermark(partition.log().logStartOffset());
+                    ReplicaManager.DeleteRecordsResult deleted = services.replicas().deleteRecords(partition, p.offset());
+                    result.setErrorCode(deleted.error().code()).setLowWatermark(deleted.lowWatermark());
                 }
             }
         }
         return CompletableFuture.completedFuture(response);
-    }
-
-    private static Errors delete(Log log, long offset) {
-        long target = offset == HIGH_WATERMARK ? log.highWatermark() : offset;
-        if (target < 0 || target > log.highWatermark()) {
-            return Errors.OFFSET_OUT_OF_RANGE;
-        }
-        try {
-            log.deleteRecordsBefore(target);
-            return Errors.NONE;
-        } catch (IllegalArgumentException e) {
-            // The high watermark only grows, but a concurrent truncation may have lowered it since the check.
-            return Errors.OFFSET_OUT_OF_RANGE;
-        } catch (KafkaStorageException e) {
-            return Errors.KAFKA_STORAGE_ERROR;
-        }
     }
 }

@@ -1,7 +1,7 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.network.RequestContext;
-import io.gregor.broker.replica.Partition;
+import io.gregor.replication.Partition;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -39,14 +39,14 @@ public final class DescribeLogDirsHandler extends BrokerHandler<DescribeLogDirsR
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, DescribeLogDirsRequestData request) {
         short version = context.apiVersion();
-        Path logDir = services.partitions().logManager().logDir();
+        Path logDir = services.config().get().logDirs().get(0).toAbsolutePath().normalize();
         DescribeLogDirsResult result = new DescribeLogDirsResult().setErrorCode(Errors.NONE.code())
                 .setLogDir(logDir.toString());
         Map<String, DescribeLogDirsTopic> topics = new LinkedHashMap<>();
         for (Partition partition : selected(request)) {
             topics.computeIfAbsent(partition.topic(), name -> new DescribeLogDirsTopic().setName(name))
                     .partitions().add(new DescribeLogDirsPartition().setPartitionIndex(partition.index())
-                            .setPartitionSize(partition.log().sizeInBytes()).setOffsetLag(0).setIsFutureKey(false));
+                            .setPartitionSize(partition.sizeInBytes()).setOffsetLag(0).setIsFutureKey(false));
         }
         result.setTopics(new ArrayList<>(topics.values()));
         if (version >= 4) {
@@ -65,11 +65,11 @@ public final class DescribeLogDirsHandler extends BrokerHandler<DescribeLogDirsR
     private List<Partition> selected(DescribeLogDirsRequestData request) {
         List<Partition> partitions = new ArrayList<>();
         if (request.topics() == null) {
-            partitions.addAll(services.partitions().partitions());
+            partitions.addAll(services.replicas().partitions());
         } else {
             for (DescribableLogDirTopic topic : request.topics()) {
                 for (int index : topic.partitions()) {
-                    Partition partition = services.partitions().partition(topic.topic(), index);
+                    Partition partition = services.replicas().partition(topic.topic(), index);
                     if (partition != null) {
                         partitions.add(partition);
                     }

@@ -108,15 +108,15 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
                 .setIsInternal(topic.isInternal())
                 .setErrorCode(Errors.NONE.code());
         for (int p = 0; p < topic.partitions(); p++) {
-            var partition = services.partitions().partition(topic.name(), p);
-            int epoch = partition == null ? 0 : partition.leaderEpoch();
+            var partition = services.replicas().partition(topic.name(), p);
+            var state = partition == null ? null : partition.state();
             result.partitions().add(new MetadataResponsePartition()
                     .setPartitionIndex(p)
                     .setErrorCode(partition == null ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code())
-                    .setLeaderId(partition == null ? -1 : node)
-                    .setLeaderEpoch(epoch)
-                    .setReplicaNodes(List.of(node))
-                    .setIsrNodes(List.of(node))
+                    .setLeaderId(state == null ? -1 : state.leaderId())
+                    .setLeaderEpoch(state == null ? 0 : state.leaderEpoch())
+                    .setReplicaNodes(state == null ? List.of(node) : new java.util.ArrayList<>(state.replicas()))
+                    .setIsrNodes(state == null ? List.of(node) : new java.util.ArrayList<>(state.isr()))
                     .setOfflineReplicas(List.of()));
         }
         return result;

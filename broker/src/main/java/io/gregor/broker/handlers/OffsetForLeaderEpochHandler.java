@@ -1,8 +1,8 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.network.RequestContext;
-import io.gregor.broker.replica.Partition;
-import io.gregor.storage.EpochEndOffset;
+import io.gregor.replication.Partition;
+import io.gregor.replication.ReplicaManager;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderPartition;
@@ -38,24 +38,17 @@ public final class OffsetForLeaderEpochHandler extends BrokerHandler<OffsetForLe
                 var result = new OffsetForLeaderEpochResponseData.EpochEndOffset().setPartition(p.partition())
                         .setLeaderEpoch(-1).setEndOffset(-1);
                 topicResult.partitions().add(result);
-                Partition partition = services.partitions().partition(topic.topic(), p.partition());
+                Partition partition = services.replicas().partition(topic.topic(), p.partition());
                 Errors error = partition == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION
-                        : checkEpoch(partition, p.currentLeaderEpoch());
+                        : partition.checkLeaderEpoch(p.currentLeaderEpoch());
                 if (error != Errors.NONE) {
                     result.setErrorCode(error.code());
                     continue;
                 }
-                EpochEndOffset found = partition.log().endOffsetForEpoch(p.leaderEpoch());
+                ReplicaManager.EpochEnd found = services.replicas().endOffsetForEpoch(partition, p.leaderEpoch());
                 result.setLeaderEpoch(found.epoch()).setEndOffset(found.endOffset());
             }
         }
         return CompletableFuture.completedFuture(response);
-    }
-
-    private static Errors checkEpoch(Partition partition, int requestEpoch) {
-        if (requestEpoch < 0 || requestEpoch == partition.leaderEpoch()) {
-            return Errors.NONE;
-        }
-        return requestEpoch < partition.leaderEpoch() ? Errors.FENCED_LEADER_EPOCH : Errors.UNKNOWN_LEADER_EPOCH;
     }
 }

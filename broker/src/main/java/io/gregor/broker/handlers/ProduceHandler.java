@@ -2,18 +2,14 @@ package io.gregor.broker.handlers;
 
 import io.gregor.broker.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
-import io.gregor.broker.replica.Partition;
-import io.gregor.broker.replica.Recompression;
 import io.gregor.protocol.legacy.LegacyRecords;
-import io.gregor.storage.CorruptRecordException;
-import io.gregor.storage.KafkaStorageException;
-import io.gregor.storage.LogAppendInfo;
-import io.gregor.storage.RecordTooLargeException;
+import io.gregor.replication.Partition;
+import io.gregor.replication.Recompression;
+import io.gregor.replication.ReplicaManager.AppendResult;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
@@ -23,21 +19,18 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.MemoryRecords;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Produce v3-13, and v0-2 when legacy versions are on. Batches are stored as sent (validated, offsets stamped, never
  * decompressed) unless the topic's {@code compression.type} names another codec. Message sets of format v0/v1 (sent
- * with Produce v0-2) are converted once to a v2 batch. acks=-1 is answered after an fsync that covers the batches;
- * acks=1 after the write; acks=0 gets no response at all.
+ * with Produce v0-2) are converted once to a v2 batch here; the rest is the replica manager's: acks=-1 is answered
+ * once the batches are committed (fsynced), acks=1 after the write, acks=0 gets no response at all.
  *
  * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13), CORRUPT_MESSAGE, INVALID_RECORD
- * (v0/v1 with nested compression or ZStandard), MESSAGE_TOO_LARGE, NOT_ENOUGH_REPLICAS, KAFKA_STORAGE_ERROR,
- * INVALID_REQUIRED_ACKS (acks other than -1, 0, 1).
+ * (v0/v1 with nested compression or ZStandard, a record without a key in a compacted topic), MESSAGE_TOO_LARGE,
+ * NOT_ENOUGH_REPLICAS, KAFKA_STORAGE_ERROR, REQUEST_TIMED_OUT, INVALID_REQUIRED_ACKS (acks other than -1, 0, 1).
  */
 public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
-    private static final Logger log = LoggerFactory.getLogger(ProduceHandler.class);
 
     public ProduceHandler(BrokerServices services) {
         super(services, ApiKeys.PRODUCE, 3, 13);
@@ -63,12 +56,13 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
                     result.setErrorCode(Errors.INVALID_REQUIRED_ACKS.code());
                     continue;
                 }
-                Partition partition = topic == null ? null : services.partitions().partition(topic.name(), data.index());
+                Partition partition = topic == null ? null : services.replicas().partition(topic.name(), data.index());
                 if (partition == null) {
                     result.setErrorCode((byId && topic == null ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
                     continue;
                 }
-                pending.add(append(partition, (MemoryRecords) data.records(), acks, context.wireVersion() < 3, result));
+                pending.add(append(partition, (MemoryRecords) data.records(), acks, request.timeoutMs(),
+                        context.wireVersion() < 3, result));
             }
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
@@ -91,86 +85,26 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
         return response;
     }
 
-    private CompletableFuture<Void> append(Partition partition, MemoryRecords records, short acks, boolean legacy,
-                                           PartitionProduceResponse result) {
-        if (acks == -1 && partition.isrSize() < partition.minInsyncReplicas()) {
-            fail(result, Errors.NOT_ENOUGH_REPLICAS, "The size of the current ISR " + partition.isrSize()
-                    + " is insufficient to satisfy the min.isr requirement of " + partition.minInsyncReplicas()
-                    + " for partition " + partition);
-            return CompletableFuture.completedFuture(null);
-        }
+    private CompletableFuture<Void> append(Partition partition, MemoryRecords records, short acks, int timeoutMs,
+                                           boolean legacy, PartitionProduceResponse result) {
         ByteBuffer buffer = records == null ? ByteBuffer.allocate(0) : records.buffer();
         if (legacy && LegacyRecords.magic(buffer) >= 0 && LegacyRecords.magic(buffer) < 2) {
             try {
-                // Straight to the topic's codec, if it has one: Recompression then finds nothing to do.
+                // Straight to the topic's codec, if it has one: recompression then finds nothing to do.
                 buffer = LegacyRecords.toCurrentFormat(buffer, Recompression.target(partition.compressionType()));
             } catch (LegacyRecords.InvalidRecordsException e) {
                 fail(result, e.error(), e.getMessage());
                 return CompletableFuture.completedFuture(null);
             }
         }
-        if (partition.log().config().compaction().compact() && hasKeylessRecord(buffer)) {
-            fail(result, Errors.INVALID_RECORD, "Compacted topic cannot accept message without key in topic partition "
-                    + partition + ".");
-            return CompletableFuture.completedFuture(null);
-        }
-        CompletableFuture<LogAppendInfo> appended;
-        try {
-            buffer = Recompression.apply(buffer, partition.compressionType());
-            appended = services.partitions().append(partition, buffer, acks);
-        } catch (RuntimeException e) {
-            appended = CompletableFuture.failedFuture(e);
-        }
-        return appended.handle((info, error) -> {
-            if (error == null) {
-                result.setBaseOffset(info.firstOffset())
-                        .setLogAppendTimeMs(info.logAppendTimeMs())
-                        .setLogStartOffset(partition.log().logStartOffset());
+        return services.replicas().appendRecords(partition, buffer, acks, timeoutMs).thenAccept((AppendResult appended) -> {
+            if (appended.error() == Errors.NONE) {
+                result.setBaseOffset(appended.baseOffset()).setLogAppendTimeMs(appended.logAppendTimeMs())
+                        .setLogStartOffset(appended.logStartOffset());
             } else {
-                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                onFailure(partition, result, cause);
+                fail(result, appended.error(), appended.message());
             }
-            return null;
         });
-    }
-
-    private static void onFailure(Partition partition, PartitionProduceResponse result, Throwable cause) {
-        if (cause instanceof CorruptRecordException) {
-            fail(result, Errors.CORRUPT_MESSAGE, cause.getMessage());
-        } else if (cause instanceof RecordTooLargeException) {
-            fail(result, Errors.MESSAGE_TOO_LARGE, cause.getMessage());
-        } else if (cause instanceof KafkaStorageException) {
-            log.error("Storage error appending to {}: {}", partition, cause.getMessage());
-            fail(result, Errors.KAFKA_STORAGE_ERROR, cause.getMessage());
-        } else {
-            log.error("Unexpected error appending to {}", partition, cause);
-            fail(result, Errors.UNKNOWN_SERVER_ERROR, String.valueOf(cause));
-        }
-    }
-
-    /**
-     * Whether a record of {@code buffer} has no key (a compacted topic refuses it, as Kafka does); compressed batches
-     * are decompressed for the check. A malformed buffer answers false: the log's own validation refuses it.
-     */
-    private static boolean hasKeylessRecord(ByteBuffer buffer) {
-        try {
-            var supplier = org.apache.kafka.common.utils.BufferSupplier.create();
-            for (var batch : MemoryRecords.readableRecords(buffer.duplicate()).batches()) {
-                if (batch.isControlBatch()) {
-                    continue;
-                }
-                try (var records = batch.streamingIterator(supplier)) {
-                    while (records.hasNext()) {
-                        if (!records.next().hasKey()) {
-                            return true;
-                        }
-                    }
-                }
-            }
-            return false;
-        } catch (RuntimeException e) {
-            return false;
-        }
     }
 
     private static void fail(PartitionProduceResponse result, Errors error, String message) {

@@ -5,55 +5,44 @@ import io.gregor.broker.config.TopicConfigs;
 import io.gregor.broker.metadata.MetadataImage;
 import io.gregor.broker.metadata.MetadataManager;
 import io.gregor.broker.metadata.TopicImage;
-import io.gregor.storage.GroupCommitFlusher;
+import io.gregor.replication.Partition;
+import io.gregor.replication.ReplicaManager;
 import io.gregor.storage.Log;
-import io.gregor.storage.LogAppendInfo;
 import io.gregor.storage.LogManager;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.Uuid;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The partitions this node hosts, kept in line with the metadata image: creates logs for new topics and partitions,
- * deletes them with their topic, applies config changes; appends with the durability the producer asked for.
+ * The partitions this node hosts, kept in line with the metadata image: creates logs for new topics and partitions
+ * and hands them to the {@link ReplicaManager}, deletes them with their topic, applies config changes. Reads and
+ * appends are the replica manager's.
  */
-public final class PartitionManager implements MetadataManager.Listener, GroupCommitFlusher.FlushListener, AutoCloseable {
+public final class PartitionManager implements MetadataManager.Listener {
     private static final Logger log = LoggerFactory.getLogger(PartitionManager.class);
     private static final String PARTITION_METADATA = "partition.metadata";
 
-    /** Partition key: topic name and index. */
-    public record Key(String topic, int partition) {
-    }
-
     private final LogManager logManager;
-    private final GroupCommitFlusher flusher;
-    private final DelayedOperations delayed;
-    private final ConcurrentHashMap<Key, Partition> partitions = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Log, Partition> byLog = new ConcurrentHashMap<>();
+    private final ReplicaManager replicas;
     private volatile BrokerConfig config;
 
-    public PartitionManager(BrokerConfig config, LogManager logManager, DelayedOperations delayed) {
+    public PartitionManager(BrokerConfig config, LogManager logManager, ReplicaManager replicas) {
         this.config = config;
         this.logManager = logManager;
-        this.delayed = delayed;
-        this.flusher = new GroupCommitFlusher("gregor-flusher", this);
+        this.replicas = replicas;
     }
 
     public Partition partition(String topic, int index) {
-        return partitions.get(new Key(topic, index));
+        return replicas.partition(topic, index);
     }
 
     public Collection<Partition> partitions() {
-        return partitions.values();
+        return replicas.partitions();
     }
 
     public LogManager logManager() {
@@ -109,8 +98,7 @@ public final class PartitionManager implements MetadataManager.Listener, GroupCo
     }
 
     private void ensurePartition(TopicImage topic, int index) {
-        Key key = new Key(topic.name(), index);
-        if (partitions.containsKey(key)) {
+        if (replicas.partition(topic.name(), index) != null) {
             return;
         }
         Log existing = logManager.get(topic.name(), index);
@@ -120,21 +108,15 @@ public final class PartitionManager implements MetadataManager.Listener, GroupCo
         }
         Log partitionLog = logManager.getOrCreate(topic.name(), index, TopicConfigs.logConfig(topic.configs(), config));
         writeTopicId(partitionLog.dir(), topic.id());
-        if (partitionLog.highWatermark() < partitionLog.flushedOffset()) {
-            partitionLog.updateHighWatermark(partitionLog.flushedOffset());
-        }
-        Partition partition = new Partition(topic.name(), topic.id(), index, partitionLog, Math.max(0, partitionLog.latestEpoch()),
+        Partition partition = replicas.addPartition(topic.name(), topic.id(), index, partitionLog,
                 TopicConfigs.minInsyncReplicas(topic.configs(), config));
-        partition.setCompressionType(TopicConfigs.effective(TopicConfigs.COMPRESSION_TYPE, topic.configs(), config));
-        partitions.put(key, partition);
-        byLog.put(partitionLog, partition);
+        partition.updateConfig(TopicConfigs.minInsyncReplicas(topic.configs(), config),
+                TopicConfigs.effective(TopicConfigs.COMPRESSION_TYPE, topic.configs(), config));
     }
 
     private void removeTopic(TopicImage topic) {
         for (int p = 0; p < topic.partitions(); p++) {
-            Partition removed = partitions.remove(new Key(topic.name(), p));
-            if (removed != null) {
-                byLog.remove(removed.log());
+            if (replicas.removePartition(topic.name(), p) != null) {
                 logManager.delete(topic.name(), p);
             }
         }
@@ -143,11 +125,11 @@ public final class PartitionManager implements MetadataManager.Listener, GroupCo
 
     private void applyConfigs(TopicImage topic) {
         for (int p = 0; p < topic.partitions(); p++) {
-            Partition partition = partitions.get(new Key(topic.name(), p));
+            Partition partition = replicas.partition(topic.name(), p);
             if (partition != null) {
                 partition.log().updateConfig(TopicConfigs.logConfig(topic.configs(), config));
-                partition.setMinInsyncReplicas(TopicConfigs.minInsyncReplicas(topic.configs(), config));
-                partition.setCompressionType(TopicConfigs.effective(TopicConfigs.COMPRESSION_TYPE, topic.configs(), config));
+                partition.updateConfig(TopicConfigs.minInsyncReplicas(topic.configs(), config),
+                        TopicConfigs.effective(TopicConfigs.COMPRESSION_TYPE, topic.configs(), config));
             }
         }
     }
@@ -178,56 +160,4 @@ public final class PartitionManager implements MetadataManager.Listener, GroupCo
         }
     }
 
-    /**
-     * Appends producer batches. acks=-1 completes after an fsync covering the batches (group commit); acks=0/1
-     * complete after the write, and the flusher syncs soon after.
-     */
-    public CompletableFuture<LogAppendInfo> append(Partition partition, ByteBuffer records, short acks) {
-        if (acks == -1) {
-            Appended appended = appendDurably(partition, records);
-            return appended.durable().thenApply(v -> appended.info());
-        }
-        LogAppendInfo info = partition.log().append(records, partition.leaderEpoch());
-        flusher.markDirty(partition.log());
-        return CompletableFuture.completedFuture(info);
-    }
-
-    /** An append whose offsets are known at once and whose durability comes later. */
-    public record Appended(LogAppendInfo info, CompletableFuture<Void> durable) {
-    }
-
-    /**
-     * Appends {@code records} now and returns their offsets without waiting; {@code durable} completes once they are
-     * fsynced (concurrent appends share fsyncs). Coordinators use it: they replay their records at once and answer
-     * after the commit.
-     */
-    public Appended appendDurably(Partition partition, ByteBuffer records) {
-        LogAppendInfo info = partition.log().append(records, partition.leaderEpoch());
-        return new Appended(info, flusher.flush(partition.log(), info.lastOffset() + 1));
-    }
-
-    @Override
-    public void onFlushed(Log flushedLog, long flushedOffset) {
-        Partition partition = byLog.get(flushedLog);
-        boolean advanced;
-        // Flushes of one log may report from two threads (inline and group commit): only ever move the HW forward.
-        synchronized (flushedLog) {
-            advanced = flushedOffset > flushedLog.highWatermark();
-            if (advanced) {
-                flushedLog.updateHighWatermark(flushedOffset);
-            }
-        }
-        if (advanced && partition != null) {
-            delayed.onChange(partition);
-        }
-    }
-
-    public Map<Key, Partition> snapshot() {
-        return Map.copyOf(partitions);
-    }
-
-    @Override
-    public void close() {
-        flusher.close();
-    }
 }

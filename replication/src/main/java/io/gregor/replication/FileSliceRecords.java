@@ -1,4 +1,4 @@
-package io.gregor.broker.replica;
+package io.gregor.replication;
 
 import io.gregor.protocol.ZeroCopyRecords;
 import io.gregor.storage.FetchSlice;
@@ -7,14 +7,51 @@ import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.FileRegion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 
-/** Fetch response records that are still in a segment file; they leave through sendfile. */
+/**
+ * Records read from a partition that are still in a segment file: whole batches, starting at a batch boundary.
+ * Fetch answers send them through sendfile; readers that need the bytes (down-conversion, coordinator loading) copy
+ * them with {@link #read} or {@link #readAll}.
+ */
 public final class FileSliceRecords implements ZeroCopyRecords {
     private final FetchSlice slice;
 
-    public FileSliceRecords(FetchSlice slice) {
+    FileSliceRecords(FetchSlice slice) {
         this.slice = slice;
+    }
+
+    public boolean isEmpty() {
+        return slice.isEmpty();
+    }
+
+    /** The offset of the last record of the slice's last batch (the next read starts after it). */
+    public long lastOffset() {
+        return slice.lastOffset();
+    }
+
+    /** Fills {@code target} from byte {@code position} of the slice. */
+    public void read(ByteBuffer target, int position) throws IOException {
+        long at = slice.position() + position;
+        while (target.hasRemaining()) {
+            int n = slice.channel().read(target, at);
+            if (n < 0) {
+                throw new IOException("segment ended inside a fetch slice at byte " + (at - slice.position()));
+            }
+            at += n;
+        }
+    }
+
+    /** The whole slice, copied into a heap buffer. */
+    public ByteBuffer readAll() {
+        ByteBuffer bytes = ByteBuffer.allocate(slice.size());
+        try {
+            read(bytes, 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read a slice of " + slice.size() + " bytes: " + e.getMessage(), e);
+        }
+        return bytes.flip();
     }
 
     @Override

@@ -1,4 +1,4 @@
-package io.gregor.broker.replica;
+package io.gregor.replication;
 
 import io.gregor.storage.CorruptRecordException;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package io.gregor.broker.replica;
+package io.gregor.replication;
 
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.Timeout;

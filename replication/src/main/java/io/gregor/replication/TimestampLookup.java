@@ -1,4 +1,4 @@
-package io.gregor.broker.handlers;
+package io.gregor.replication;
 
 import io.gregor.storage.FetchSlice;
 import io.gregor.storage.Log;

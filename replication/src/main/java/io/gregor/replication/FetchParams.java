@@ -1,0 +1,28 @@
+package io.gregor.replication;
+
+import java.util.List;
+
+/**
+ * A fetch as the replica manager reads it.
+ *
+ * @param maxWaitMs how long to park the fetch while fewer than {@code minBytes} are there
+ * @param minBytes the bytes that answer it at once
+ * @param maxBytes the response budget (already capped by fetch.max.bytes)
+ * @param reach how far past a partition's budget the read may go (1 for stored batches; more for a reader whose
+ *     answer is converted to an older, larger message format and cut to the budget afterwards)
+ * @param partitions the partitions, in the order of the response
+ */
+public record FetchParams(long maxWaitMs, int minBytes, int maxBytes, float reach, List<PartitionFetch> partitions) {
+    public FetchParams {
+        partitions = List.copyOf(partitions);
+    }
+
+    /**
+     * One partition of a fetch.
+     *
+     * @param topic the topic's name, or null when the request named a topic (or id) that does not exist
+     * @param currentLeaderEpoch the leader epoch the client knows, -1 when it does not say
+     */
+    public record PartitionFetch(String topic, int partition, long fetchOffset, int maxBytes, int currentLeaderEpoch) {
+    }
+}

@@ -1,0 +1,464 @@
+package io.gregor.replication;
+
+import io.gregor.storage.CorruptRecordException;
+import io.gregor.storage.EpochEndOffset;
+import io.gregor.storage.GroupCommitFlusher;
+import io.gregor.storage.KafkaStorageException;
+import io.gregor.storage.Log;
+import io.gregor.storage.LogAppendInfo;
+import io.gregor.storage.OffsetOutOfRangeException;
+import io.gregor.storage.RecordTooLargeException;
+import io.gregor.storage.TimestampOffset;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one path into the partitions this node hosts, for every caller: produce, fetch, the coordinators,
+ * DeleteRecords, ListOffsets, OffsetForLeaderEpoch. It owns the durability of appends (group commit: one fsync pass
+ * for all waiting appends), the high watermark, and the requests that wait: a delayed produce until its records are
+ * committed (acks=all), a delayed fetch until min bytes are there or max wait passes, both on one timer wheel.
+ *
+ * <p>Results carry Kafka's error codes; storage exceptions do not leave this class. Which partitions exist is the
+ * broker's business ({@link #addPartition}, {@link #removePartition}, kept in line with the metadata). Thread-safe.
+ */
+public final class ReplicaManager implements GroupCommitFlusher.FlushListener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaManager.class);
+    /** Longest a fetch may be parked, whatever it asks. */
+    private static final long MAX_WAIT_CAP_MS = 60_000;
+
+    /** Partition key: topic name and index. */
+    public record Key(String topic, int partition) {
+    }
+
+    private final int nodeId;
+    private final GroupCommitFlusher flusher;
+    private final DelayedOperations delayed;
+    private final ConcurrentHashMap<Key, Partition> partitions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Log, Partition> byLog = new ConcurrentHashMap<>();
+
+    /** @param executor runs completed delayed operations (the request pool) */
+    public ReplicaManager(int nodeId, Executor executor) {
+        this.nodeId = nodeId;
+        this.delayed = new DelayedOperations(executor);
+        this.flusher = new GroupCommitFlusher("gregor-flusher", this);
+    }
+
+    // ---- Partitions ------------------------------------------------------------------------------------------------
+
+    public Partition partition(String topic, int index) {
+        return partitions.get(new Key(topic, index));
+    }
+
+    public Collection<Partition> partitions() {
+        return partitions.values();
+    }
+
+    public Map<Key, Partition> snapshot() {
+        return Map.copyOf(partitions);
+    }
+
+    /** Hosts {@code log} as partition {@code index} of {@code topic}, led by this node; returns it. */
+    public Partition addPartition(String topic, Uuid topicId, int index, Log partitionLog, int minInsyncReplicas) {
+        if (partitionLog.highWatermark() < partitionLog.flushedOffset()) {
+            partitionLog.updateHighWatermark(partitionLog.flushedOffset());
+        }
+        Partition partition = new Partition(topic, topicId, index, partitionLog,
+                Partition.State.soleLeader(nodeId, Math.max(0, partitionLog.latestEpoch())), minInsyncReplicas);
+        partitions.put(new Key(topic, index), partition);
+        byLog.put(partitionLog, partition);
+        return partition;
+    }
+
+    /** Stops hosting a partition (its topic was deleted); returns it, or null. */
+    public Partition removePartition(String topic, int index) {
+        Partition removed = partitions.remove(new Key(topic, index));
+        if (removed != null) {
+            byLog.remove(removed.log());
+        }
+        return removed;
+    }
+
+    // ---- Produce ---------------------------------------------------------------------------------------------------
+
+    /**
+     * What an append answers.
+     *
+     * @param error NONE, NOT_ENOUGH_REPLICAS, INVALID_RECORD, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, KAFKA_STORAGE_ERROR,
+     *     REQUEST_TIMED_OUT or UNKNOWN_SERVER_ERROR
+     */
+    public record AppendResult(Errors error, String message, long baseOffset, long logAppendTimeMs, long logStartOffset) {
+        static AppendResult failed(Errors error, String message) {
+            return new AppendResult(error, message, -1, -1, -1);
+        }
+    }
+
+    /**
+     * Appends producer batches (already in the current format). acks=-1 refuses the append while the ISR is smaller
+     * than min.insync.replicas and is answered once the records are committed (fsynced here; replicated to the ISR in
+     * a cluster), or REQUEST_TIMED_OUT after {@code timeoutMs}; acks=0/1 are answered after the write. A compacted
+     * topic refuses records without a key; the topic's compression.type is applied.
+     */
+    public CompletableFuture<AppendResult> appendRecords(Partition partition, ByteBuffer records, short acks, long timeoutMs) {
+        if (acks == -1 && partition.isrSize() < partition.minInsyncReplicas()) {
+            return CompletableFuture.completedFuture(AppendResult.failed(Errors.NOT_ENOUGH_REPLICAS, "The size of the current ISR "
+                    + partition.isrSize() + " is insufficient to satisfy the min.isr requirement of "
+                    + partition.minInsyncReplicas() + " for partition " + partition));
+        }
+        Log partitionLog = partition.log();
+        if (partitionLog.config().compaction().compact() && hasKeylessRecord(records)) {
+            return CompletableFuture.completedFuture(AppendResult.failed(Errors.INVALID_RECORD,
+                    "Compacted topic cannot accept message without key in topic partition " + partition + "."));
+        }
+        LogAppendInfo info;
+        try {
+            info = partitionLog.append(Recompression.apply(records, partition.compressionType()), partition.leaderEpoch());
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(appendFailure(partition, e));
+        }
+        AppendResult done = new AppendResult(Errors.NONE, null, info.firstOffset(), info.logAppendTimeMs(),
+                partitionLog.logStartOffset());
+        if (acks != -1) {
+            flusher.markDirty(partitionLog);
+            return CompletableFuture.completedFuture(done);
+        }
+        return delayedProduce(partition, info.lastOffset() + 1, timeoutMs, done);
+    }
+
+    /**
+     * An acks=all produce waits until the high watermark passes its records: completed by the fsync that covers them
+     * (the fast path, on the flusher thread), by any later move of the high watermark, or by the timer wheel.
+     */
+    private CompletableFuture<AppendResult> delayedProduce(Partition partition, long requiredOffset, long timeoutMs,
+                                                           AppendResult done) {
+        DelayedProduce op = new DelayedProduce(partition, requiredOffset, timeoutMs, done);
+        flusher.flush(partition.log(), requiredOffset).whenComplete((v, error) -> {
+            if (error != null) {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                log.error("Storage error making {} durable: {}", partition, cause.getMessage());
+                op.fail(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, cause.getMessage()));
+            } else {
+                op.tryComplete();
+            }
+        });
+        delayed.park(op, List.of(partition), Math.max(1, timeoutMs));
+        return op.result;
+    }
+
+    /** An acks=all produce waiting for the high watermark to pass its records. */
+    private static final class DelayedProduce extends DelayedOperations.Operation {
+        final CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        private final Partition partition;
+        private final long requiredOffset;
+        private final long timeoutMs;
+        private final AppendResult done;
+        private volatile AppendResult failure;
+
+        DelayedProduce(Partition partition, long requiredOffset, long timeoutMs, AppendResult done) {
+            this.partition = partition;
+            this.requiredOffset = requiredOffset;
+            this.timeoutMs = timeoutMs;
+            this.done = done;
+        }
+
+        @Override
+        protected boolean tryComplete() {
+            return partition.highWatermark() >= requiredOffset && forceComplete();
+        }
+
+        @Override
+        protected void onComplete() {
+            if (failure != null) {
+                result.complete(failure);
+            } else if (partition.highWatermark() >= requiredOffset) {
+                result.complete(done);
+            } else {
+                result.complete(AppendResult.failed(Errors.REQUEST_TIMED_OUT, "The records of " + partition
+                        + " were not committed within " + timeoutMs + " ms"));
+            }
+        }
+
+        void fail(AppendResult why) {
+            failure = why;
+            forceComplete();
+        }
+    }
+
+    private static AppendResult appendFailure(Partition partition, Throwable cause) {
+        if (cause instanceof CorruptRecordException) {
+            return AppendResult.failed(Errors.CORRUPT_MESSAGE, cause.getMessage());
+        }
+        if (cause instanceof RecordTooLargeException) {
+            return AppendResult.failed(Errors.MESSAGE_TOO_LARGE, cause.getMessage());
+        }
+        if (cause instanceof KafkaStorageException) {
+            log.error("Storage error appending to {}: {}", partition, cause.getMessage());
+            return AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, cause.getMessage());
+        }
+        log.error("Unexpected error appending to {}", partition, cause);
+        return AppendResult.failed(Errors.UNKNOWN_SERVER_ERROR, String.valueOf(cause));
+    }
+
+    /**
+     * Whether a record of {@code buffer} has no key (a compacted topic refuses it, as Kafka does); compressed batches
+     * are decompressed for the check. A malformed buffer answers false: the log's own validation refuses it.
+     */
+    private static boolean hasKeylessRecord(ByteBuffer buffer) {
+        try {
+            var supplier = org.apache.kafka.common.utils.BufferSupplier.create();
+            for (var batch : MemoryRecords.readableRecords(buffer.duplicate()).batches()) {
+                if (batch.isControlBatch()) {
+                    continue;
+                }
+                try (var records = batch.streamingIterator(supplier)) {
+                    while (records.hasNext()) {
+                        if (!records.next().hasKey()) {
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** An append whose offsets are known at once and whose commit comes later. */
+    public record Appended(long baseOffset, CompletableFuture<Void> committed) {
+    }
+
+    /**
+     * Appends a coordinator's records now and returns their first offset without waiting; {@code committed} completes
+     * once they are durable (concurrent appends share fsyncs). A coordinator replays its records at once and answers
+     * after the commit.
+     *
+     * @throws RuntimeException when nothing was appended
+     */
+    public Appended appendForCoordinator(Partition partition, ByteBuffer records) {
+        LogAppendInfo info = partition.log().append(records, partition.leaderEpoch());
+        return new Appended(info.firstOffset(), flusher.flush(partition.log(), info.lastOffset() + 1));
+    }
+
+    @Override
+    public void onFlushed(Log flushedLog, long flushedOffset) {
+        Partition partition = byLog.get(flushedLog);
+        boolean advanced;
+        // Flushes of one log may report from two threads (inline and group commit): only ever move the HW forward.
+        synchronized (flushedLog) {
+            advanced = flushedOffset > flushedLog.highWatermark();
+            if (advanced) {
+                flushedLog.updateHighWatermark(flushedOffset);
+            }
+        }
+        if (advanced && partition != null) {
+            delayed.onChange(partition);
+        }
+    }
+
+    // ---- Fetch -----------------------------------------------------------------------------------------------------
+
+    /**
+     * Reads the partitions of a fetch: each up to its high watermark (the last stable offset is the same until
+     * transactions exist), whole batches, at least one whole batch for the first partition that has data (KIP-74),
+     * within the partition and response budgets. Parked until min bytes are there or max wait passes.
+     */
+    public CompletableFuture<List<FetchPartitionData>> fetchMessages(FetchParams params) {
+        FetchPass first = read(params);
+        if (first.hasError || first.bytes >= params.minBytes() || params.maxWaitMs() <= 0 || first.watched.isEmpty()) {
+            return CompletableFuture.completedFuture(first.partitions);
+        }
+        CompletableFuture<List<FetchPartitionData>> result = new CompletableFuture<>();
+        DelayedOperations.Operation op = new DelayedOperations.Operation() {
+            /** The read that satisfied the request, answered as is; a timeout reads afresh. */
+            private volatile FetchPass satisfied;
+
+            @Override
+            protected boolean tryComplete() {
+                FetchPass again = read(params);
+                if (again.bytes < params.minBytes() && !again.hasError) {
+                    return false;
+                }
+                satisfied = again;
+                return forceComplete();
+            }
+
+            @Override
+            protected void onComplete() {
+                try {
+                    FetchPass done = satisfied;
+                    result.complete((done != null ? done : read(params)).partitions);
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            }
+        };
+        delayed.park(op, first.watched, Math.min(params.maxWaitMs(), MAX_WAIT_CAP_MS));
+        return result;
+    }
+
+    private record FetchPass(List<FetchPartitionData> partitions, int bytes, boolean hasError, Set<Partition> watched) {
+    }
+
+    private FetchPass read(FetchParams params) {
+        List<FetchPartitionData> out = new ArrayList<>(params.partitions().size());
+        int bytes = 0;
+        boolean hasError = false;
+        Set<Partition> watched = new LinkedHashSet<>();
+        for (FetchParams.PartitionFetch p : params.partitions()) {
+            Partition partition = p.topic() == null ? null : partition(p.topic(), p.partition());
+            if (partition == null) {
+                out.add(FetchPartitionData.error(Errors.UNKNOWN_TOPIC_OR_PARTITION));
+                hasError = true;
+                continue;
+            }
+            Errors epochError = partition.checkLeaderEpoch(p.currentLeaderEpoch());
+            if (epochError != Errors.NONE) {
+                out.add(FetchPartitionData.error(epochError));
+                hasError = true;
+                continue;
+            }
+            Log partitionLog = partition.log();
+            long hw = partitionLog.highWatermark();
+            long logStart = partitionLog.logStartOffset();
+            watched.add(partition);
+            int budget = Math.max(0, Math.min(p.maxBytes(), params.maxBytes() - bytes));
+            int reach = (int) Math.min(Integer.MAX_VALUE, (long) (budget * params.reach()));
+            try {
+                var slice = partitionLog.read(p.fetchOffset(), reach, hw, bytes == 0);
+                FileSliceRecords records = slice.isEmpty() ? null : new FileSliceRecords(slice);
+                if (records != null) {
+                    // A reach past the budget (down-conversion) counts only what the answer may hold.
+                    bytes += params.reach() > 1 ? Math.min(slice.size(), Math.max(budget, 1)) : slice.size();
+                }
+                out.add(new FetchPartitionData(partition, Errors.NONE, hw, hw, logStart, records));
+            } catch (OffsetOutOfRangeException e) {
+                out.add(new FetchPartitionData(partition, Errors.OFFSET_OUT_OF_RANGE, hw, hw, logStart, null));
+                hasError = true;
+            } catch (KafkaStorageException e) {
+                log.error("Storage error reading {}: {}", partition, e.getMessage());
+                out.add(new FetchPartitionData(partition, Errors.KAFKA_STORAGE_ERROR, -1, -1, -1, null));
+                hasError = true;
+            }
+        }
+        return new FetchPass(out, bytes, hasError, watched);
+    }
+
+    /**
+     * Reads whole batches of {@code partition} from {@code offset}, up to {@code maxBytes} (at least one batch when
+     * {@code minOneBatch}) and below {@code maxOffset}; null when there are none.
+     *
+     * @throws org.apache.kafka.common.errors.OffsetOutOfRangeException outside the log
+     * @throws org.apache.kafka.common.errors.KafkaStorageException when the log cannot be read
+     */
+    public FileSliceRecords read(Partition partition, long offset, int maxBytes, long maxOffset, boolean minOneBatch) {
+        try {
+            var slice = partition.log().read(offset, maxBytes, maxOffset, minOneBatch);
+            return slice.isEmpty() ? null : new FileSliceRecords(slice);
+        } catch (OffsetOutOfRangeException e) {
+            throw new org.apache.kafka.common.errors.OffsetOutOfRangeException(e.getMessage());
+        } catch (KafkaStorageException e) {
+            throw new org.apache.kafka.common.errors.KafkaStorageException(e.getMessage(), e);
+        }
+    }
+
+    // ---- Offsets ---------------------------------------------------------------------------------------------------
+
+    /** ListOffsets special timestamps, as Kafka names them. */
+    public static final long LATEST = -1;
+    public static final long EARLIEST = -2;
+    public static final long MAX_TIMESTAMP = -3;
+    public static final long EARLIEST_LOCAL = -4;
+    public static final long LATEST_TIERED = -5;
+    public static final long EARLIEST_PENDING_UPLOAD = -6;
+
+    /** What ListOffsets answers for a partition: the offset and timestamp found (-1 when there is none). */
+    public record OffsetResult(Errors error, long timestamp, long offset) {
+    }
+
+    /**
+     * The offset for a ListOffsets timestamp: latest (the high watermark; no tiered storage, so latest tiered too),
+     * earliest (the log start, local or not), earliest pending upload (none), the record with the largest timestamp,
+     * or the first record at or after a timestamp. INVALID_REQUEST for another negative timestamp.
+     */
+    public OffsetResult fetchOffsetForTimestamp(Partition partition, long timestamp) {
+        Log partitionLog = partition.log();
+        long hw = partitionLog.highWatermark();
+        if (timestamp == LATEST || timestamp == LATEST_TIERED) {
+            return new OffsetResult(Errors.NONE, -1, hw);
+        }
+        if (timestamp == EARLIEST || timestamp == EARLIEST_LOCAL) {
+            return new OffsetResult(Errors.NONE, -1, partitionLog.logStartOffset());
+        }
+        if (timestamp == EARLIEST_PENDING_UPLOAD) {
+            return new OffsetResult(Errors.NONE, -1, -1);
+        }
+        if (timestamp == MAX_TIMESTAMP) {
+            TimestampOffset max = TimestampLookup.maxTimestamp(partitionLog, hw);
+            return max == null ? new OffsetResult(Errors.NONE, -1, -1) : new OffsetResult(Errors.NONE, max.timestamp(), max.offset());
+        }
+        if (timestamp >= 0) {
+            TimestampOffset found = TimestampLookup.firstAtOrAfter(partitionLog, timestamp, hw);
+            return found == null ? new OffsetResult(Errors.NONE, -1, -1)
+                    : new OffsetResult(Errors.NONE, found.timestamp(), found.offset());
+        }
+        return new OffsetResult(Errors.INVALID_REQUEST, -1, -1);
+    }
+
+    /** What DeleteRecords answers for a partition. */
+    public record DeleteRecordsResult(Errors error, long lowWatermark) {
+    }
+
+    /** DeleteRecords: moves the log start to {@code offset} (-1: the high watermark). OFFSET_OUT_OF_RANGE past it. */
+    public DeleteRecordsResult deleteRecords(Partition partition, long offset) {
+        Log partitionLog = partition.log();
+        long target = offset == -1 ? partitionLog.highWatermark() : offset;
+        Errors error = Errors.NONE;
+        if (target < 0 || target > partitionLog.highWatermark()) {
+            error = Errors.OFFSET_OUT_OF_RANGE;
+        } else {
+            try {
+                partitionLog.deleteRecordsBefore(target);
+            } catch (IllegalArgumentException e) {
+                // The high watermark only grows, but a concurrent truncation may have lowered it since the check.
+                error = Errors.OFFSET_OUT_OF_RANGE;
+            } catch (KafkaStorageException e) {
+                error = Errors.KAFKA_STORAGE_ERROR;
+            }
+        }
+        return new DeleteRecordsResult(error, partitionLog.logStartOffset());
+    }
+
+    /** OffsetForLeaderEpoch: the largest epoch at most {@code epoch} and the end offset of it. */
+    public EpochEnd endOffsetForEpoch(Partition partition, int epoch) {
+        EpochEndOffset found = partition.log().endOffsetForEpoch(epoch);
+        return new EpochEnd(found.epoch(), found.endOffset());
+    }
+
+    /** The answer of {@link #endOffsetForEpoch}. */
+    public record EpochEnd(int epoch, long endOffset) {
+    }
+
+    public int parkedOperations() {
+        return delayed.parked();
+    }
+
+    @Override
+    public void close() {
+        flusher.close();
+        delayed.close();
+    }
+}
