@@ -2,8 +2,8 @@ package io.gregor.broker;
 
 import io.gregor.coordinator.group.ServerAssignor;
 import io.gregor.coordinator.group.TopicCatalog;
-import io.gregor.broker.metadata.MetadataManager;
-import io.gregor.broker.metadata.TopicImage;
+import io.gregor.metadata.MetadataManager;
+import io.gregor.metadata.TopicImage;
 import java.util.Collection;
 
 /** The consumer-protocol coordinator's view of the topics: the current metadata image. */

@@ -2,8 +2,7 @@ package io.gregor.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
+import io.gregor.testkit.GregorCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -40,15 +39,13 @@ class GroupCommandTest {
     @TempDir
     static Path dir;
 
-    static Broker broker;
+    static GregorCluster broker;
     static Admin admin;
 
     @BeforeAll
     static void startBroker() throws Exception {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.resolve("data").toString(),
-                "listeners", "PLAINTEXT://127.0.0.1:0", "group.initial.rebalance.delay.ms", "100")));
-        broker.start();
-        admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
+        broker = GregorCluster.single().dataDir(dir.resolve("data")).with("group.initial.rebalance.delay.ms", "100").start();
+        admin = broker.admin();
         admin.createTopics(List.of(new NewTopic("orders", 2, (short) 1))).all().get();
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(
                 Map.of("bootstrap.servers", broker.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
@@ -64,9 +61,6 @@ class GroupCommandTest {
 
     @AfterAll
     static void stopBroker() {
-        if (admin != null) {
-            admin.close();
-        }
         if (broker != null) {
             broker.close();
         }

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The module layering of docs/architecture.md, checked on the compiled classes so that the build fails when a module
  * reaches where it must not: storage knows no network and no broker; protocol knows no files, storage or broker; the
- * coordinator runtime, the group coordinator, the replica manager and the metadata log know nothing of the broker;
+ * coordinator runtime, the group coordinator, the replica manager, the metadata image and the raft log know nothing
+ * of the broker;
  * request handlers reach partitions only through the replica manager.
  */
 class ArchitectureTest {
@@ -38,7 +39,7 @@ class ArchitectureTest {
     void protocolKnowsNoStorageBrokerOrMetadata() {
         noClasses().that().resideInAPackage("io.gregor.protocol..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.gregor.storage..", "io.gregor.broker..",
-                        "io.gregor.metadata..", "io.gregor.coordinator..", "java.nio.file..")
+                        "io.gregor.raft..", "io.gregor.metadata..", "io.gregor.coordinator..", "java.nio.file..")
                 .because("protocol is the wire adapter: no files, no state")
                 .check(gregor);
     }
@@ -47,7 +48,7 @@ class ArchitectureTest {
     void theCoordinatorRuntimeKnowsNoOtherModule() {
         noClasses().that().resideInAPackage("io.gregor.coordinator.runtime..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.gregor.storage..", "io.gregor.broker..",
-                        "io.gregor.protocol..", "io.gregor.metadata..", "io.netty..")
+                        "io.gregor.protocol..", "io.gregor.raft..", "io.gregor.metadata..", "io.netty..")
                 .because("coordinators reach their partitions only through CoordinatorLog")
                 .check(gregor);
     }
@@ -56,7 +57,7 @@ class ArchitectureTest {
     void theGroupCoordinatorKnowsOnlyTheRuntime() {
         noClasses().that().resideInAPackage("io.gregor.coordinator.group..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.gregor.storage..", "io.gregor.broker..",
-                        "io.gregor.protocol..", "io.gregor.metadata..", "io.netty..", "java.nio.file..")
+                        "io.gregor.protocol..", "io.gregor.raft..", "io.gregor.metadata..", "io.netty..", "java.nio.file..")
                 .because("the group coordinator is a state machine over records: its partitions are the runtime's "
                         + "CoordinatorLog, its topics a TopicCatalog")
                 .check(gregor);
@@ -74,17 +75,26 @@ class ArchitectureTest {
     @Test
     void theReplicaManagerKnowsNoBrokerMetadataOrCoordinators() {
         noClasses().that().resideInAPackage("io.gregor.replication..")
-                .should().dependOnClassesThat().resideInAnyPackage("io.gregor.broker..", "io.gregor.metadata..",
+                .should().dependOnClassesThat().resideInAnyPackage("io.gregor.broker..", "io.gregor.raft..", "io.gregor.metadata..",
                         "io.gregor.coordinator..")
                 .because("which partitions exist is the broker's to say; the replica manager only hosts them")
                 .check(gregor);
     }
 
     @Test
-    void theMetadataLogKnowsNoBrokerStorageOrProtocol() {
+    void theRaftLogKnowsNoOtherModule() {
+        noClasses().that().resideInAPackage("io.gregor.raft..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.gregor.storage..", "io.gregor.broker..",
+                        "io.gregor.protocol..", "io.gregor.metadata..", "io.gregor.replication..", "io.gregor.coordinator..")
+                .because("the raft layer replicates opaque records; what they mean is the metadata module's")
+                .check(gregor);
+    }
+
+    @Test
+    void theMetadataImageAndControllerKnowOnlyTheRaftLog() {
         noClasses().that().resideInAPackage("io.gregor.metadata..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.gregor.storage..", "io.gregor.broker..",
-                        "io.gregor.protocol..")
+                        "io.gregor.protocol..", "io.gregor.replication..", "io.gregor.coordinator..", "io.netty..")
                 .check(gregor);
     }
 

@@ -3,8 +3,8 @@ package io.gregor.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
 import io.gregor.storage.FailureProbe;
+import io.gregor.testkit.GregorCluster;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -69,6 +69,7 @@ class BadInputIT {
 
     private static final AtomicBoolean diskFull = new AtomicBoolean();
     private static final AtomicInteger failedAppends = new AtomicInteger();
+    private static GregorCluster gregor;
     private static Broker broker;
     /** A connection opened before any bad input and kept for the whole class: it must never be disturbed. */
     private static RawKafkaClient bystander;
@@ -86,12 +87,9 @@ class BadInputIT {
                 }
             }
         };
-        broker = new Broker(BrokerConfig.of(Map.of(
-                "log.dirs", dir.toString(),
-                "listeners", "PLAINTEXT://127.0.0.1:0",
-                "auto.create.topics.enable", "false",
-                "socket.request.max.bytes", "1048576")), probe);
-        broker.start();
+        gregor = GregorCluster.single().dataDir(dir).with("auto.create.topics.enable", "false")
+                .with("socket.request.max.bytes", "1048576").failureProbe(probe).start();
+        broker = gregor.broker();
         bystander = new RawKafkaClient(address());
     }
 
@@ -100,8 +98,8 @@ class BadInputIT {
         if (bystander != null) {
             bystander.close();
         }
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 

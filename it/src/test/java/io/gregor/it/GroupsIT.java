@@ -3,8 +3,7 @@ package io.gregor.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
+import io.gregor.testkit.GregorCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,32 +43,27 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GroupsIT {
     @TempDir
     static Path dir;
-    static Broker broker;
+    static GregorCluster gregor;
     static String bootstrap;
     static Admin admin;
 
     @BeforeAll
-    static void startBroker() throws Exception {
-        broker = new Broker(config(dir.resolve("data")));
-        broker.start();
-        bootstrap = broker.bootstrapServers();
-        admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
+    static void startBroker() {
+        gregor = cluster().start();
+        bootstrap = gregor.bootstrapServers();
+        admin = gregor.admin();
     }
 
     @AfterAll
     static void stopBroker() {
-        if (admin != null) {
-            admin.close();
-        }
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 
     /** A shorter initial rebalance delay than Kafka's 3 s keeps the tests quick; the barrier logic is the same. */
-    private static BrokerConfig config(Path data) {
-        return BrokerConfig.of(Map.of("log.dirs", data.toString(), "listeners", "PLAINTEXT://127.0.0.1:0",
-                "group.initial.rebalance.delay.ms", "300"));
+    private static GregorCluster.Builder cluster() {
+        return GregorCluster.single().with("group.initial.rebalance.delay.ms", "300");
     }
 
     @ParameterizedTest
@@ -205,41 +199,35 @@ class GroupsIT {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         offsets.put(new TopicPartition("kept", 0), new OffsetAndMetadata(7, Optional.of(0), "meta-0"));
         offsets.put(new TopicPartition("kept", 1), new OffsetAndMetadata(9, Optional.empty(), ""));
-        try (Broker first = new Broker(config(data))) {
-            first.start();
-            try (Admin a = Admin.create(Map.of("bootstrap.servers", first.bootstrapServers()))) {
-                a.createTopics(List.of(new NewTopic("kept", 2, (short) 1))).all().get();
-                a.alterConsumerGroupOffsets("restart-g", offsets).all().get();
-            }
-        }
-        try (Broker second = new Broker(config(data))) {
-            second.start();
-            try (Admin a = Admin.create(Map.of("bootstrap.servers", second.bootstrapServers()))) {
-                assertThat(a.listConsumerGroupOffsets("restart-g").partitionsToOffsetAndMetadata().get())
-                        .isEqualTo(offsets);
-                assertThat(a.listConsumerGroups().all().get()).extracting(ConsumerGroupListing::groupId).contains("restart-g");
-                var internal = new org.apache.kafka.common.config.ConfigResource(
-                        org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "__consumer_offsets");
-                assertThat(a.describeConfigs(List.of(internal)).all().get().get(internal).get("retention.ms").value())
-                        .as("kept until compaction exists").isEqualTo("-1");
-                assertThat(a.describeTopics(List.of("__consumer_offsets")).allTopicNames().get()
-                        .get("__consumer_offsets").isInternal()).isTrue();
-            }
+        try (GregorCluster node = cluster().dataDir(data).start()) {
+            node.createTopic("kept", 2);
+            node.admin().alterConsumerGroupOffsets("restart-g", offsets).all().get();
+            node.restart();
+            Admin a = node.admin();
+            assertThat(a.listConsumerGroupOffsets("restart-g").partitionsToOffsetAndMetadata().get())
+                    .isEqualTo(offsets);
+            assertThat(a.listConsumerGroups().all().get()).extracting(ConsumerGroupListing::groupId).contains("restart-g");
+            var internal = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "__consumer_offsets");
+            var configs = a.describeConfigs(List.of(internal)).all().get().get(internal);
+            assertThat(configs.get("cleanup.policy").value()).as("compacted: the latest commit of each key stays")
+                    .isEqualTo("compact");
+            assertThat(configs.get("retention.ms").value()).as("never deleted by time").isEqualTo("-1");
+            var described = a.describeTopics(List.of("__consumer_offsets")).allTopicNames().get().get("__consumer_offsets");
+            assertThat(described.isInternal()).isTrue();
+            assertThat(described.partitions()).hasSize(50);
         }
     }
 
     @Test
     void aConsumerProtocolMemberCarriesOnAcrossABrokerRestart() throws Exception {
-        // KIP-848 members are not stored: after the restart the live consumer gets UNKNOWN_MEMBER_ID, rejoins on its
-        // own and goes on from the committed offsets; nothing is lost and nothing read twice.
+        // The live consumer rides out a restart of the node (same address): its member comes back from
+        // __consumer_offsets with its epoch and partitions, and it goes on from the committed offsets; nothing is lost
+        // and nothing read twice.
         Path data = dir.resolve("restart-848");
         Files.createDirectories(data);
-        Map<String, String> props = new HashMap<>(Map.of("log.dirs", data.toString(), "listeners", "PLAINTEXT://127.0.0.1:0",
-                "group.consumer.heartbeat.interval.ms", "200"));
-        Broker first = new Broker(BrokerConfig.of(props));
-        first.start();
-        String address = first.bootstrapServers();
-        props.put("listeners", "PLAINTEXT://" + address);
+        GregorCluster node = GregorCluster.single().dataDir(data).with("group.consumer.heartbeat.interval.ms", "200").start();
+        String address = node.bootstrapServers();
         List<String> seen = new ArrayList<>();
         Properties cp = new Properties();
         cp.put("bootstrap.servers", address);
@@ -262,9 +250,8 @@ class GroupsIT {
                 consumer.poll(Duration.ofMillis(100)).forEach(r -> seen.add(r.value()));
             }
             consumer.commitSync();
-            first.close();
-            try (Broker second = new Broker(BrokerConfig.of(props))) {
-                second.start();
+            node.restart();
+            try (node) {
                 try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of("bootstrap.servers", address),
                         new StringSerializer(), new StringSerializer())) {
                     for (int i = 0; i < 10; i++) {

@@ -3,7 +3,6 @@ package io.gregor.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gregor.broker.Broker;
-import io.gregor.broker.config.BrokerConfig;
 import io.gregor.legacy.kafka.common.message.DescribeConfigsRequestData;
 import io.gregor.legacy.kafka.common.message.DescribeConfigsResponseData;
 import io.gregor.legacy.kafka.common.message.FetchRequestData;
@@ -17,6 +16,7 @@ import io.gregor.legacy.kafka.common.message.OffsetFetchResponseData;
 import io.gregor.legacy.kafka.common.message.ProduceRequestData;
 import io.gregor.legacy.kafka.common.message.ProduceResponseData;
 import io.gregor.legacy.kafka.common.record.LegacyRecord;
+import io.gregor.testkit.GregorCluster;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -60,19 +60,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 class LegacyProtocolIT {
     @TempDir
     static Path dir;
+    private static GregorCluster gregor;
     private static Broker broker;
 
     @BeforeAll
-    static void start() throws IOException {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.resolve("on").toString(),
-                "listeners", "PLAINTEXT://127.0.0.1:0", "num.partitions", "1")));
-        broker.start();
+    static void start() {
+        gregor = GregorCluster.single().dataDir(dir.resolve("on")).with("num.partitions", "1").start();
+        broker = gregor.broker();
     }
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 
@@ -453,9 +453,9 @@ class LegacyProtocolIT {
 
     @Test
     void withLegacyVersionsOffTheBrokerRefusesThemAsKafka4Does() throws Exception {
-        try (Broker strict = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.resolve("off").toString(),
-                "listeners", "PLAINTEXT://127.0.0.1:0", "legacy.protocol.enable", "false")))) {
-            strict.start();
+        try (GregorCluster strictNode = GregorCluster.single().dataDir(dir.resolve("off"))
+                .with("legacy.protocol.enable", "false").start()) {
+            Broker strict = strictNode.broker();
             try (RawKafkaClient client = new RawKafkaClient(address(strict))) {
                 ApiVersionsResponseData versions = client.send(new ApiVersionsRequestData(), (short) 0);
                 assertThat(versions.apiKeys().find(ApiKeys.PRODUCE.id).minVersion()).isZero(); // as Kafka 4.x (KAFKA-18659)

@@ -2,6 +2,7 @@ package io.gregor.testkit;
 
 import io.gregor.broker.Broker;
 import io.gregor.broker.config.BrokerConfig;
+import io.gregor.storage.FailureProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -33,13 +34,15 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class GregorCluster implements AutoCloseable {
     private final Map<String, String> settings;
+    private final FailureProbe probe;
     private final Path dataDir;
     private final boolean ownsDir;
     private Broker broker;
     private Admin admin;
 
-    private GregorCluster(Map<String, String> settings, Path dataDir, boolean ownsDir) {
+    private GregorCluster(Map<String, String> settings, Path dataDir, boolean ownsDir, FailureProbe probe) {
         this.settings = settings;
+        this.probe = probe;
         this.dataDir = dataDir;
         this.ownsDir = ownsDir;
     }
@@ -61,6 +64,7 @@ public final class GregorCluster implements AutoCloseable {
     public static final class Builder {
         private final Map<String, String> settings = new HashMap<>();
         private Path dataDir;
+        private FailureProbe probe = FailureProbe.NONE;
 
         private Builder() {
             // Tests want groups that form at once, not after Kafka's 3 s initial rebalance delay.
@@ -79,6 +83,12 @@ public final class GregorCluster implements AutoCloseable {
             return this;
         }
 
+        /** Storage goes through {@code probe} (fault injection: full disks, failing fsyncs). */
+        public Builder failureProbe(FailureProbe value) {
+            this.probe = value;
+            return this;
+        }
+
         public GregorCluster start() {
             Path dir = dataDir;
             boolean owns = dir == null;
@@ -89,7 +99,7 @@ public final class GregorCluster implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            GregorCluster cluster = new GregorCluster(Map.copyOf(settings), dir, owns);
+            GregorCluster cluster = new GregorCluster(new HashMap<>(settings), dir, owns, probe);
             cluster.startNode();
             return cluster;
         }
@@ -99,13 +109,15 @@ public final class GregorCluster implements AutoCloseable {
         Map<String, String> config = new HashMap<>(settings);
         config.putIfAbsent("log.dirs", dataDir.toString());
         config.putIfAbsent("listeners", "PLAINTEXT://127.0.0.1:0");
-        broker = new Broker(BrokerConfig.of(config));
+        broker = new Broker(BrokerConfig.of(config), probe);
         try {
             broker.start();
         } catch (IOException e) {
             broker.close();
             throw new UncheckedIOException("Gregor did not start", e);
         }
+        // A restart comes back on the same address, as a real node would: clients keep their bootstrap servers.
+        settings.putIfAbsent("listeners", "PLAINTEXT://" + broker.bootstrapServers());
     }
 
     /** The {@code bootstrap.servers} value for clients. */
@@ -169,7 +181,7 @@ public final class GregorCluster implements AutoCloseable {
         return new KafkaConsumer<>(clientConfig(overrides), new StringDeserializer(), new StringDeserializer());
     }
 
-    /** Stops the node (cleanly) and starts it again on the same data; the bootstrap address may change. */
+    /** Stops the node (cleanly) and starts it again on the same data and address; clients may stay connected. */
     public void restart() {
         closeClients();
         broker.close();

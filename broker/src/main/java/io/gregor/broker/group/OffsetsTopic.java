@@ -1,6 +1,6 @@
 package io.gregor.broker.group;
 
-import io.gregor.broker.metadata.TopicOperations;
+import io.gregor.broker.controller.TopicOperations;
 import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.coordinator.group.GroupRecord;
 import io.gregor.coordinator.group.LegacyGroupRecords;

@@ -1,7 +1,7 @@
 package io.gregor.broker.group;
 
-import io.gregor.broker.metadata.MetadataManager;
-import io.gregor.broker.metadata.TopicOperations;
+import io.gregor.metadata.MetadataManager;
+import io.gregor.broker.controller.TopicOperations;
 import io.gregor.coordinator.group.GroupRecord;
 import io.gregor.coordinator.group.LegacyGroupRecords;
 import java.io.DataInputStream;

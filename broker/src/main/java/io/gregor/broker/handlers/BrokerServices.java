@@ -2,8 +2,8 @@ package io.gregor.broker.handlers;
 
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.Endpoint;
-import io.gregor.broker.metadata.MetadataManager;
-import io.gregor.broker.metadata.TopicOperations;
+import io.gregor.metadata.MetadataManager;
+import io.gregor.broker.controller.TopicOperations;
 import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.replication.ReplicaManager;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.metadata.ApiError;
+import io.gregor.metadata.ApiError;
 import org.apache.kafka.common.protocol.Errors;
 
 /** Kafka's config resource types, and the check that a BROKER resource names this node, shared by the config APIs. */

@@ -2,8 +2,8 @@ package io.gregor.broker.handlers;
 
 import io.gregor.coordinator.group.ConsumerGroupManager.GroupDescription;
 import io.gregor.coordinator.group.ConsumerGroupManager.MemberDescription;
-import io.gregor.broker.metadata.MetadataImage;
-import io.gregor.broker.metadata.TopicImage;
+import io.gregor.metadata.MetadataImage;
+import io.gregor.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.metadata.ApiError;
-import io.gregor.broker.metadata.TopicImage;
-import io.gregor.broker.metadata.TopicOperations.PartitionsChange;
+import io.gregor.metadata.ApiError;
+import io.gregor.metadata.TopicImage;
+import io.gregor.broker.controller.TopicOperations.PartitionsChange;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.HashMap;

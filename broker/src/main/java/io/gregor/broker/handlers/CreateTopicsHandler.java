@@ -1,8 +1,8 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.metadata.ApiError;
-import io.gregor.broker.metadata.TopicOperations.CreateResult;
-import io.gregor.broker.metadata.TopicOperations.NewTopic;
+import io.gregor.metadata.ApiError;
+import io.gregor.broker.controller.TopicOperations.CreateResult;
+import io.gregor.broker.controller.TopicOperations.NewTopic;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,7 +1,7 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.metadata.TopicOperations.DeleteResult;
-import io.gregor.broker.metadata.TopicOperations.DeleteTarget;
+import io.gregor.broker.controller.TopicOperations.DeleteResult;
+import io.gregor.broker.controller.TopicOperations.DeleteTarget;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,9 +1,9 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.config.BrokerConfig;
-import io.gregor.broker.metadata.ApiError;
-import io.gregor.broker.metadata.MetadataImage;
-import io.gregor.broker.metadata.TopicImage;
+import io.gregor.metadata.ApiError;
+import io.gregor.metadata.MetadataImage;
+import io.gregor.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -1,9 +1,9 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.metadata.ApiError;
-import io.gregor.broker.metadata.BrokerConfigOperations;
-import io.gregor.broker.metadata.ConfigOp;
-import io.gregor.broker.metadata.TopicOperations.IncrementalConfigChange;
+import io.gregor.metadata.ApiError;
+import io.gregor.broker.controller.BrokerConfigOperations;
+import io.gregor.broker.controller.ConfigOp;
+import io.gregor.broker.controller.TopicOperations.IncrementalConfigChange;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.List;

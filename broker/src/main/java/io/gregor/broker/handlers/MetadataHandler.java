@@ -1,10 +1,10 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.config.Endpoint;
-import io.gregor.broker.metadata.MetadataImage;
-import io.gregor.broker.metadata.TopicImage;
-import io.gregor.broker.metadata.TopicOperations;
-import io.gregor.broker.metadata.TopicOperations.NewTopic;
+import io.gregor.metadata.MetadataImage;
+import io.gregor.metadata.TopicImage;
+import io.gregor.broker.controller.TopicOperations;
+import io.gregor.broker.controller.TopicOperations.NewTopic;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,8 +1,8 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.coordinator.group.OffsetAndMetadata;
-import io.gregor.broker.metadata.MetadataImage;
-import io.gregor.broker.metadata.TopicImage;
+import io.gregor.metadata.MetadataImage;
+import io.gregor.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.metadata.MetadataImage;
-import io.gregor.broker.metadata.TopicImage;
+import io.gregor.metadata.MetadataImage;
+import io.gregor.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.coordinator.group.OffsetAndMetadata;
 import io.gregor.coordinator.group.OffsetManager.FetchResult;

@@ -1,6 +1,6 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.metadata.TopicImage;
+import io.gregor.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.protocol.legacy.LegacyRecords;
 import io.gregor.replication.Partition;

@@ -1,8 +1,8 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.metadata.ControllerResult;
-import io.gregor.broker.metadata.MetadataManager;
-import io.gregor.broker.metadata.MetadataRecord;
+import io.gregor.metadata.ControllerResult;
+import io.gregor.metadata.MetadataManager;
+import io.gregor.metadata.MetadataRecord;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 

@@ -2,9 +2,9 @@ package io.gregor.broker.replica;
 
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.TopicConfigs;
-import io.gregor.broker.metadata.MetadataImage;
-import io.gregor.broker.metadata.MetadataManager;
-import io.gregor.broker.metadata.TopicImage;
+import io.gregor.metadata.MetadataImage;
+import io.gregor.metadata.MetadataManager;
+import io.gregor.metadata.TopicImage;
 import io.gregor.replication.Partition;
 import io.gregor.replication.ReplicaManager;
 import io.gregor.storage.Log;

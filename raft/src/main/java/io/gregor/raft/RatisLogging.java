@@ -1,4 +1,4 @@
-package io.gregor.metadata;
+package io.gregor.raft;
 
 import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;

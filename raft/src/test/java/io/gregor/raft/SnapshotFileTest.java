@@ -1,4 +1,4 @@
-package io.gregor.metadata;
+package io.gregor.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,13 +1,19 @@
-package io.gregor.broker.metadata;
+package io.gregor.broker.controller;
 
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.ConfigException;
 import io.gregor.broker.config.ConfigKey;
 import io.gregor.broker.config.TopicConfigs;
-import io.gregor.broker.metadata.MetadataRecord.PartitionsAdded;
-import io.gregor.broker.metadata.MetadataRecord.TopicConfigsSet;
-import io.gregor.broker.metadata.MetadataRecord.TopicCreated;
-import io.gregor.broker.metadata.MetadataRecord.TopicDeleted;
+import io.gregor.metadata.ApiError;
+import io.gregor.metadata.ControllerResult;
+import io.gregor.metadata.MetadataImage;
+import io.gregor.metadata.MetadataManager;
+import io.gregor.metadata.MetadataRecord.PartitionsAdded;
+import io.gregor.metadata.MetadataRecord.TopicConfigsSet;
+import io.gregor.metadata.MetadataRecord.TopicCreated;
+import io.gregor.metadata.MetadataRecord.TopicDeleted;
+import io.gregor.metadata.MetadataRecord;
+import io.gregor.metadata.TopicImage;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package io.gregor.broker.metadata;
+package io.gregor.metadata;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

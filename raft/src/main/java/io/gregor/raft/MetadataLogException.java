@@ -1,4 +1,4 @@
-package io.gregor.metadata;
+package io.gregor.raft;
 
 /** Failure of a {@link RaftMetadataLog} operation; {@link #reason()} tells callers what to do next. */
 public final class MetadataLogException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.gregor.metadata;
+package io.gregor.raft;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

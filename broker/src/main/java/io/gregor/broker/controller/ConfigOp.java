@@ -1,4 +1,4 @@
-package io.gregor.broker.metadata;
+package io.gregor.broker.controller;
 
 import io.gregor.broker.config.ConfigException;
 import io.gregor.broker.config.ConfigKey;

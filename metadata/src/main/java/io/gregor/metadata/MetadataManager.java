@@ -1,7 +1,7 @@
-package io.gregor.broker.metadata;
+package io.gregor.metadata;
 
-import io.gregor.metadata.MetadataStateMachine;
-import io.gregor.metadata.RaftMetadataLog;
+import io.gregor.raft.MetadataStateMachine;
+import io.gregor.raft.RaftMetadataLog;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -1,12 +1,12 @@
-package io.gregor.broker.metadata;
+package io.gregor.metadata;
 
-import io.gregor.broker.metadata.MetadataRecord.BrokerConfigsSet;
-import io.gregor.broker.metadata.MetadataRecord.ClusterIdSet;
-import io.gregor.broker.metadata.MetadataRecord.PartitionsAdded;
-import io.gregor.broker.metadata.MetadataRecord.ProducerIdsAllocated;
-import io.gregor.broker.metadata.MetadataRecord.TopicConfigsSet;
-import io.gregor.broker.metadata.MetadataRecord.TopicCreated;
-import io.gregor.broker.metadata.MetadataRecord.TopicDeleted;
+import io.gregor.metadata.MetadataRecord.BrokerConfigsSet;
+import io.gregor.metadata.MetadataRecord.ClusterIdSet;
+import io.gregor.metadata.MetadataRecord.PartitionsAdded;
+import io.gregor.metadata.MetadataRecord.ProducerIdsAllocated;
+import io.gregor.metadata.MetadataRecord.TopicConfigsSet;
+import io.gregor.metadata.MetadataRecord.TopicCreated;
+import io.gregor.metadata.MetadataRecord.TopicDeleted;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;

@@ -1,11 +1,14 @@
-package io.gregor.broker.metadata;
+package io.gregor.broker.controller;
 
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.BrokerConfigs;
 import io.gregor.broker.config.ConfigException;
 import io.gregor.broker.config.ConfigKey;
 import io.gregor.broker.config.TopicConfigs;
-import io.gregor.broker.metadata.MetadataRecord.BrokerConfigsSet;
+import io.gregor.metadata.ApiError;
+import io.gregor.metadata.ControllerResult;
+import io.gregor.metadata.MetadataManager;
+import io.gregor.metadata.MetadataRecord.BrokerConfigsSet;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.gregor.metadata;
+package io.gregor.raft;
 
 /**
  * Implemented by the broker: its metadata image builder.

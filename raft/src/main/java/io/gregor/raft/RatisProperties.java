@@ -1,4 +1,4 @@
-package io.gregor.metadata;
+package io.gregor.raft;
 
 import java.nio.file.Path;
 import java.util.List;
