@@ -23,12 +23,14 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *   <li>{@code join}: N consumers subscribe to an N-partition topic; join time is until every one owns a partition;
  *   rebalance time is, after one consumer closes, until the others own every partition again. Run the brokers with
  *   {@code group.initial.rebalance.delay.ms=0}, or both figures include that delay.</li>
- *   <li>{@code commit}: C consumers (each its own group, so each in its partition of {@code __consumer_offsets})
- *   commit offsets of P partitions synchronously in a loop, concurrently; commits per second in all.</li>
+ *   <li>{@code commit}: C consumers commit offsets of P partitions synchronously in a loop, concurrently; commits per
+ *   second in all. Each in its own group ({@code groups}, so mostly in different partitions of
+ *   {@code __consumer_offsets}), or all in one group ({@code one-group}: one partition, as the members of one
+ *   application).</li>
  * </ul>
  *
  * <pre>java -cp ... io.gregor.benchmarks.GroupBenchmark join BOOTSTRAP [CONSUMERS=10] [ROUNDS=3] [classic|consumer]
- * java -cp ... io.gregor.benchmarks.GroupBenchmark commit BOOTSTRAP [PARTITIONS=10] [SECONDS=10] [COMMITTERS=1]</pre>
+ * java -cp ... io.gregor.benchmarks.GroupBenchmark commit BOOTSTRAP [PARTITIONS=10] [SECONDS=10] [COMMITTERS=1] [groups|one-group]</pre>
  */
 public final class GroupBenchmark {
     private GroupBenchmark() {
@@ -37,7 +39,7 @@ public final class GroupBenchmark {
     public static void main(String[] args) throws Exception {
         if (args.length < 2 || !List.of("join", "commit").contains(args[0])) {
             System.err.println("usage: GroupBenchmark join BOOTSTRAP [CONSUMERS] [ROUNDS] [classic|consumer]");
-            System.err.println("       GroupBenchmark commit BOOTSTRAP [PARTITIONS] [SECONDS] [COMMITTERS]");
+            System.err.println("       GroupBenchmark commit BOOTSTRAP [PARTITIONS] [SECONDS] [COMMITTERS] [groups|one-group]");
             System.exit(2);
         }
         String bootstrap = args[1];
@@ -50,7 +52,8 @@ public final class GroupBenchmark {
             int partitions = args.length > 2 ? Integer.parseInt(args[2]) : 10;
             int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 10;
             int committers = args.length > 4 ? Integer.parseInt(args[4]) : 1;
-            commit(bootstrap, partitions, seconds, committers);
+            boolean oneGroup = args.length > 5 && args[5].equals("one-group");
+            commit(bootstrap, partitions, seconds, committers, oneGroup);
         }
     }
 
@@ -85,6 +88,7 @@ public final class GroupBenchmark {
             AtomicIntegerArray owned = new AtomicIntegerArray(n);
             AtomicBoolean[] stop = new AtomicBoolean[n];
             List<Thread> threads = new ArrayList<>();
+        String shared = "commit-bench-" + System.nanoTime();
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 int index = i;
@@ -143,18 +147,19 @@ public final class GroupBenchmark {
         }
     }
 
-    private static void commit(String bootstrap, int partitions, int seconds, int committers) throws Exception {
+    private static void commit(String bootstrap, int partitions, int seconds, int committers, boolean oneGroup) throws Exception {
         String topic = "commit-bench-" + partitions;
         ensureTopic(bootstrap, topic, partitions);
         long warmupEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         long end = warmupEnd + TimeUnit.SECONDS.toNanos(seconds);
         List<List<Long>> latencies = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
+        String shared = "commit-bench-" + System.nanoTime();
         java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
         for (int n = 0; n < committers; n++) {
             List<Long> mine = new ArrayList<>();
             latencies.add(mine);
-            String group = "commit-bench-" + System.nanoTime() + "-" + n;
+            String group = oneGroup ? shared : shared + "-" + n;
             Thread t = new Thread(() -> {
                 try {
                     commitLoop(bootstrap, topic, partitions, group, warmupEnd, end, mine);
@@ -174,8 +179,8 @@ public final class GroupBenchmark {
         List<Long> all = new ArrayList<>();
         latencies.forEach(all::addAll);
         all.sort(Long::compare);
-        System.out.printf("committers=%d partitions=%d commits=%d commits_per_s=%.0f p50_ms=%.3f p99_ms=%.3f%n", committers,
-                partitions, all.size(), all.size() / (double) seconds, all.get(all.size() / 2) / 1e6,
+        System.out.printf("committers=%d groups=%s partitions=%d commits=%d commits_per_s=%.0f p50_ms=%.3f p99_ms=%.3f%n",
+                committers, oneGroup ? "one" : String.valueOf(committers), partitions, all.size(), all.size() / (double) seconds, all.get(all.size() / 2) / 1e6,
                 all.get((int) (all.size() * 0.99)) / 1e6);
     }
 

@@ -9,17 +9,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Group commit: one thread fsyncs logs on request. Callers ask for durability up to an offset
- * and get a future completed after an fsync that covers it. Requests that arrive while an fsync
- * runs are batched: the next pass does one {@link Log#flush()} per log for all of them.
+ * Group commit: logs are fsynced on request, off the callers' threads. Callers ask for durability up to an offset
+ * and get a future completed after an fsync that covers it. Each log has at most one fsync running; requests that
+ * arrive meanwhile are batched into its next one, so concurrent appends to a log share fsyncs. Different logs are
+ * synced independently, on a pool of {@value #SYNC_THREADS} threads, so a log never waits for another log's fsync
+ * (a partition of {@code __consumer_offsets} does not queue behind another's, nor a busy partition behind a slow one).
  *
- * <p>Design note: callers never fsync on their own thread, so a connection can append its next
- * pipelined request while the previous one is being synced (an inline fsync was tried and cost
- * 15-20% produce throughput). The logs of one batch are synced in parallel on a small pool, so
- * eight busy partitions do not queue behind each other's fsyncs.
+ * <p>Design note: callers never fsync on their own thread, so a connection can append its next pipelined request
+ * while the previous one is being synced (an inline fsync was tried and cost 15-20% produce throughput). An earlier
+ * version synced the logs of a batch together and waited for all of them before the next batch; with eight
+ * committers in eight partitions a commit waited for up to three rounds of fsyncs.
  *
- * <p>Thread-safety: {@link #flush}, {@link #markDirty} and {@link #close} may be called from any
- * thread; futures complete and the listener runs on the flusher thread or on the calling thread.
+ * <p>Thread-safety: {@link #flush}, {@link #markDirty} and {@link #close} may be called from any thread; futures
+ * complete and the listener runs on a sync thread or on the calling thread.
  */
 public final class GroupCommitFlusher implements AutoCloseable {
 
@@ -30,15 +32,21 @@ public final class GroupCommitFlusher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommitFlusher.class);
 
-    /** fsyncs of different logs that may run at once. */
-    static final int SYNC_THREADS = 4;
+    /** fsyncs of different logs that may run at once (they are I/O waits, not CPU). */
+    static final int SYNC_THREADS = 16;
 
     private record Waiter(long upToOffsetExclusive, CompletableFuture<Void> future) {}
 
+    /** What a log waits for; guarded by the flusher's monitor. */
+    private static final class Pending {
+        List<Waiter> waiters = new ArrayList<>();
+        boolean dirty;
+        boolean running;
+    }
+
     private final FlushListener listener;
-    private final Thread thread;
     private final java.util.concurrent.ExecutorService syncPool;
-    private Map<Log, List<Waiter>> pending = new IdentityHashMap<>();
+    private final Map<Log, Pending> pending = new IdentityHashMap<>();
     private boolean closed;
 
     public GroupCommitFlusher(String name, FlushListener listener) {
@@ -49,9 +57,6 @@ public final class GroupCommitFlusher implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.thread = new Thread(this::run, name);
-        this.thread.setDaemon(true);
-        this.thread.start();
     }
 
     /**
@@ -89,40 +94,37 @@ public final class GroupCommitFlusher implements AutoCloseable {
         if (closed) {
             return false;
         }
-        List<Waiter> waiters = pending.computeIfAbsent(log, ignored -> new ArrayList<>());
+        Pending p = pending.computeIfAbsent(log, ignored -> new Pending());
         if (waiter != null) {
-            waiters.add(waiter);
+            p.waiters.add(waiter);
+        } else {
+            p.dirty = true;
         }
-        notifyAll();
+        if (!p.running) {
+            p.running = true;
+            syncPool.execute(() -> drain(log));
+        }
         return true;
     }
 
-    private synchronized Map<Log, List<Waiter>> takeBatch() throws InterruptedException {
-        while (pending.isEmpty() && !closed) {
-            wait();
+    /** The waiters of the next fsync of {@code log}, or null when nothing is left (the log's run ends). */
+    private synchronized List<Waiter> next(Log log) {
+        Pending p = pending.get(log);
+        if (p.waiters.isEmpty() && !p.dirty) {
+            pending.remove(log);
+            return null;
         }
-        Map<Log, List<Waiter>> batch = pending;
-        pending = new IdentityHashMap<>();
+        List<Waiter> batch = p.waiters;
+        p.waiters = new ArrayList<>();
+        p.dirty = false;
         return batch;
     }
 
-    private void run() {
-        try {
-            while (true) {
-                Map<Log, List<Waiter>> batch = takeBatch();
-                if (batch.isEmpty()) {
-                    return;
-                }
-                if (batch.size() == 1) {
-                    batch.forEach(this::flushOne);
-                } else {
-                    List<CompletableFuture<Void>> running = new ArrayList<>(batch.size());
-                    batch.forEach((log, waiters) -> running.add(CompletableFuture.runAsync(() -> flushOne(log, waiters), syncPool)));
-                    CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** One log's run: fsyncs until no request is left, each fsync covering every request made before it began. */
+    private void drain(Log log) {
+        List<Waiter> batch;
+        while ((batch = next(log)) != null) {
+            flushOne(log, batch);
         }
     }
 
@@ -148,18 +150,19 @@ public final class GroupCommitFlusher implements AutoCloseable {
         }
     }
 
-    /** Finishes the pending requests, then stops the thread. */
+    /** Finishes the pending requests, then stops the threads. */
     @Override
     public void close() {
         synchronized (this) {
             closed = true;
-            notifyAll();
         }
+        syncPool.shutdown();
         try {
-            thread.join();
+            if (!syncPool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.warn("Flushes still running after 60 s at close");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        syncPool.shutdown();
     }
 }
