@@ -1,18 +1,19 @@
 package io.gregor.metadata;
 
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.kafka.common.Uuid;
 
 /**
- * The changes the metadata log records. Each entry of the log is a batch of these, applied atomically.
+ * The changes the metadata log records. Each entry of the log is a batch of these, applied atomically. Entries are
+ * written in format 1, the versioned schemas of {@link MetadataRecordSchemas}. Format 0, the hand-written layout of
+ * the first release, is still read, so that its logs and snapshots replay:
  *
  * <pre>
- * entry   := version:int8 (=0) count:int32 record*
- * record  := type:int8 fields...   (strings: modified UTF-8; nullable strings have a presence byte)
+ * entry (format 0) := format:int8 (=0) count:int32 record*
+ * record           := type:int8 fields...   (strings: modified UTF-8)
  * </pre>
  */
 public sealed interface MetadataRecord {
@@ -42,26 +43,37 @@ public sealed interface MetadataRecord {
     record ClusterIdSet(String clusterId) implements MetadataRecord {
     }
 
+    /** An entry holding {@code records}, in the current format. */
     static byte[] encode(java.util.List<MetadataRecord> records) {
-        var bytes = new java.io.ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(0);
-            out.writeInt(records.size());
-            for (MetadataRecord record : records) {
-                write(out, record);
-            }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+        return MetadataRecordSchemas.encode(records);
     }
 
+    /** The records of an entry of any format this release knows. */
     static java.util.List<MetadataRecord> decode(byte[] entry) {
-        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(entry))) {
-            int version = in.readByte();
-            if (version != 0) {
-                throw new IllegalStateException("unknown metadata entry version " + version);
+        if (entry.length == 0) {
+            throw new IllegalStateException("empty metadata entry");
+        }
+        int format = entry[0];
+        if (format == MetadataRecordSchemas.ENTRY_FORMAT) {
+            try {
+                return MetadataRecordSchemas.decode(java.nio.ByteBuffer.wrap(entry, 1, entry.length - 1));
+            } catch (RuntimeException e) {
+                if (e instanceof IllegalStateException) {
+                    throw e;
+                }
+                throw new IllegalStateException("corrupt metadata entry: " + e.getMessage(), e);
             }
+        }
+        if (format != 0) {
+            throw new IllegalStateException("unknown metadata entry format " + format + " (written by a newer release?)");
+        }
+        return decodeFormat0(entry);
+    }
+
+    /** Format 0 as the first release wrote it (kept to read old logs and snapshots; nothing writes it). */
+    private static java.util.List<MetadataRecord> decodeFormat0(byte[] entry) {
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(entry))) {
+            in.readByte();
             int count = in.readInt();
             java.util.List<MetadataRecord> records = new java.util.ArrayList<>(count);
             for (int i = 0; i < count; i++) {
@@ -70,44 +82,6 @@ public sealed interface MetadataRecord {
             return records;
         } catch (IOException e) {
             throw new IllegalStateException("corrupt metadata entry", e);
-        }
-    }
-
-    private static void write(DataOutputStream out, MetadataRecord record) throws IOException {
-        switch (record) {
-            case TopicCreated t -> {
-                out.writeByte(1);
-                out.writeUTF(t.name());
-                writeUuid(out, t.id());
-                out.writeInt(t.partitions());
-                writeMap(out, t.configs());
-            }
-            case TopicDeleted t -> {
-                out.writeByte(2);
-                writeUuid(out, t.id());
-            }
-            case PartitionsAdded p -> {
-                out.writeByte(3);
-                writeUuid(out, p.id());
-                out.writeInt(p.newCount());
-            }
-            case TopicConfigsSet c -> {
-                out.writeByte(4);
-                writeUuid(out, c.id());
-                writeMap(out, c.configs());
-            }
-            case BrokerConfigsSet c -> {
-                out.writeByte(5);
-                writeMap(out, c.configs());
-            }
-            case ProducerIdsAllocated p -> {
-                out.writeByte(6);
-                out.writeLong(p.nextBlockStart());
-            }
-            case ClusterIdSet c -> {
-                out.writeByte(7);
-                out.writeUTF(c.clusterId());
-            }
         }
     }
 
@@ -125,21 +99,8 @@ public sealed interface MetadataRecord {
         };
     }
 
-    private static void writeUuid(DataOutputStream out, Uuid id) throws IOException {
-        out.writeLong(id.getMostSignificantBits());
-        out.writeLong(id.getLeastSignificantBits());
-    }
-
     private static Uuid readUuid(DataInputStream in) throws IOException {
         return new Uuid(in.readLong(), in.readLong());
-    }
-
-    private static void writeMap(DataOutputStream out, Map<String, String> map) throws IOException {
-        out.writeInt(map.size());
-        for (Map.Entry<String, String> e : map.entrySet()) {
-            out.writeUTF(e.getKey());
-            out.writeUTF(e.getValue());
-        }
     }
 
     private static Map<String, String> readMap(DataInputStream in) throws IOException {

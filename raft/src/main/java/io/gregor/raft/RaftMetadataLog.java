@@ -169,8 +169,12 @@ public final class RaftMetadataLog implements AutoCloseable {
         try {
             stateMachine.firstLeaderReady().get(Math.max(0, deadlineNs - System.nanoTime()), TimeUnit.NANOSECONDS);
             // Ratis notifies while applying the leader's start-up entry, just before it marks that
-            // entry applied; the gap is microseconds.
-            while (!readyLeaderCaughtUp() && System.nanoTime() < deadlineNs && state == State.STARTING) {
+            // entry applied; the gap is microseconds. Caught up once is enough: an entry committed
+            // right after (a write already waiting) must not turn a ready leader into a timeout.
+            while (System.nanoTime() < deadlineNs && state == State.STARTING) {
+                if (readyLeaderCaughtUp()) {
+                    return;
+                }
                 LockSupport.parkNanos(50_000);
             }
             if (readyLeaderCaughtUp()) {

@@ -186,6 +186,8 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
             } else if (partition.highWatermark() >= requiredOffset) {
                 result.complete(done);
             } else {
+                log.warn("An acks=all produce to {} timed out after {} ms: high watermark {}, needed {}, flushed {}",
+                        partition, timeoutMs, partition.highWatermark(), requiredOffset, partition.log().flushedOffset());
                 result.complete(AppendResult.failed(Errors.REQUEST_TIMED_OUT, "The records of " + partition
                         + " were not committed within " + timeoutMs + " ms"));
             }

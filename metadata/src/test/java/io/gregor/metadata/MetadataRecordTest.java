@@ -1,0 +1,83 @@
+package io.gregor.metadata;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gregor.metadata.MetadataRecord.BrokerConfigsSet;
+import io.gregor.metadata.MetadataRecord.ClusterIdSet;
+import io.gregor.metadata.MetadataRecord.PartitionsAdded;
+import io.gregor.metadata.MetadataRecord.ProducerIdsAllocated;
+import io.gregor.metadata.MetadataRecord.TopicConfigsSet;
+import io.gregor.metadata.MetadataRecord.TopicCreated;
+import io.gregor.metadata.MetadataRecord.TopicDeleted;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.Uuid;
+import org.junit.jupiter.api.Test;
+
+/** Metadata entries: written in the versioned format, read in it and in the first release's format. */
+class MetadataRecordTest {
+    private static final Uuid ID = Uuid.fromString("hFjnIaTkRCKXDmAoaIn1Yg");
+    private static final Map<String, String> CONFIGS = new LinkedHashMap<>(Map.of("cleanup.policy", "compact"));
+
+    private static List<MetadataRecord> everyType() {
+        return List.of(new TopicCreated("orders", ID, 3, CONFIGS), new TopicDeleted(ID), new PartitionsAdded(ID, 7),
+                new TopicConfigsSet(ID, Map.of("retention.ms", "-1", "segment.bytes", "1048576")),
+                new BrokerConfigsSet(Map.of()), new ProducerIdsAllocated(5000), new ClusterIdSet("c-1"));
+    }
+
+    @Test
+    void everyRecordTypeRoundTripsInTheVersionedFormat() {
+        byte[] entry = MetadataRecord.encode(everyType());
+        assertThat(entry[0]).as("entry format").isEqualTo((byte) 1);
+        assertThat(MetadataRecord.decode(entry)).isEqualTo(everyType());
+        assertThat(MetadataRecord.decode(MetadataRecord.encode(List.of()))).isEmpty();
+    }
+
+    @Test
+    void entriesOfTheFirstReleaseStillRead() throws IOException {
+        // Format 0, byte by byte as the first release laid it out: a data directory from then replays.
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(0);
+            out.writeInt(3);
+            out.writeByte(1);
+            out.writeUTF("orders");
+            out.writeLong(ID.getMostSignificantBits());
+            out.writeLong(ID.getLeastSignificantBits());
+            out.writeInt(3);
+            out.writeInt(1);
+            out.writeUTF("cleanup.policy");
+            out.writeUTF("compact");
+            out.writeByte(6);
+            out.writeLong(5000);
+            out.writeByte(7);
+            out.writeUTF("c-1");
+        }
+        assertThat(MetadataRecord.decode(bytes.toByteArray())).containsExactly(new TopicCreated("orders", ID, 3, CONFIGS),
+                new ProducerIdsAllocated(5000), new ClusterIdSet("c-1"));
+    }
+
+    @Test
+    void whatThisReleaseCannotReadIsRefusedWithAClearMessage() {
+        byte[] entry = MetadataRecord.encode(List.of(new ClusterIdSet("c-1")));
+        byte[] newerFormat = entry.clone();
+        newerFormat[0] = 2;
+        assertThatThrownBy(() -> MetadataRecord.decode(newerFormat)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("format 2");
+        byte[] newerVersion = entry.clone();
+        ByteBuffer.wrap(newerVersion).putShort(1 + 4 + 2, (short) 9);
+        assertThatThrownBy(() -> MetadataRecord.decode(newerVersion)).hasMessageContaining("version 9");
+        byte[] unknownType = entry.clone();
+        ByteBuffer.wrap(unknownType).putShort(1 + 4, (short) 99);
+        assertThatThrownBy(() -> MetadataRecord.decode(unknownType)).hasMessageContaining("type 99");
+        byte[] truncated = java.util.Arrays.copyOf(entry, entry.length - 2);
+        assertThatThrownBy(() -> MetadataRecord.decode(truncated)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> MetadataRecord.decode(new byte[0])).isInstanceOf(IllegalStateException.class);
+    }
+}
