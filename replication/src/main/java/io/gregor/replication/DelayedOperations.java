@@ -30,7 +30,7 @@ public final class DelayedOperations implements AutoCloseable {
     public abstract static class Operation {
         private final AtomicBoolean completed = new AtomicBoolean();
         private volatile Timeout timeout;
-        private Collection<Partition> keys;
+        private volatile Collection<Partition> keys;
 
         /** Checks whether the request can complete now; if so calls {@link #forceComplete()} and returns true. */
         protected abstract boolean tryComplete();
@@ -57,6 +57,9 @@ public final class DelayedOperations implements AutoCloseable {
 
     /** Parks {@code op} until it completes on a change of one of {@code keys} or after {@code timeoutMs}. */
     public void park(Operation op, Collection<Partition> keys, long timeoutMs) {
+        if (op.isCompleted()) {
+            return; // completed by another path (a produce's own fsync) before it could be parked
+        }
         op.keys = keys;
         for (Partition key : keys) {
             watchers.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(op);
@@ -65,9 +68,24 @@ public final class DelayedOperations implements AutoCloseable {
             op.forceComplete();
             unwatch(op);
         }), Math.max(timeoutMs, 0), TimeUnit.MILLISECONDS);
-        // A change may have happened between the caller's check and registration.
-        if (op.tryComplete()) {
+        // Completed meanwhile by another path (which could not cancel a timeout not yet set), or a change happened
+        // between the caller's check and registration: nothing may stay parked for it.
+        if (op.isCompleted() || op.tryComplete()) {
+            op.timeout.cancel();
             unwatch(op);
+        }
+    }
+
+    /** Tries to complete a parked operation from outside (its own event); unparks it when it completes. */
+    void tryCompleteAndUnpark(Operation op) {
+        if (op.tryComplete() || op.isCompleted()) {
+            Timeout t = op.timeout;
+            if (t != null) {
+                t.cancel();
+            }
+            if (op.keys != null) {
+                unwatch(op);
+            }
         }
     }
 

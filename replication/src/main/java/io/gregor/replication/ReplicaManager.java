@@ -150,9 +150,8 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
                 Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
                 log.error("Storage error making {} durable: {}", partition, cause.getMessage());
                 op.fail(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, cause.getMessage()));
-            } else {
-                op.tryComplete();
             }
+            delayed.tryCompleteAndUnpark(op);
         });
         delayed.park(op, List.of(partition), Math.max(1, timeoutMs));
         return op.result;

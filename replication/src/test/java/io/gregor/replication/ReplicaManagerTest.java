@@ -80,7 +80,30 @@ class ReplicaManagerTest {
         assertThat(orders.highWatermark()).as("answered only once the high watermark passed the records").isEqualTo(2);
         ReplicaManager.AppendResult second = get(replicas.appendRecords(orders, batch("c", "3"), (short) 1, 30_000));
         assertThat(second.baseOffset()).isEqualTo(2);
-        assertThat(replicas.parkedOperations()).isZero();
+        awaitNoParkedOperations();
+    }
+
+    /** A completed produce leaves the timer wheel and the watch lists (its cleanup follows its answer). */
+    private void awaitNoParkedOperations() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (replicas.parkedOperations() > 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+        assertThat(replicas.parkedOperations()).as("operations still parked").isZero();
+    }
+
+    @Test
+    void manyAcksAllProducesLeaveNothingParked() throws Exception {
+        List<CompletableFuture<ReplicaManager.AppendResult>> all = new java.util.ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            all.add(replicas.appendRecords(orders, batch("k" + i, "v"), (short) -1, 30_000));
+        }
+        for (CompletableFuture<ReplicaManager.AppendResult> f : all) {
+            assertThat(get(f).error()).isEqualTo(Errors.NONE);
+        }
+        assertThat(orders.highWatermark()).isEqualTo(200);
+        awaitNoParkedOperations();
     }
 
     @Test
