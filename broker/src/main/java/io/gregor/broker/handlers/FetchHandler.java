@@ -72,10 +72,10 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
         FetchParams params = new FetchParams(request.maxWaitMs(), request.minBytes(), maxBytes,
                 legacyMagic >= 0 ? LEGACY_REACH : 1f, wanted);
         return services.replicas().fetchMessages(params)
-                .thenApply(read -> response(request, version, legacyMagic, wanted, unknownId, read));
+                .thenApply(read -> response(request, version, legacyMagic, maxBytes, wanted, unknownId, read));
     }
 
-    private FetchResponseData response(FetchRequestData request, short version, byte legacyMagic,
+    private FetchResponseData response(FetchRequestData request, short version, byte legacyMagic, int maxBytes,
                                        List<FetchParams.PartitionFetch> wanted, List<Boolean> unknownId,
                                        List<FetchPartitionData> read) {
         boolean byId = version >= 13;
@@ -101,9 +101,7 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
                     }
                     if (found.records() != null) {
                         if (legacyMagic >= 0) {
-                            int budget = Math.max(0, Math.min(p.partitionMaxBytes(),
-                                    Math.min(request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes(),
-                                            services.config().get().fetchMaxBytes()) - bytes));
+                            int budget = Math.max(0, Math.min(p.partitionMaxBytes(), maxBytes - bytes));
                             bytes += convertLegacy(found, wanted.get(i), budget, bytes == 0, legacyMagic, data);
                         } else {
                             data.setRecords(found.records());

@@ -27,6 +27,21 @@ public final class ClassicGroupManager {
 
     /** One protocol a member supports, with its subscription metadata. */
     public record Protocol(String name, byte[] metadata) {
+        /** Whether two protocol lists name the same protocols, in order, with the same metadata (both null: same). */
+        static boolean same(List<Protocol> a, List<Protocol> b) {
+            if (a == null || b == null) {
+                return a == b;
+            }
+            if (a.size() != b.size()) {
+                return false;
+            }
+            for (int i = 0; i < a.size(); i++) {
+                if (!a.get(i).name().equals(b.get(i).name()) || !java.util.Arrays.equals(a.get(i).metadata(), b.get(i).metadata())) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /** A JoinGroup as the coordinator needs it. */

@@ -76,7 +76,7 @@ final class ConsumerMember {
                 && rebalanceTimeoutMs == o.rebalanceTimeoutMs && subscribedTopicNames.equals(o.subscribedTopicNames)
                 && java.util.Objects.equals(subscribedTopicRegex, o.subscribedTopicRegex)
                 && java.util.Objects.equals(serverAssignor, o.serverAssignor)
-                && classicSessionTimeoutMs == o.classicSessionTimeoutMs && sameProtocols(classicProtocols, o.classicProtocols);
+                && classicSessionTimeoutMs == o.classicSessionTimeoutMs && ClassicGroupManager.Protocol.same(classicProtocols, o.classicProtocols);
     }
 
     /** Whether the stored current assignment (ConsumerGroupCurrentMemberAssignment) differs. */
@@ -84,21 +84,6 @@ final class ConsumerMember {
         return memberEpoch == o.memberEpoch && previousMemberEpoch == o.previousMemberEpoch && state == o.state
                 && ConsumerGroup.copy(assigned).equals(ConsumerGroup.copy(o.assigned))
                 && ConsumerGroup.copy(revoking).equals(ConsumerGroup.copy(o.revoking));
-    }
-
-    private static boolean sameProtocols(List<ClassicGroupManager.Protocol> a, List<ClassicGroupManager.Protocol> b) {
-        if (a == null || b == null) {
-            return a == b;
-        }
-        if (a.size() != b.size()) {
-            return false;
-        }
-        for (int i = 0; i < a.size(); i++) {
-            if (!a.get(i).name().equals(b.get(i).name()) || !java.util.Arrays.equals(a.get(i).metadata(), b.get(i).metadata())) {
-                return false;
-            }
-        }
-        return true;
     }
 
     boolean isClassic() {

@@ -41,15 +41,6 @@ final class GroupMember {
     }
 
     boolean sameProtocols(List<Protocol> other) {
-        if (other.size() != protocols.size()) {
-            return false;
-        }
-        for (int i = 0; i < other.size(); i++) {
-            if (!other.get(i).name().equals(protocols.get(i).name())
-                    || !java.util.Arrays.equals(other.get(i).metadata(), protocols.get(i).metadata())) {
-                return false;
-            }
-        }
-        return true;
+        return Protocol.same(protocols, other);
     }
 }
