@@ -5,13 +5,14 @@ import io.gregor.broker.config.BrokerConfigs;
 import io.gregor.broker.config.Endpoint;
 import io.gregor.broker.group.OffsetsTopic;
 import io.gregor.broker.group.OffsetsTopicMigration;
-import io.gregor.broker.handlers.BrokerServices;
 import io.gregor.broker.handlers.Handlers;
+import io.gregor.broker.handlers.LocalNode;
 import io.gregor.broker.handlers.ProducerIdManager;
 import io.gregor.metadata.ControllerResult;
 import io.gregor.metadata.MetadataImage;
 import io.gregor.metadata.MetadataManager;
 import io.gregor.metadata.MetadataRecord;
+import io.gregor.broker.controller.BrokerConfigOperations;
 import io.gregor.broker.controller.TopicOperations;
 import io.gregor.broker.network.HandlerRegistry;
 import io.gregor.broker.network.KafkaServer;
@@ -50,11 +51,13 @@ import org.slf4j.LoggerFactory;
 public final class Broker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Broker.class);
     static final String METADATA_DIR = "__gregor_metadata";
+    private static final String SERVER = "listeners";
 
     private final BrokerConfig staticConfig;
     private final FailureProbe probe;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Lifecycle lifecycle = new Lifecycle();
+    private final LocalNode node = new ThisNode();
     private final CompletableFuture<GroupLoad> groupsLoaded = new CompletableFuture<>();
     private volatile BrokerConfig config;
     private volatile List<Endpoint> advertised = List.of();
@@ -75,7 +78,12 @@ public final class Broker implements AutoCloseable {
         this.probe = probe;
     }
 
-    /** Loads the data directory, replays the metadata log, opens the partitions and binds the listeners. */
+    /**
+     * Starts the node's components in dependency order: storage, replica manager, metadata, group coordinator, request
+     * handlers and listeners (bound while the metadata log starts, answering once the node is ready), then the
+     * metadata log itself, the group load and housekeeping. {@link #close()} stops them in reverse order, listeners
+     * first.
+     */
     public synchronized void start() throws IOException {
         long startNs = System.nanoTime();
         Path logDir = staticConfig.logDirs().get(0).toAbsolutePath().normalize();
@@ -84,30 +92,25 @@ public final class Broker implements AutoCloseable {
             log.warn("Only the first of log.dirs is used for now: {}", logDir);
         }
         try {
-            LogManager logManager = new LogManager(logDir, Time.SYSTEM, probe);
-            closeables.add(logManager);
+            LogManager logManager = lifecycle.started("log manager", new LogManager(logDir, Time.SYSTEM, probe));
             ExecutorService ioPool = Executors.newFixedThreadPool(staticConfig.numIoThreads(), daemonThreads("gregor-io"));
-            closeables.add(ioPool::shutdownNow);
-            replicas = new ReplicaManager(staticConfig.nodeId(), ioPool);
-            closeables.add(replicas);
+            lifecycle.started("io threads", ioPool, ioPool::shutdownNow);
+            replicas = lifecycle.started("replica manager", new ReplicaManager(staticConfig.nodeId(), ioPool));
 
-            metadata = new MetadataManager();
-            closeables.add(metadata);
+            metadata = lifecycle.started("metadata", new MetadataManager());
             partitions = new PartitionManager(staticConfig, logManager, replicas);
             metadata.addListener(partitions);
             metadata.addListener(this::onMetadata);
-            CoordinatorTime.SystemTime groupTime = CoordinatorTime.system("gregor-group-timer");
-            closeables.add(groupTime);
-            OffsetsTopic offsetsTopic = new OffsetsTopic(replicas);
-            GroupCoordinatorService groups = new GroupCoordinatorService(groupConfig(staticConfig), offsetsTopic,
-                    new ImageTopicCatalog(metadata), groupTime, ioPool);
-            closeables.add(groups);
             TopicOperations topics = new TopicOperations(metadata, () -> config, () -> 1);
-            BrokerServices services = new BrokerServices(() -> config, metadata, topics, replicas,
-                    new ProducerIdManager(metadata), () -> advertised, groups);
-            HandlerRegistry registry = Handlers.registry(services);
-            server = new KafkaServer(staticConfig, registry, ioPool);
-            closeables.add(server);
+
+            CoordinatorTime.SystemTime groupTime = lifecycle.started("group timer", CoordinatorTime.system("gregor-group-timer"));
+            OffsetsTopic offsetsTopic = new OffsetsTopic(replicas);
+            GroupCoordinatorService groups = lifecycle.started("group coordinator", new GroupCoordinatorService(
+                    groupConfig(staticConfig), offsetsTopic, new ImageTopicCatalog(metadata), groupTime, ioPool));
+
+            HandlerRegistry registry = Handlers.registry(new Handlers.Components(() -> config, node, metadata, topics,
+                    new BrokerConfigOperations(metadata, () -> config), replicas, new ProducerIdManager(metadata), groups));
+            server = lifecycle.started(SERVER, new KafkaServer(staticConfig, registry, ioPool));
             // Bind while the metadata log starts: requests that arrive meanwhile wait until the node is ready.
             CompletableFuture<Void> bound = CompletableFuture.runAsync(() -> {
                 try {
@@ -116,9 +119,9 @@ public final class Broker implements AutoCloseable {
                     throw new java.io.UncheckedIOException(e);
                 }
             }, ioPool);
-            RaftMetadataLog raft = new RaftMetadataLog(new RaftSettings(logDir.resolve(METADATA_DIR), staticConfig.nodeId(),
-                    "127.0.0.1", 0, 10_000, Duration.ofSeconds(30)), metadata);
-            closeables.add(raft);
+            RaftMetadataLog raft = lifecycle.started("metadata log", new RaftMetadataLog(new RaftSettings(
+                    logDir.resolve(METADATA_DIR), staticConfig.nodeId(), "127.0.0.1", 0, 10_000, Duration.ofSeconds(30)),
+                    metadata));
             metadata.attach(raft);
             raft.start();
             config = effectiveConfig(metadata.image());
@@ -132,7 +135,7 @@ public final class Broker implements AutoCloseable {
             scheduleHousekeeping(logManager);
             staticConfig.warnings().forEach(log::warn);
             log.info("Gregor node {} started in {} ms: {} (cluster {}, data in {}, {} partitions{})", staticConfig.nodeId(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), advertised, services.clusterId(), logDir,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), advertised, node.clusterId(), logDir,
                     partitions.partitions().size(),
                     logManager.hadCleanShutdown() || partitions.partitions().isEmpty() ? "" : ", recovered after unclean shutdown");
         } catch (IOException | RuntimeException e) {
@@ -205,6 +208,27 @@ public final class Broker implements AutoCloseable {
         }
     }
 
+    /** This node as handlers see it: id and advertised endpoints from the config, cluster id from the metadata log. */
+    private final class ThisNode implements LocalNode {
+        @Override
+        public int nodeId() {
+            return staticConfig.nodeId();
+        }
+
+        @Override
+        public String clusterId() {
+            String id = metadata.image().clusterId();
+            return id != null ? id : staticConfig.clusterId();
+        }
+
+        @Override
+        public Endpoint advertisedFor(String listenerName) {
+            List<Endpoint> endpoints = advertised;
+            return endpoints.stream().filter(e -> e.listenerName().equals(listenerName)).findFirst()
+                    .orElse(endpoints.get(0));
+        }
+    }
+
     private void ensureClusterId() {
         if (metadata.image().clusterId() != null) {
             return;
@@ -249,7 +273,7 @@ public final class Broker implements AutoCloseable {
 
     private void scheduleHousekeeping(LogManager logManager) {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemonThreads("gregor-housekeeping"));
-        closeables.add(scheduler::shutdownNow);
+        lifecycle.started("retention", scheduler, scheduler::shutdownNow);
         long interval = staticConfig.logRetentionCheckIntervalMs();
         scheduler.scheduleWithFixedDelay(() -> {
             try {
@@ -261,7 +285,7 @@ public final class Broker implements AutoCloseable {
         if (Boolean.parseBoolean(staticConfig.valueString(BrokerConfigs.LOG_CLEANER_ENABLE))) {
             // One cleaner thread: it cleans every log that needs it, then waits log.cleaner.backoff.ms.
             ScheduledExecutorService cleanerThread = Executors.newSingleThreadScheduledExecutor(daemonThreads("gregor-log-cleaner"));
-            closeables.add(cleanerThread::shutdownNow);
+            lifecycle.started("log cleaner", cleanerThread, cleanerThread::shutdownNow);
             io.gregor.storage.LogCleaner cleaner = new io.gregor.storage.LogCleaner(new io.gregor.storage.LogCleaner.Settings(
                     Long.parseLong(staticConfig.valueString(BrokerConfigs.LOG_CLEANER_DEDUPE_BUFFER_SIZE)),
                     Double.parseDouble(staticConfig.valueString(BrokerConfigs.LOG_CLEANER_IO_MAX_BYTES_PER_SECOND))),
@@ -318,24 +342,16 @@ public final class Broker implements AutoCloseable {
         stopped.await();
     }
 
-    /** Stops listeners first, then partitions and storage (writing the clean-shutdown marker), then metadata. */
+    /** Stops the listeners first, then every other component in reverse start order (storage last, writing the clean-shutdown marker). */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
-        List<AutoCloseable> reverse = new ArrayList<>(closeables);
-        java.util.Collections.reverse(reverse);
-        // The server goes first so no request arrives while storage closes.
-        reverse.sort((a, b) -> Boolean.compare(b == server, a == server));
-        for (AutoCloseable c : reverse) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                log.warn("Error while stopping {}", c, e);
-            }
-        }
+        // The listeners go first so no request arrives while the rest stops.
+        lifecycle.stopFirst(SERVER);
+        lifecycle.stop();
         stopped.countDown();
         log.info("Gregor node {} stopped", staticConfig.nodeId());
     }

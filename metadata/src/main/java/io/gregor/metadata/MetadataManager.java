@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * returns the records to append and its response, the records go through the metadata log (Ratis), and the response
  * completes only after they are committed and applied here. Reads take {@link #image()} from any thread.
  */
-public final class MetadataManager implements MetadataStateMachine, AutoCloseable {
+public final class MetadataManager implements MetadataStateMachine, MetadataCache, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MetadataManager.class);
 
     /** Called on the apply thread with the image before and after each entry. */

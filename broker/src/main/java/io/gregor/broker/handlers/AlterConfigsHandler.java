@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.broker.controller.TopicOperations;
 import io.gregor.metadata.ApiError;
 import io.gregor.broker.controller.BrokerConfigOperations;
 import io.gregor.broker.controller.ConfigOp;
@@ -27,11 +28,15 @@ import org.apache.kafka.common.protocol.ApiMessage;
  * INVALID_REQUEST (duplicate key, another broker's id, an unsupported resource type).
  */
 public final class AlterConfigsHandler extends BrokerHandler<AlterConfigsRequestData> {
+    private final LocalNode node;
+    private final TopicOperations topics;
     private final BrokerConfigOperations brokerConfigs;
 
-    public AlterConfigsHandler(BrokerServices services) {
-        super(services, ApiKeys.ALTER_CONFIGS, 0, 2);
-        this.brokerConfigs = new BrokerConfigOperations(services.metadata(), services.config());
+    public AlterConfigsHandler(LocalNode node, TopicOperations topics, BrokerConfigOperations brokerConfigs) {
+        super(ApiKeys.ALTER_CONFIGS, 0, 2);
+        this.node = node;
+        this.topics = topics;
+        this.brokerConfigs = brokerConfigs;
     }
 
     @Override
@@ -48,12 +53,12 @@ public final class AlterConfigsHandler extends BrokerHandler<AlterConfigsRequest
                 topicResults.add(pending);
                 results.add(pending);
             } else {
-                results.add(ConfigResources.alterNonTopic(resource.resourceType(), resource.resourceName(), services.nodeId(),
+                results.add(ConfigResources.alterNonTopic(resource.resourceType(), resource.resourceName(), node.nodeId(),
                         () -> brokerConfigs.alter(setOps(resource), true, request.validateOnly())));
             }
         }
         if (!topicChanges.isEmpty()) {
-            ConfigResources.completeEach(services.topics().alterConfigs(topicChanges, request.validateOnly()), topicResults);
+            ConfigResources.completeEach(topics.alterConfigs(topicChanges, request.validateOnly()), topicResults);
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(v -> {
             AlterConfigsResponseData response = new AlterConfigsResponseData();

@@ -5,15 +5,13 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 
-/** Shared plumbing of the request handlers: the services, and the API key and version range from the constructor. */
+/** Shared plumbing of the request handlers: the API key and version range from the constructor. */
 abstract class BrokerHandler<Q extends ApiMessage> implements ApiHandler<Q> {
-    protected final BrokerServices services;
     private final ApiKeys key;
     private final short min;
     private final short max;
 
-    BrokerHandler(BrokerServices services, ApiKeys key, int min, int max) {
-        this.services = services;
+    BrokerHandler(ApiKeys key, int min, int max) {
         this.key = key;
         this.min = (short) min;
         this.max = (short) max;

@@ -1,5 +1,7 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.metadata.MetadataCache;
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.coordinator.group.ConsumerGroupManager.GroupDescription;
 import io.gregor.coordinator.group.ConsumerGroupManager.MemberDescription;
 import io.gregor.metadata.MetadataImage;
@@ -29,16 +31,21 @@ public final class ConsumerGroupDescribeHandler extends BrokerHandler<ConsumerGr
     /** ConsumerGroupDescribe v1 member type of a classic member inside a consumer group. */
     private static final byte CLASSIC_MEMBER = 0;
 
-    public ConsumerGroupDescribeHandler(BrokerServices services) {
-        super(services, ApiKeys.CONSUMER_GROUP_DESCRIBE, 0, 1);
+    private final MetadataCache metadata;
+    private final GroupCoordinatorService groups;
+
+    public ConsumerGroupDescribeHandler(MetadataCache metadata, GroupCoordinatorService groups) {
+        super(ApiKeys.CONSUMER_GROUP_DESCRIBE, 0, 1);
+        this.metadata = metadata;
+        this.groups = groups;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, ConsumerGroupDescribeRequestData request) {
         short version = context.apiVersion();
-        MetadataImage image = services.metadata().image();
+        MetadataImage image = metadata.image();
         ConsumerGroupDescribeResponseData response = new ConsumerGroupDescribeResponseData();
-        return services.groups().consumerGroupDescribe(request.groupIds()).thenApply(described -> {
+        return groups.consumerGroupDescribe(request.groupIds()).thenApply(described -> {
             for (GroupDescription d : described) {
                 response.groups().add(group(image, d, version));
             }

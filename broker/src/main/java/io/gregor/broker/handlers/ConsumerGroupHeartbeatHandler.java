@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.coordinator.group.ConsumerGroupManager.Heartbeat;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
@@ -26,8 +27,11 @@ import org.apache.kafka.common.protocol.ApiMessage;
  */
 public final class ConsumerGroupHeartbeatHandler extends BrokerHandler<ConsumerGroupHeartbeatRequestData> {
 
-    public ConsumerGroupHeartbeatHandler(BrokerServices services) {
-        super(services, ApiKeys.CONSUMER_GROUP_HEARTBEAT, 0, 1);
+    private final GroupCoordinatorService groups;
+
+    public ConsumerGroupHeartbeatHandler(GroupCoordinatorService groups) {
+        super(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 0, 1);
+        this.groups = groups;
     }
 
     @Override
@@ -47,7 +51,7 @@ public final class ConsumerGroupHeartbeatHandler extends BrokerHandler<ConsumerG
                 request.instanceId(), request.rackId(), request.rebalanceTimeoutMs(), request.subscribedTopicNames(),
                 version >= 1 ? request.subscribedTopicRegex() : null, request.serverAssignor(), owned, context.clientId(),
                 host, version >= 1);
-        return services.groups().consumerGroupHeartbeat(heartbeat).thenApply(result -> {
+        return groups.consumerGroupHeartbeat(heartbeat).thenApply(result -> {
             ConsumerGroupHeartbeatResponseData response = new ConsumerGroupHeartbeatResponseData()
                     .setErrorCode(result.error().code()).setErrorMessage(result.message())
                     .setMemberId(result.memberId()).setMemberEpoch(result.memberEpoch())

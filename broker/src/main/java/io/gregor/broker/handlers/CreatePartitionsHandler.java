@@ -1,5 +1,7 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.metadata.MetadataCache;
+import io.gregor.broker.controller.TopicOperations;
 import io.gregor.metadata.ApiError;
 import io.gregor.metadata.TopicImage;
 import io.gregor.broker.controller.TopicOperations.PartitionsChange;
@@ -27,8 +29,15 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class CreatePartitionsHandler extends BrokerHandler<CreatePartitionsRequestData> {
 
-    public CreatePartitionsHandler(BrokerServices services) {
-        super(services, ApiKeys.CREATE_PARTITIONS, 0, 3);
+    private final LocalNode node;
+    private final MetadataCache metadata;
+    private final TopicOperations topics;
+
+    public CreatePartitionsHandler(LocalNode node, MetadataCache metadata, TopicOperations topics) {
+        super(ApiKeys.CREATE_PARTITIONS, 0, 3);
+        this.node = node;
+        this.metadata = metadata;
+        this.topics = topics;
     }
 
     @Override
@@ -47,7 +56,7 @@ public final class CreatePartitionsHandler extends BrokerHandler<CreatePartition
                 response.results().add(result(topic.name(), invalid));
             }
         }
-        return services.topics().createPartitions(changes, request.validateOnly()).thenApply(errors -> {
+        return topics.createPartitions(changes, request.validateOnly()).thenApply(errors -> {
             for (int i = 0; i < changes.size(); i++) {
                 response.results().add(result(changes.get(i).name(), errors.get(i)));
             }
@@ -59,14 +68,14 @@ public final class CreatePartitionsHandler extends BrokerHandler<CreatePartition
         if (topic.assignments() == null) {
             return ApiError.NONE;
         }
-        int node = services.nodeId();
+        int self = node.nodeId();
         for (CreatePartitionsAssignment assignment : topic.assignments()) {
-            if (assignment.brokerIds().isEmpty() || assignment.brokerIds().stream().anyMatch(id -> id != node)) {
+            if (assignment.brokerIds().isEmpty() || assignment.brokerIds().stream().anyMatch(id -> id != self)) {
                 return ApiError.of(Errors.INVALID_REPLICA_ASSIGNMENT, "Replica assignment " + assignment.brokerIds()
-                        + " names brokers other than the only registered broker " + node + ".");
+                        + " names brokers other than the only registered broker " + self + ".");
             }
         }
-        TopicImage current = services.metadata().image().topic(topic.name());
+        TopicImage current = metadata.image().topic(topic.name());
         if (current != null && topic.count() > current.partitions()
                 && topic.assignments().size() != topic.count() - current.partitions()) {
             return ApiError.of(Errors.INVALID_REPLICA_ASSIGNMENT, "Increasing the number of partitions by "

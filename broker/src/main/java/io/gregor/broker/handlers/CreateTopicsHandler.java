@@ -1,5 +1,9 @@
 package io.gregor.broker.handlers;
 
+import java.util.function.Supplier;
+import io.gregor.metadata.MetadataCache;
+import io.gregor.broker.controller.TopicOperations;
+import io.gregor.broker.config.BrokerConfig;
 import io.gregor.metadata.ApiError;
 import io.gregor.broker.controller.TopicOperations.CreateResult;
 import io.gregor.broker.controller.TopicOperations.NewTopic;
@@ -27,8 +31,17 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequestData> {
 
-    public CreateTopicsHandler(BrokerServices services) {
-        super(services, ApiKeys.CREATE_TOPICS, 2, 7);
+    private final Supplier<BrokerConfig> config;
+    private final LocalNode node;
+    private final MetadataCache metadata;
+    private final TopicOperations topics;
+
+    public CreateTopicsHandler(Supplier<BrokerConfig> config, LocalNode node, MetadataCache metadata, TopicOperations topics) {
+        super(ApiKeys.CREATE_TOPICS, 2, 7);
+        this.config = config;
+        this.node = node;
+        this.metadata = metadata;
+        this.topics = topics;
     }
 
     @Override
@@ -49,7 +62,7 @@ public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequest
                     : (short) topic.assignments().iterator().next().brokerIds().size();
             toCreate.add(new NewTopic(topic.name(), partitions, rf, configs));
         }
-        return services.topics().create(toCreate, request.validateOnly()).thenApply(results -> {
+        return topics.create(toCreate, request.validateOnly()).thenApply(results -> {
             for (CreateResult created : results) {
                 CreatableTopicResult r = result(created.name(), created.error(), version);
                 if (created.error().isSuccess()) {
@@ -69,12 +82,12 @@ public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequest
             return ApiError.of(Errors.INVALID_REQUEST,
                     "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
         }
-        int node = services.nodeId();
+        int self = node.nodeId();
         for (var assignment : topic.assignments()) {
-            if (assignment.brokerIds().isEmpty() || assignment.brokerIds().stream().anyMatch(id -> id != node)) {
+            if (assignment.brokerIds().isEmpty() || assignment.brokerIds().stream().anyMatch(id -> id != self)) {
                 return ApiError.of(Errors.INVALID_REPLICA_ASSIGNMENT, "Replica assignment for partition "
                         + assignment.partitionIndex() + " names brokers " + assignment.brokerIds()
-                        + " but only broker " + node + " is registered.");
+                        + " but only broker " + self + " is registered.");
             }
         }
         return null;
@@ -98,8 +111,8 @@ public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequest
         if (version >= 5) {
             r.setNumPartitions(created.topic().partitions()).setReplicationFactor((short) 1);
             List<CreatableTopicConfigs> configs = new ArrayList<>();
-            for (ConfigDescriber.Entry e : ConfigDescriber.topic(created.topic().configs(), services.config().get(),
-                    services.metadata().image().brokerConfigs())) {
+            for (ConfigDescriber.Entry e : ConfigDescriber.topic(created.topic().configs(), config.get(),
+                    metadata.image().brokerConfigs())) {
                 configs.add(new CreatableTopicConfigs().setName(e.name()).setValue(e.value()).setReadOnly(e.readOnly())
                         .setConfigSource(e.source()).setIsSensitive(e.sensitive()));
             }

@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.broker.network.RequestContext;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
@@ -14,13 +15,16 @@ import org.apache.kafka.common.protocol.ApiMessage;
  */
 public final class DeleteGroupsHandler extends BrokerHandler<DeleteGroupsRequestData> {
 
-    public DeleteGroupsHandler(BrokerServices services) {
-        super(services, ApiKeys.DELETE_GROUPS, 0, 2);
+    private final GroupCoordinatorService groups;
+
+    public DeleteGroupsHandler(GroupCoordinatorService groups) {
+        super(ApiKeys.DELETE_GROUPS, 0, 2);
+        this.groups = groups;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, DeleteGroupsRequestData request) {
-        return services.groups().delete(request.groupsNames()).thenApply(results -> {
+        return groups.delete(request.groupsNames()).thenApply(results -> {
             DeleteGroupsResponseData response = new DeleteGroupsResponseData();
             results.forEach((id, error) -> response.results().add(new DeletableGroupResult().setGroupId(id)
                     .setErrorCode(error.code())));

@@ -22,8 +22,11 @@ import org.apache.kafka.common.protocol.Errors;
  * negative other than -1), KAFKA_STORAGE_ERROR.
  */
 public final class DeleteRecordsHandler extends BrokerHandler<DeleteRecordsRequestData> {
-    public DeleteRecordsHandler(BrokerServices services) {
-        super(services, ApiKeys.DELETE_RECORDS, 0, 2);
+    private final ReplicaManager replicas;
+
+    public DeleteRecordsHandler(ReplicaManager replicas) {
+        super(ApiKeys.DELETE_RECORDS, 0, 2);
+        this.replicas = replicas;
     }
 
     @Override
@@ -36,11 +39,11 @@ public final class DeleteRecordsHandler extends BrokerHandler<DeleteRecordsReque
                 DeleteRecordsPartitionResult result = new DeleteRecordsPartitionResult()
                         .setPartitionIndex(p.partitionIndex()).setLowWatermark(-1);
                 topicResult.partitions().add(result);
-                Partition partition = services.replicas().partition(topic.name(), p.partitionIndex());
+                Partition partition = replicas.partition(topic.name(), p.partitionIndex());
                 if (partition == null) {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                 } else {
-                    ReplicaManager.DeleteRecordsResult deleted = services.replicas().deleteRecords(partition, p.offset());
+                    ReplicaManager.DeleteRecordsResult deleted = replicas.deleteRecords(partition, p.offset());
                     result.setErrorCode(deleted.error().code()).setLowWatermark(deleted.lowWatermark());
                 }
             }

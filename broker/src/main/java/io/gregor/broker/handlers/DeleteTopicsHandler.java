@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.broker.controller.TopicOperations;
 import io.gregor.broker.controller.TopicOperations.DeleteResult;
 import io.gregor.broker.controller.TopicOperations.DeleteTarget;
 import io.gregor.broker.network.RequestContext;
@@ -24,8 +25,11 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class DeleteTopicsHandler extends BrokerHandler<DeleteTopicsRequestData> {
 
-    public DeleteTopicsHandler(BrokerServices services) {
-        super(services, ApiKeys.DELETE_TOPICS, 1, 6);
+    private final TopicOperations topics;
+
+    public DeleteTopicsHandler(TopicOperations topics) {
+        super(ApiKeys.DELETE_TOPICS, 1, 6);
+        this.topics = topics;
     }
 
     @Override
@@ -47,7 +51,7 @@ public final class DeleteTopicsHandler extends BrokerHandler<DeleteTopicsRequest
         } else {
             request.topicNames().forEach(name -> targets.add(new DeleteTarget(name, null)));
         }
-        return services.topics().delete(targets).thenApply(results -> {
+        return topics.delete(targets).thenApply(results -> {
             for (DeleteResult deleted : results) {
                 DeletableTopicResult r = new DeletableTopicResult().setName(deleted.name())
                         .setErrorCode(deleted.error().code());

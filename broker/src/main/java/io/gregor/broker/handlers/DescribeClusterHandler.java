@@ -21,13 +21,16 @@ public final class DescribeClusterHandler extends BrokerHandler<DescribeClusterR
     static final byte BROKER_ENDPOINT = 1;
     static final byte CONTROLLER_ENDPOINT = 2;
 
-    public DescribeClusterHandler(BrokerServices services) {
-        super(services, ApiKeys.DESCRIBE_CLUSTER, 0, 2);
+    private final LocalNode node;
+
+    public DescribeClusterHandler(LocalNode node) {
+        super(ApiKeys.DESCRIBE_CLUSTER, 0, 2);
+        this.node = node;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, DescribeClusterRequestData request) {
-        DescribeClusterResponseData response = new DescribeClusterResponseData().setClusterId(services.clusterId());
+        DescribeClusterResponseData response = new DescribeClusterResponseData().setClusterId(node.clusterId());
         byte endpointType = context.apiVersion() >= 1 ? request.endpointType() : BROKER_ENDPOINT;
         if (endpointType == CONTROLLER_ENDPOINT) {
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.MISMATCHED_ENDPOINT_TYPE.code())
@@ -37,9 +40,9 @@ public final class DescribeClusterHandler extends BrokerHandler<DescribeClusterR
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.UNSUPPORTED_ENDPOINT_TYPE.code())
                     .setErrorMessage("Unknown endpoint type " + endpointType + "."));
         }
-        Endpoint endpoint = services.advertisedFor(context.listenerName());
-        response.setControllerId(services.nodeId()).brokers().add(new DescribeClusterBroker()
-                .setBrokerId(services.nodeId()).setHost(endpoint.host()).setPort(endpoint.port()).setRack(null));
+        Endpoint endpoint = node.advertisedFor(context.listenerName());
+        response.setControllerId(node.nodeId()).brokers().add(new DescribeClusterBroker()
+                .setBrokerId(node.nodeId()).setHost(endpoint.host()).setPort(endpoint.port()).setRack(null));
         return CompletableFuture.completedFuture(response);
     }
 }

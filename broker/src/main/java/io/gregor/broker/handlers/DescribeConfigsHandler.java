@@ -1,5 +1,7 @@
 package io.gregor.broker.handlers;
 
+import java.util.function.Supplier;
+import io.gregor.metadata.MetadataCache;
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.metadata.ApiError;
 import io.gregor.metadata.MetadataImage;
@@ -27,16 +29,23 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class DescribeConfigsHandler extends BrokerHandler<DescribeConfigsRequestData> {
 
-    public DescribeConfigsHandler(BrokerServices services) {
-        super(services, ApiKeys.DESCRIBE_CONFIGS, 1, 4);
+    private final Supplier<BrokerConfig> config;
+    private final LocalNode node;
+    private final MetadataCache metadata;
+
+    public DescribeConfigsHandler(Supplier<BrokerConfig> config, LocalNode node, MetadataCache metadata) {
+        super(ApiKeys.DESCRIBE_CONFIGS, 1, 4);
+        this.config = config;
+        this.node = node;
+        this.metadata = metadata;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, DescribeConfigsRequestData request) {
         short version = context.apiVersion();
         boolean documentation = version >= 3 && request.includeDocumentation();
-        MetadataImage image = services.metadata().image();
-        BrokerConfig broker = services.config().get();
+        MetadataImage image = metadata.image();
+        BrokerConfig broker = config.get();
         DescribeConfigsResponseData response = new DescribeConfigsResponseData();
         for (DescribeConfigsResource resource : request.resources()) {
             DescribeConfigsResult result = new DescribeConfigsResult().setResourceType(resource.resourceType())
@@ -54,11 +63,11 @@ public final class DescribeConfigsHandler extends BrokerHandler<DescribeConfigsR
                     }
                 }
                 case ConfigResources.BROKER -> {
-                    error = ConfigResources.checkBrokerName(resource.resourceName(), services.nodeId());
+                    error = ConfigResources.checkBrokerName(resource.resourceName(), node.nodeId());
                     entries = error.isSuccess() ? ConfigDescriber.broker(broker, image.brokerConfigs()) : List.of();
                 }
                 case ConfigResources.BROKER_LOGGER -> {
-                    error = ConfigResources.checkBrokerName(resource.resourceName(), services.nodeId());
+                    error = ConfigResources.checkBrokerName(resource.resourceName(), node.nodeId());
                     entries = List.of();
                 }
                 default -> {

@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.coordinator.group.ClassicGroupManager.GroupDescription;
 import io.gregor.coordinator.group.ClassicGroupManager.MemberDescription;
 import io.gregor.broker.network.RequestContext;
@@ -19,8 +20,11 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class DescribeGroupsHandler extends BrokerHandler<DescribeGroupsRequestData> {
 
-    public DescribeGroupsHandler(BrokerServices services) {
-        super(services, ApiKeys.DESCRIBE_GROUPS, 0, 6);
+    private final GroupCoordinatorService groups;
+
+    public DescribeGroupsHandler(GroupCoordinatorService groups) {
+        super(ApiKeys.DESCRIBE_GROUPS, 0, 6);
+        this.groups = groups;
     }
 
     @Override
@@ -29,7 +33,7 @@ public final class DescribeGroupsHandler extends BrokerHandler<DescribeGroupsReq
         DescribeGroupsResponseData response = new DescribeGroupsResponseData();
         List<CompletableFuture<GroupDescription>> each = new java.util.ArrayList<>();
         for (String groupId : request.groups()) {
-            each.add(services.groups().describe(groupId));
+            each.add(groups.describe(groupId));
         }
         return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
             for (CompletableFuture<GroupDescription> f : each) {

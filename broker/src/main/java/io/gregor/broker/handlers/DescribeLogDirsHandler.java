@@ -1,5 +1,8 @@
 package io.gregor.broker.handlers;
 
+import java.util.function.Supplier;
+import io.gregor.replication.ReplicaManager;
+import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.replication.Partition;
 import java.io.IOException;
@@ -32,14 +35,19 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class DescribeLogDirsHandler extends BrokerHandler<DescribeLogDirsRequestData> {
 
-    public DescribeLogDirsHandler(BrokerServices services) {
-        super(services, ApiKeys.DESCRIBE_LOG_DIRS, 1, 4);
+    private final Supplier<BrokerConfig> config;
+    private final ReplicaManager replicas;
+
+    public DescribeLogDirsHandler(Supplier<BrokerConfig> config, ReplicaManager replicas) {
+        super(ApiKeys.DESCRIBE_LOG_DIRS, 1, 4);
+        this.config = config;
+        this.replicas = replicas;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, DescribeLogDirsRequestData request) {
         short version = context.apiVersion();
-        Path logDir = services.config().get().logDirs().get(0).toAbsolutePath().normalize();
+        Path logDir = config.get().logDirs().get(0).toAbsolutePath().normalize();
         DescribeLogDirsResult result = new DescribeLogDirsResult().setErrorCode(Errors.NONE.code())
                 .setLogDir(logDir.toString());
         Map<String, DescribeLogDirsTopic> topics = new LinkedHashMap<>();
@@ -65,11 +73,11 @@ public final class DescribeLogDirsHandler extends BrokerHandler<DescribeLogDirsR
     private List<Partition> selected(DescribeLogDirsRequestData request) {
         List<Partition> partitions = new ArrayList<>();
         if (request.topics() == null) {
-            partitions.addAll(services.replicas().partitions());
+            partitions.addAll(replicas.partitions());
         } else {
             for (DescribableLogDirTopic topic : request.topics()) {
                 for (int index : topic.partitions()) {
-                    Partition partition = services.replicas().partition(topic.topic(), index);
+                    Partition partition = replicas.partition(topic.topic(), index);
                     if (partition != null) {
                         partitions.add(partition);
                     }

@@ -1,5 +1,9 @@
 package io.gregor.broker.handlers;
 
+import java.util.function.Supplier;
+import io.gregor.replication.ReplicaManager;
+import io.gregor.metadata.MetadataCache;
+import io.gregor.broker.config.BrokerConfig;
 import io.gregor.metadata.MetadataImage;
 import io.gregor.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
@@ -46,8 +50,15 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
      */
     private static final float LEGACY_REACH = 1.5f;
 
-    public FetchHandler(BrokerServices services) {
-        super(services, ApiKeys.FETCH, 4, 18);
+    private final Supplier<BrokerConfig> config;
+    private final MetadataCache metadata;
+    private final ReplicaManager replicas;
+
+    public FetchHandler(Supplier<BrokerConfig> config, MetadataCache metadata, ReplicaManager replicas) {
+        super(ApiKeys.FETCH, 4, 18);
+        this.config = config;
+        this.metadata = metadata;
+        this.replicas = replicas;
     }
 
     @Override
@@ -55,7 +66,7 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
         short version = context.apiVersion();
         // Fetch v0-1 readers take message format v0, v2-3 readers v1; v4+ get the stored batches by sendfile.
         byte legacyMagic = context.wireVersion() >= 4 ? -1 : context.wireVersion() <= 1 ? (byte) 0 : (byte) 1;
-        MetadataImage image = services.metadata().image();
+        MetadataImage image = metadata.image();
         boolean byId = version >= 13;
         List<FetchParams.PartitionFetch> wanted = new ArrayList<>();
         List<Boolean> unknownId = new ArrayList<>();
@@ -68,10 +79,10 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
             }
         }
         int maxBytes = Math.min(request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes(),
-                services.config().get().fetchMaxBytes());
+                config.get().fetchMaxBytes());
         FetchParams params = new FetchParams(request.maxWaitMs(), request.minBytes(), maxBytes,
                 legacyMagic >= 0 ? LEGACY_REACH : 1f, wanted);
-        return services.replicas().fetchMessages(params)
+        return replicas.fetchMessages(params)
                 .thenApply(read -> response(request, version, legacyMagic, maxBytes, wanted, unknownId, read));
     }
 
@@ -151,7 +162,7 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
             long next = slice.lastOffset() + 1;
             try {
                 slice = next < found.highWatermark()
-                        ? services.replicas().read(found.partition(), next, reach, found.highWatermark(), first) : null;
+                        ? replicas.read(found.partition(), next, reach, found.highWatermark(), first) : null;
             } catch (org.apache.kafka.common.errors.ApiException e) {
                 log.warn("Cannot read {} at offset {}: {}", found.partition(), next, e.getMessage());
                 return 0;

@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.broker.config.Endpoint;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
@@ -21,14 +22,19 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
  */
 public final class FindCoordinatorHandler extends BrokerHandler<FindCoordinatorRequestData> {
 
-    public FindCoordinatorHandler(BrokerServices services) {
-        super(services, ApiKeys.FIND_COORDINATOR, 0, 6);
+    private final LocalNode node;
+    private final GroupCoordinatorService groups;
+
+    public FindCoordinatorHandler(LocalNode node, GroupCoordinatorService groups) {
+        super(ApiKeys.FIND_COORDINATOR, 0, 6);
+        this.node = node;
+        this.groups = groups;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, FindCoordinatorRequestData request) {
         short version = context.apiVersion();
-        Endpoint endpoint = services.advertisedFor(context.listenerName());
+        Endpoint endpoint = node.advertisedFor(context.listenerName());
         List<String> keys = version >= 4 ? request.coordinatorKeys() : List.of(request.key());
         List<Coordinator> coordinators = new ArrayList<>();
         for (String key : keys) {
@@ -37,13 +43,13 @@ public final class FindCoordinatorHandler extends BrokerHandler<FindCoordinatorR
                 error = Errors.COORDINATOR_NOT_AVAILABLE;
             } else if (request.keyType() != CoordinatorType.GROUP.id()) {
                 error = Errors.INVALID_REQUEST;
-            } else if (!services.groups().isHere(services.groups().partitionFor(key == null ? "" : key))) {
+            } else if (!groups.isHere(groups.partitionFor(key == null ? "" : key))) {
                 error = Errors.COORDINATOR_NOT_AVAILABLE;
             }
             boolean ok = error == Errors.NONE;
             coordinators.add(new Coordinator().setKey(key).setErrorCode(error.code())
                     .setErrorMessage(ok ? null : error.message())
-                    .setNodeId(ok ? services.nodeId() : -1).setHost(ok ? endpoint.host() : "")
+                    .setNodeId(ok ? node.nodeId() : -1).setHost(ok ? endpoint.host() : "")
                     .setPort(ok ? endpoint.port() : -1));
         }
         FindCoordinatorResponseData response = new FindCoordinatorResponseData();

@@ -1,44 +1,61 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.broker.config.BrokerConfig;
+import io.gregor.broker.controller.BrokerConfigOperations;
+import io.gregor.broker.controller.TopicOperations;
 import io.gregor.broker.network.ApiVersionsHandler;
 import io.gregor.broker.network.HandlerRegistry;
+import io.gregor.coordinator.group.GroupCoordinatorService;
+import io.gregor.metadata.MetadataCache;
+import io.gregor.replication.ReplicaManager;
+import java.util.function.Supplier;
 
 /** Every API the broker serves; the ApiVersions response is derived from this list. */
 public final class Handlers {
     private Handlers() {
     }
 
-    public static HandlerRegistry registry(BrokerServices services) {
-        HandlerRegistry registry = new HandlerRegistry(services.config().get().legacyProtocolEnable());
+    /**
+     * What the handlers are built from; each handler is given only the parts it uses.
+     *
+     * @param config the effective broker config (static config plus dynamic broker configs)
+     */
+    public record Components(Supplier<BrokerConfig> config, LocalNode node, MetadataCache metadata, TopicOperations topics,
+                             BrokerConfigOperations brokerConfigs,
+                             ReplicaManager replicas, ProducerIdManager producerIds, GroupCoordinatorService groups) {
+    }
+
+    public static HandlerRegistry registry(Components c) {
+        HandlerRegistry registry = new HandlerRegistry(c.config().get().legacyProtocolEnable());
         registry.register(new ApiVersionsHandler(registry))
-                .register(new MetadataHandler(services))
-                .register(new ProduceHandler(services))
-                .register(new FetchHandler(services))
-                .register(new ListOffsetsHandler(services))
-                .register(new CreateTopicsHandler(services))
-                .register(new InitProducerIdHandler(services))
-                .register(new DeleteTopicsHandler(services))
-                .register(new CreatePartitionsHandler(services))
-                .register(new DescribeConfigsHandler(services))
-                .register(new AlterConfigsHandler(services))
-                .register(new IncrementalAlterConfigsHandler(services))
-                .register(new DeleteRecordsHandler(services))
-                .register(new DescribeClusterHandler(services))
-                .register(new DescribeLogDirsHandler(services))
-                .register(new OffsetForLeaderEpochHandler(services))
-                .register(new FindCoordinatorHandler(services))
-                .register(new JoinGroupHandler(services))
-                .register(new SyncGroupHandler(services))
-                .register(new HeartbeatHandler(services))
-                .register(new LeaveGroupHandler(services))
-                .register(new OffsetCommitHandler(services))
-                .register(new OffsetFetchHandler(services))
-                .register(new ListGroupsHandler(services))
-                .register(new DescribeGroupsHandler(services))
-                .register(new DeleteGroupsHandler(services))
-                .register(new OffsetDeleteHandler(services))
-                .register(new ConsumerGroupHeartbeatHandler(services))
-                .register(new ConsumerGroupDescribeHandler(services));
+                .register(new MetadataHandler(c.config(), c.node(), c.metadata(), c.topics(), c.replicas()))
+                .register(new ProduceHandler(c.metadata(), c.replicas()))
+                .register(new FetchHandler(c.config(), c.metadata(), c.replicas()))
+                .register(new ListOffsetsHandler(c.metadata(), c.replicas()))
+                .register(new CreateTopicsHandler(c.config(), c.node(), c.metadata(), c.topics()))
+                .register(new InitProducerIdHandler(c.producerIds()))
+                .register(new DeleteTopicsHandler(c.topics()))
+                .register(new CreatePartitionsHandler(c.node(), c.metadata(), c.topics()))
+                .register(new DescribeConfigsHandler(c.config(), c.node(), c.metadata()))
+                .register(new AlterConfigsHandler(c.node(), c.topics(), c.brokerConfigs()))
+                .register(new IncrementalAlterConfigsHandler(c.node(), c.topics(), c.brokerConfigs()))
+                .register(new DeleteRecordsHandler(c.replicas()))
+                .register(new DescribeClusterHandler(c.node()))
+                .register(new DescribeLogDirsHandler(c.config(), c.replicas()))
+                .register(new OffsetForLeaderEpochHandler(c.replicas()))
+                .register(new FindCoordinatorHandler(c.node(), c.groups()))
+                .register(new JoinGroupHandler(c.groups()))
+                .register(new SyncGroupHandler(c.groups()))
+                .register(new HeartbeatHandler(c.groups()))
+                .register(new LeaveGroupHandler(c.groups()))
+                .register(new OffsetCommitHandler(c.metadata(), c.groups()))
+                .register(new OffsetFetchHandler(c.metadata(), c.groups()))
+                .register(new ListGroupsHandler(c.groups()))
+                .register(new DescribeGroupsHandler(c.groups()))
+                .register(new DeleteGroupsHandler(c.groups()))
+                .register(new OffsetDeleteHandler(c.groups()))
+                .register(new ConsumerGroupHeartbeatHandler(c.groups()))
+                .register(new ConsumerGroupDescribeHandler(c.metadata(), c.groups()));
         return registry;
     }
 }

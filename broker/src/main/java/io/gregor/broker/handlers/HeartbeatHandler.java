@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.broker.network.RequestContext;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.HeartbeatRequestData;
@@ -15,13 +16,16 @@ import org.apache.kafka.common.protocol.ApiMessage;
  */
 public final class HeartbeatHandler extends BrokerHandler<HeartbeatRequestData> {
 
-    public HeartbeatHandler(BrokerServices services) {
-        super(services, ApiKeys.HEARTBEAT, 0, 4);
+    private final GroupCoordinatorService groups;
+
+    public HeartbeatHandler(GroupCoordinatorService groups) {
+        super(ApiKeys.HEARTBEAT, 0, 4);
+        this.groups = groups;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, HeartbeatRequestData request) {
-        return services.groups().heartbeat(request.groupId(), request.generationId(), request.memberId(),
+        return groups.heartbeat(request.groupId(), request.generationId(), request.memberId(),
                 request.groupInstanceId()).thenApply(error -> new HeartbeatResponseData().setErrorCode(error.code()));
     }
 }

@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.broker.controller.TopicOperations;
 import io.gregor.metadata.ApiError;
 import io.gregor.broker.controller.BrokerConfigOperations;
 import io.gregor.broker.controller.ConfigOp;
@@ -28,11 +29,15 @@ import org.apache.kafka.common.protocol.Errors;
  * id, BROKER_LOGGER or another unsupported resource type).
  */
 public final class IncrementalAlterConfigsHandler extends BrokerHandler<IncrementalAlterConfigsRequestData> {
+    private final LocalNode node;
+    private final TopicOperations topics;
     private final BrokerConfigOperations brokerConfigs;
 
-    public IncrementalAlterConfigsHandler(BrokerServices services) {
-        super(services, ApiKeys.INCREMENTAL_ALTER_CONFIGS, 0, 1);
-        this.brokerConfigs = new BrokerConfigOperations(services.metadata(), services.config());
+    public IncrementalAlterConfigsHandler(LocalNode node, TopicOperations topics, BrokerConfigOperations brokerConfigs) {
+        super(ApiKeys.INCREMENTAL_ALTER_CONFIGS, 0, 1);
+        this.node = node;
+        this.topics = topics;
+        this.brokerConfigs = brokerConfigs;
     }
 
     @Override
@@ -51,12 +56,12 @@ public final class IncrementalAlterConfigsHandler extends BrokerHandler<Incremen
                 topicResults.add(pending);
                 results.add(pending);
             } else {
-                results.add(ConfigResources.alterNonTopic(resource.resourceType(), resource.resourceName(), services.nodeId(),
+                results.add(ConfigResources.alterNonTopic(resource.resourceType(), resource.resourceName(), node.nodeId(),
                         () -> brokerConfigs.alter(ops, false, request.validateOnly())));
             }
         }
         if (!topicChanges.isEmpty()) {
-            ConfigResources.completeEach(services.topics().incrementalAlterConfigs(topicChanges, request.validateOnly()), topicResults);
+            ConfigResources.completeEach(topics.incrementalAlterConfigs(topicChanges, request.validateOnly()), topicResults);
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(v -> {
             IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();

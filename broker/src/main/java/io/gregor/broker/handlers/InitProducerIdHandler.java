@@ -18,8 +18,11 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class InitProducerIdHandler extends BrokerHandler<InitProducerIdRequestData> {
 
-    public InitProducerIdHandler(BrokerServices services) {
-        super(services, ApiKeys.INIT_PRODUCER_ID, 0, 5);
+    private final ProducerIdManager producerIds;
+
+    public InitProducerIdHandler(ProducerIdManager producerIds) {
+        super(ApiKeys.INIT_PRODUCER_ID, 0, 5);
+        this.producerIds = producerIds;
     }
 
     @Override
@@ -32,7 +35,7 @@ public final class InitProducerIdHandler extends BrokerHandler<InitProducerIdReq
             return CompletableFuture.completedFuture(new InitProducerIdResponseData()
                     .setProducerId(request.producerId()).setProducerEpoch((short) (request.producerEpoch() + 1)));
         }
-        return services.producerIds().nextProducerId().handle((id, error) -> error != null
+        return producerIds.nextProducerId().handle((id, error) -> error != null
                 ? new InitProducerIdResponseData().setErrorCode(Errors.UNKNOWN_SERVER_ERROR.code())
                         .setProducerId(-1).setProducerEpoch((short) -1)
                 : new InitProducerIdResponseData().setProducerId(id).setProducerEpoch((short) 0));

@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.coordinator.group.ClassicGroupManager.JoinRequest;
 import io.gregor.coordinator.group.ClassicGroupManager.MemberMetadata;
 import io.gregor.coordinator.group.ClassicGroupManager.Protocol;
@@ -23,8 +24,11 @@ import org.apache.kafka.common.protocol.ApiMessage;
  */
 public final class JoinGroupHandler extends BrokerHandler<JoinGroupRequestData> {
 
-    public JoinGroupHandler(BrokerServices services) {
-        super(services, ApiKeys.JOIN_GROUP, 0, 9);
+    private final GroupCoordinatorService groups;
+
+    public JoinGroupHandler(GroupCoordinatorService groups) {
+        super(ApiKeys.JOIN_GROUP, 0, 9);
+        this.groups = groups;
     }
 
     @Override
@@ -37,7 +41,7 @@ public final class JoinGroupHandler extends BrokerHandler<JoinGroupRequestData> 
                 request.protocolType(), protocols, request.sessionTimeoutMs(),
                 version >= 1 ? request.rebalanceTimeoutMs() : request.sessionTimeoutMs(), context.clientId(), host,
                 version >= 4, version >= 9);
-        return services.groups().join(join).thenApply(result -> {
+        return groups.join(join).thenApply(result -> {
             JoinGroupResponseData response = new JoinGroupResponseData().setErrorCode(result.error().code())
                     .setGenerationId(result.generationId()).setLeader(result.leaderId() == null ? "" : result.leaderId())
                     .setMemberId(result.memberId() == null ? "" : result.memberId());

@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.coordinator.group.ClassicGroupManager.LeaveResult;
 import io.gregor.coordinator.group.ClassicGroupManager.LeavingMember;
 import io.gregor.broker.network.RequestContext;
@@ -21,8 +22,11 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class LeaveGroupHandler extends BrokerHandler<LeaveGroupRequestData> {
 
-    public LeaveGroupHandler(BrokerServices services) {
-        super(services, ApiKeys.LEAVE_GROUP, 0, 5);
+    private final GroupCoordinatorService groups;
+
+    public LeaveGroupHandler(GroupCoordinatorService groups) {
+        super(ApiKeys.LEAVE_GROUP, 0, 5);
+        this.groups = groups;
     }
 
     @Override
@@ -34,7 +38,7 @@ public final class LeaveGroupHandler extends BrokerHandler<LeaveGroupRequestData
         } else {
             leaving.add(new LeavingMember(request.memberId(), null));
         }
-        return services.groups().leave(request.groupId(), leaving).thenApply(results -> {
+        return groups.leave(request.groupId(), leaving).thenApply(results -> {
             LeaveGroupResponseData response = new LeaveGroupResponseData();
             if (version < 3) {
                 return response.setErrorCode(results.get(0).error().code());

@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.coordinator.group.ClassicGroupManager.GroupListing;
 import io.gregor.broker.network.RequestContext;
 import java.util.List;
@@ -14,15 +15,18 @@ import org.apache.kafka.common.protocol.Errors;
 /** ListGroups v0-5, with state (v4) and type (v5) filters; groups of both protocols. Errors: COORDINATOR_LOAD_IN_PROGRESS. */
 public final class ListGroupsHandler extends BrokerHandler<ListGroupsRequestData> {
 
-    public ListGroupsHandler(BrokerServices services) {
-        super(services, ApiKeys.LIST_GROUPS, 0, 5);
+    private final GroupCoordinatorService groups;
+
+    public ListGroupsHandler(GroupCoordinatorService groups) {
+        super(ApiKeys.LIST_GROUPS, 0, 5);
+        this.groups = groups;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, ListGroupsRequestData request) {
         short version = context.apiVersion();
         ListGroupsResponseData response = new ListGroupsResponseData();
-        return services.groups().list(version >= 4 ? request.statesFilter() : List.of(),
+        return groups.list(version >= 4 ? request.statesFilter() : List.of(),
                 version >= 5 ? request.typesFilter() : List.of()).thenApply(result -> {
                     if (result.error() != Errors.NONE) {
                         return response.setErrorCode(result.error().code());

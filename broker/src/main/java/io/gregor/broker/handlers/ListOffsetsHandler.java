@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.metadata.MetadataCache;
 import io.gregor.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.replication.Partition;
@@ -21,22 +22,27 @@ import org.apache.kafka.common.protocol.Errors;
  * (a negative timestamp Kafka does not define).
  */
 public final class ListOffsetsHandler extends BrokerHandler<ListOffsetsRequestData> {
-    public ListOffsetsHandler(BrokerServices services) {
-        super(services, ApiKeys.LIST_OFFSETS, 1, 11);
+    private final MetadataCache metadata;
+    private final ReplicaManager replicas;
+
+    public ListOffsetsHandler(MetadataCache metadata, ReplicaManager replicas) {
+        super(ApiKeys.LIST_OFFSETS, 1, 11);
+        this.metadata = metadata;
+        this.replicas = replicas;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, ListOffsetsRequestData request) {
         ListOffsetsResponseData response = new ListOffsetsResponseData();
         for (ListOffsetsRequestData.ListOffsetsTopic wanted : request.topics()) {
-            TopicImage topic = services.metadata().image().topic(wanted.name());
+            TopicImage topic = metadata.image().topic(wanted.name());
             ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse().setName(wanted.name());
             response.topics().add(topicResponse);
             for (ListOffsetsRequestData.ListOffsetsPartition p : wanted.partitions()) {
                 ListOffsetsPartitionResponse result = new ListOffsetsPartitionResponse()
                         .setPartitionIndex(p.partitionIndex()).setTimestamp(-1).setOffset(-1);
                 topicResponse.partitions().add(result);
-                Partition partition = topic == null ? null : services.replicas().partition(topic.name(), p.partitionIndex());
+                Partition partition = topic == null ? null : replicas.partition(topic.name(), p.partitionIndex());
                 if (partition == null) {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                     continue;
@@ -53,7 +59,7 @@ public final class ListOffsetsHandler extends BrokerHandler<ListOffsetsRequestDa
     }
 
     private void lookup(Partition partition, long timestamp, ListOffsetsPartitionResponse result, short version) {
-        ReplicaManager.OffsetResult found = services.replicas().fetchOffsetForTimestamp(partition, timestamp);
+        ReplicaManager.OffsetResult found = replicas.fetchOffsetForTimestamp(partition, timestamp);
         result.setErrorCode(found.error().code()).setTimestamp(found.timestamp()).setOffset(found.offset())
                 .setLeaderEpoch(version >= 4 ? partition.leaderEpoch() : -1);
     }

@@ -1,5 +1,9 @@
 package io.gregor.broker.handlers;
 
+import java.util.function.Supplier;
+import io.gregor.replication.ReplicaManager;
+import io.gregor.metadata.MetadataCache;
+import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.Endpoint;
 import io.gregor.metadata.MetadataImage;
 import io.gregor.metadata.TopicImage;
@@ -30,14 +34,25 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
 
-    public MetadataHandler(BrokerServices services) {
-        super(services, ApiKeys.METADATA, 0, 13);
+    private final Supplier<BrokerConfig> config;
+    private final LocalNode node;
+    private final MetadataCache metadata;
+    private final TopicOperations topics;
+    private final ReplicaManager replicas;
+
+    public MetadataHandler(Supplier<BrokerConfig> config, LocalNode node, MetadataCache metadata, TopicOperations topics, ReplicaManager replicas) {
+        super(ApiKeys.METADATA, 0, 13);
+        this.config = config;
+        this.node = node;
+        this.metadata = metadata;
+        this.topics = topics;
+        this.replicas = replicas;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, MetadataRequestData request) {
         short version = context.apiVersion();
-        MetadataImage image = services.metadata().image();
+        MetadataImage image = metadata.image();
         boolean allTopics = request.topics() == null || version == 0 && request.topics().isEmpty();
         if (allTopics) {
             List<MetadataResponseTopic> topics = new ArrayList<>();
@@ -64,7 +79,7 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
                 byName.put(wanted.name(), describe(topic, version));
             } else if (TopicOperations.invalidNameReason(wanted.name()) != null) {
                 byName.put(wanted.name(), error(wanted.name(), Errors.INVALID_TOPIC_EXCEPTION));
-            } else if (allowAutoCreate && services.config().get().autoCreateTopicsEnable()) {
+            } else if (allowAutoCreate && config.get().autoCreateTopicsEnable()) {
                 byName.put(wanted.name(), null);
                 toCreate.add(new NewTopic(wanted.name(), -1, (short) -1, Map.of()));
             } else {
@@ -74,8 +89,8 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
         if (toCreate.isEmpty()) {
             return CompletableFuture.completedFuture(response(context, concat(byName, byId)));
         }
-        return services.topics().create(toCreate, false).handle((results, failure) -> {
-            MetadataImage now = services.metadata().image();
+        return topics.create(toCreate, false).handle((results, failure) -> {
+            MetadataImage now = metadata.image();
             for (NewTopic created : toCreate) {
                 TopicImage topic = now.topic(created.name());
                 byName.put(created.name(), topic != null ? describe(topic, version)
@@ -101,34 +116,34 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
     }
 
     private MetadataResponseTopic describe(TopicImage topic, short version) {
-        int node = services.nodeId();
+        int self = node.nodeId();
         MetadataResponseTopic result = new MetadataResponseTopic()
                 .setName(topic.name())
                 .setTopicId(version >= 10 ? topic.id() : Uuid.ZERO_UUID)
                 .setIsInternal(topic.isInternal())
                 .setErrorCode(Errors.NONE.code());
         for (int p = 0; p < topic.partitions(); p++) {
-            var partition = services.replicas().partition(topic.name(), p);
+            var partition = replicas.partition(topic.name(), p);
             var state = partition == null ? null : partition.state();
             result.partitions().add(new MetadataResponsePartition()
                     .setPartitionIndex(p)
                     .setErrorCode(partition == null ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code())
                     .setLeaderId(state == null ? -1 : state.leaderId())
                     .setLeaderEpoch(state == null ? 0 : state.leaderEpoch())
-                    .setReplicaNodes(state == null ? List.of(node) : new java.util.ArrayList<>(state.replicas()))
-                    .setIsrNodes(state == null ? List.of(node) : new java.util.ArrayList<>(state.isr()))
+                    .setReplicaNodes(state == null ? List.of(self) : new java.util.ArrayList<>(state.replicas()))
+                    .setIsrNodes(state == null ? List.of(self) : new java.util.ArrayList<>(state.isr()))
                     .setOfflineReplicas(List.of()));
         }
         return result;
     }
 
     private MetadataResponseData response(RequestContext context, List<MetadataResponseTopic> topics) {
-        Endpoint endpoint = services.advertisedFor(context.listenerName());
+        Endpoint endpoint = node.advertisedFor(context.listenerName());
         MetadataResponseData response = new MetadataResponseData()
-                .setControllerId(services.nodeId())
-                .setClusterId(services.clusterId());
+                .setControllerId(node.nodeId())
+                .setClusterId(node.clusterId());
         response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
-                .setNodeId(services.nodeId()).setHost(endpoint.host()).setPort(endpoint.port()).setRack(null));
+                .setNodeId(node.nodeId()).setHost(endpoint.host()).setPort(endpoint.port()).setRack(null));
         response.topics().addAll(topics);
         return response;
     }

@@ -1,5 +1,7 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.metadata.MetadataCache;
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.coordinator.group.OffsetAndMetadata;
 import io.gregor.metadata.MetadataImage;
 import io.gregor.metadata.TopicImage;
@@ -25,14 +27,19 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class OffsetCommitHandler extends BrokerHandler<OffsetCommitRequestData> {
 
-    public OffsetCommitHandler(BrokerServices services) {
-        super(services, ApiKeys.OFFSET_COMMIT, 2, 10);
+    private final MetadataCache metadata;
+    private final GroupCoordinatorService groups;
+
+    public OffsetCommitHandler(MetadataCache metadata, GroupCoordinatorService groups) {
+        super(ApiKeys.OFFSET_COMMIT, 2, 10);
+        this.metadata = metadata;
+        this.groups = groups;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, OffsetCommitRequestData request) {
         short version = context.apiVersion();
-        MetadataImage image = services.metadata().image();
+        MetadataImage image = metadata.image();
         Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
         OffsetCommitResponseData response = new OffsetCommitResponseData();
         Map<TopicPartition, OffsetCommitResponseTopic> topicOf = new LinkedHashMap<>();
@@ -66,7 +73,7 @@ public final class OffsetCommitHandler extends BrokerHandler<OffsetCommitRequest
                 topicOf.put(tp, out);
             }
         }
-        return services.groups().commitOffsets(request.groupId(), request.generationIdOrMemberEpoch(), request.memberId(),
+        return groups.commitOffsets(request.groupId(), request.generationIdOrMemberEpoch(), request.memberId(),
                 version >= 7 ? request.groupInstanceId() : null, offsets).thenApply(results -> {
                     results.forEach((tp, error) -> topicOf.get(tp).partitions().add(new OffsetCommitResponsePartition()
                             .setPartitionIndex(tp.partition()).setErrorCode(error.code())));

@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.broker.network.RequestContext;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,15 +20,18 @@ import org.apache.kafka.common.protocol.ApiMessage;
  */
 public final class OffsetDeleteHandler extends BrokerHandler<OffsetDeleteRequestData> {
 
-    public OffsetDeleteHandler(BrokerServices services) {
-        super(services, ApiKeys.OFFSET_DELETE, 0, 0);
+    private final GroupCoordinatorService groups;
+
+    public OffsetDeleteHandler(GroupCoordinatorService groups) {
+        super(ApiKeys.OFFSET_DELETE, 0, 0);
+        this.groups = groups;
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, OffsetDeleteRequestData request) {
         List<TopicPartition> partitions = new ArrayList<>();
         request.topics().forEach(t -> t.partitions().forEach(p -> partitions.add(new TopicPartition(t.name(), p.partitionIndex()))));
-        return services.groups().deleteOffsets(request.groupId(), partitions).thenApply(result -> {
+        return groups.deleteOffsets(request.groupId(), partitions).thenApply(result -> {
             OffsetDeleteResponseData response = new OffsetDeleteResponseData().setErrorCode(result.error().code());
             result.partitions().forEach((tp, error) -> {
                 OffsetDeleteResponseTopic topic = response.topics().find(tp.topic());

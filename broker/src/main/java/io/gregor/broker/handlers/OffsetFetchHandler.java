@@ -1,5 +1,7 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.metadata.MetadataCache;
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.metadata.MetadataImage;
 import io.gregor.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
@@ -29,8 +31,13 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestData> {
 
-    public OffsetFetchHandler(BrokerServices services) {
-        super(services, ApiKeys.OFFSET_FETCH, 1, 10);
+    private final MetadataCache metadata;
+    private final GroupCoordinatorService groups;
+
+    public OffsetFetchHandler(MetadataCache metadata, GroupCoordinatorService groups) {
+        super(ApiKeys.OFFSET_FETCH, 1, 10);
+        this.metadata = metadata;
+        this.groups = groups;
     }
 
     /** One topic of the response: its name (null when an id is unknown), id, and partitions. */
@@ -42,7 +49,7 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
         short version = context.apiVersion();
         OffsetFetchResponseData response = new OffsetFetchResponseData();
         if (version >= 8) {
-            List<CompletableFuture<OffsetFetchResponseGroup>> groups = new ArrayList<>();
+            List<CompletableFuture<OffsetFetchResponseGroup>> answers = new ArrayList<>();
             for (var group : request.groups()) {
                 Map<String, List<Integer>> wanted = null;
                 Map<String, Uuid> ids = new LinkedHashMap<>();
@@ -57,14 +64,14 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
                 String memberId = version >= 9 ? group.memberId() : null;
                 int memberEpoch = version >= 9 ? group.memberEpoch() : -1;
                 List<TopicPartition> partitions = partitions(wanted);
-                groups.add(services.groups().fetchOffsets(group.groupId(), memberId, memberEpoch, partitions).thenApply(result -> {
+                answers.add(groups.fetchOffsets(group.groupId(), memberId, memberEpoch, partitions).thenApply(result -> {
                     OffsetFetchResponseGroup out = new OffsetFetchResponseGroup().setGroupId(group.groupId());
                     render(result, partitions, ids, version, t -> out.topics().add((OffsetFetchResponseTopics) t));
                     return out.setErrorCode(result.error().code());
                 }));
             }
-            return CompletableFuture.allOf(groups.toArray(CompletableFuture[]::new)).thenApply(v -> {
-                groups.forEach(g -> response.groups().add(g.join()));
+            return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                answers.forEach(g -> response.groups().add(g.join()));
                 return response;
             });
         }
@@ -76,7 +83,7 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
             }
         }
         List<TopicPartition> partitions = partitions(wanted);
-        return services.groups().fetchOffsets(request.groupId(), null, -1, partitions).thenApply(result -> {
+        return groups.fetchOffsets(request.groupId(), null, -1, partitions).thenApply(result -> {
             List<TopicResult> topics = new ArrayList<>();
             render(result, partitions, Map.of(), version, t -> topics.add((TopicResult) t));
             Errors error = result.error();
@@ -115,7 +122,7 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
     }
 
     private String nameOf(Uuid id) {
-        TopicImage topic = services.metadata().image().topic(id);
+        TopicImage topic = metadata.image().topic(id);
         return topic == null ? null : topic.name();
     }
 
@@ -130,7 +137,7 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
             result.offsets().forEach((tp, commit) -> byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>())
                     .add(partition(tp, commit)));
         }
-        MetadataImage image = services.metadata().image();
+        MetadataImage image = metadata.image();
         byTopic.forEach((name, list) -> {
             Uuid id = ids.get(name);
             if (id == null) {

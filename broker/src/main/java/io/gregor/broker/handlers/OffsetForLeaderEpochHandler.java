@@ -24,8 +24,11 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class OffsetForLeaderEpochHandler extends BrokerHandler<OffsetForLeaderEpochRequestData> {
 
-    public OffsetForLeaderEpochHandler(BrokerServices services) {
-        super(services, ApiKeys.OFFSET_FOR_LEADER_EPOCH, 2, 4);
+    private final ReplicaManager replicas;
+
+    public OffsetForLeaderEpochHandler(ReplicaManager replicas) {
+        super(ApiKeys.OFFSET_FOR_LEADER_EPOCH, 2, 4);
+        this.replicas = replicas;
     }
 
     @Override
@@ -38,14 +41,14 @@ public final class OffsetForLeaderEpochHandler extends BrokerHandler<OffsetForLe
                 var result = new OffsetForLeaderEpochResponseData.EpochEndOffset().setPartition(p.partition())
                         .setLeaderEpoch(-1).setEndOffset(-1);
                 topicResult.partitions().add(result);
-                Partition partition = services.replicas().partition(topic.topic(), p.partition());
+                Partition partition = replicas.partition(topic.topic(), p.partition());
                 Errors error = partition == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION
                         : partition.checkLeaderEpoch(p.currentLeaderEpoch());
                 if (error != Errors.NONE) {
                     result.setErrorCode(error.code());
                     continue;
                 }
-                ReplicaManager.EpochEnd found = services.replicas().endOffsetForEpoch(partition, p.leaderEpoch());
+                ReplicaManager.EpochEnd found = replicas.endOffsetForEpoch(partition, p.leaderEpoch());
                 result.setLeaderEpoch(found.epoch()).setEndOffset(found.endOffset());
             }
         }

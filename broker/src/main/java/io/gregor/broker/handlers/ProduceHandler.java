@@ -1,5 +1,7 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.replication.ReplicaManager;
+import io.gregor.metadata.MetadataCache;
 import io.gregor.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
 import io.gregor.protocol.legacy.LegacyRecords;
@@ -32,8 +34,13 @@ import org.apache.kafka.common.record.MemoryRecords;
  */
 public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
 
-    public ProduceHandler(BrokerServices services) {
-        super(services, ApiKeys.PRODUCE, 3, 13);
+    private final MetadataCache metadata;
+    private final ReplicaManager replicas;
+
+    public ProduceHandler(MetadataCache metadata, ReplicaManager replicas) {
+        super(ApiKeys.PRODUCE, 3, 13);
+        this.metadata = metadata;
+        this.replicas = replicas;
     }
 
     @Override
@@ -43,8 +50,8 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
         List<CompletableFuture<?>> pending = new ArrayList<>();
         ProduceResponseData response = new ProduceResponseData();
         for (ProduceRequestData.TopicProduceData topicData : request.topicData()) {
-            TopicImage topic = byId ? services.metadata().image().topic(topicData.topicId())
-                    : services.metadata().image().topic(topicData.name());
+            TopicImage topic = byId ? metadata.image().topic(topicData.topicId())
+                    : metadata.image().topic(topicData.name());
             TopicProduceResponse topicResponse = new TopicProduceResponse().setName(byId ? "" : topicData.name())
                     .setTopicId(byId ? topicData.topicId() : Uuid.ZERO_UUID);
             response.responses().add(topicResponse);
@@ -56,7 +63,7 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
                     result.setErrorCode(Errors.INVALID_REQUIRED_ACKS.code());
                     continue;
                 }
-                Partition partition = topic == null ? null : services.replicas().partition(topic.name(), data.index());
+                Partition partition = topic == null ? null : replicas.partition(topic.name(), data.index());
                 if (partition == null) {
                     result.setErrorCode((byId && topic == null ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
                     continue;
@@ -97,7 +104,7 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
                 return CompletableFuture.completedFuture(null);
             }
         }
-        return services.replicas().appendRecords(partition, buffer, acks, timeoutMs).thenAccept((AppendResult appended) -> {
+        return replicas.appendRecords(partition, buffer, acks, timeoutMs).thenAccept((AppendResult appended) -> {
             if (appended.error() == Errors.NONE) {
                 result.setBaseOffset(appended.baseOffset()).setLogAppendTimeMs(appended.logAppendTimeMs())
                         .setLogStartOffset(appended.logStartOffset());

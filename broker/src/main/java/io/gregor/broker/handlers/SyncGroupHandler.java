@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.broker.network.RequestContext;
 import java.util.HashMap;
 import java.util.Map;
@@ -17,8 +18,11 @@ import org.apache.kafka.common.protocol.ApiMessage;
  */
 public final class SyncGroupHandler extends BrokerHandler<SyncGroupRequestData> {
 
-    public SyncGroupHandler(BrokerServices services) {
-        super(services, ApiKeys.SYNC_GROUP, 0, 5);
+    private final GroupCoordinatorService groups;
+
+    public SyncGroupHandler(GroupCoordinatorService groups) {
+        super(ApiKeys.SYNC_GROUP, 0, 5);
+        this.groups = groups;
     }
 
     @Override
@@ -26,7 +30,7 @@ public final class SyncGroupHandler extends BrokerHandler<SyncGroupRequestData> 
         short version = context.apiVersion();
         Map<String, byte[]> assignments = new HashMap<>();
         request.assignments().forEach(a -> assignments.put(a.memberId(), a.assignment()));
-        return services.groups().sync(request.groupId(), request.generationId(), request.memberId(),
+        return groups.sync(request.groupId(), request.generationId(), request.memberId(),
                 request.groupInstanceId(), version >= 5 ? request.protocolType() : null,
                 version >= 5 ? request.protocolName() : null, assignments).thenApply(result -> {
                     SyncGroupResponseData response = new SyncGroupResponseData().setErrorCode(result.error().code())
