@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The cluster-metadata log of one node: a Raft group on Apache Ratis whose committed entries are
- * applied, in order, to a {@link MetadataStateMachine}. Today the group has one peer, this node.
+ * applied, in order, to a {@link MetadataStateMachine}. The group is the voters of {@link RaftSettings#voters()}: one
+ * peer, this node, for a single node; the nodes of {@code controller.quorum.voters} in a cluster, where every node
+ * applies the same committed entries and only the leader accepts appends.
  *
  * <p>On-disk layout under {@link RaftSettings#dir()} (see {@code docs/metadata-log.md}):
  * <pre>
@@ -85,6 +87,17 @@ public final class RaftMetadataLog implements AutoCloseable {
     private volatile RaftGroupId groupId;
     private volatile RaftServer server;
     private volatile RaftServer.Division division;
+    private final java.util.List<LeadershipListener> leadershipListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Told about leadership on the completions thread, in the order Ratis reported it. */
+    public interface LeadershipListener {
+        /** The leader changed; {@code leaderId} is -1 while there is none (an election is running). */
+        void onLeaderChange(int leaderId);
+
+        /** This node became leader and has applied every entry committed before (appends now succeed). */
+        default void onBecomeReadyLeader() {
+        }
+    }
 
     public RaftMetadataLog(RaftSettings settings, MetadataStateMachine stateMachine) {
         this(settings, stateMachine, properties -> {});
@@ -94,17 +107,30 @@ public final class RaftMetadataLog implements AutoCloseable {
     RaftMetadataLog(RaftSettings settings, MetadataStateMachine stateMachine,
             Consumer<RaftProperties> propertyOverrides) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.stateMachine = new RatisStateMachine(Objects.requireNonNull(stateMachine, "stateMachine"));
+        this.stateMachine = new RatisStateMachine(Objects.requireNonNull(stateMachine, "stateMachine"),
+                new RatisStateMachine.LeadershipEvents() {
+                    @Override
+                    public void leaderChanged(RaftPeerId leader) {
+                        int id = leader == null ? -1 : RaftVoter.nodeIdOf(leader.toString());
+                        runOnCompletions(() -> leadershipListeners.forEach(l -> l.onLeaderChange(id)));
+                    }
+
+                    @Override
+                    public void leaderReady() {
+                        runOnCompletions(() -> leadershipListeners.forEach(LeadershipListener::onBecomeReadyLeader));
+                    }
+                });
         this.propertyOverrides = Objects.requireNonNull(propertyOverrides, "propertyOverrides");
-        this.peerId = RaftPeerId.valueOf("n" + settings.nodeId());
+        this.peerId = RaftPeerId.valueOf(RaftVoter.peerId(settings.nodeId()));
         this.completions = Executors.newSingleThreadExecutor(
                 Thread.ofPlatform().daemon().name("gregor-metadata-completions").factory());
     }
 
     /**
-     * Starts the Ratis server of the one-peer group, then waits until this node is leader and has
-     * applied every committed entry (the snapshot is restored and the log after it replayed before
-     * this returns).
+     * Starts the Ratis server, then waits until there is a leader and this node has applied every entry it knows to
+     * be committed (the snapshot is restored and the log after it replayed before this returns). A single node waits
+     * to be that leader; a node of a quorum waits for a majority of the voters to be up and to elect one, logging
+     * what it waits for every few seconds.
      *
      * @throws MetadataLogException {@code START_TIMEOUT} after {@link RaftSettings#startTimeout()},
      *     {@code FAILED} on I/O errors, {@code CLOSED} if closed meanwhile
@@ -128,7 +154,11 @@ public final class RaftMetadataLog implements AutoCloseable {
                         "Cannot start the metadata log in " + settings.dir() + ": " + e.getMessage(), e);
             }
         }
-        awaitReadyLeader(startNs + settings.startTimeout().toNanos());
+        if (settings.multiVoter()) {
+            awaitQuorum(startNs + settings.startTimeout().toNanos());
+        } else {
+            awaitReadyLeader(startNs + settings.startTimeout().toNanos());
+        }
         synchronized (this) {
             if (state != State.STARTING) {
                 throw closed();
@@ -136,8 +166,8 @@ public final class RaftMetadataLog implements AutoCloseable {
             state = State.RUNNING;
         }
         InetSocketAddress address = server.getServerRpc().getInetSocketAddress();
-        LOG.info("Metadata log started in {} ms: node {} leads group {} at {}, last applied index {}",
-                (System.nanoTime() - startNs) / 1_000_000, settings.nodeId(), groupId, address,
+        LOG.info("Metadata log started in {} ms: node {} at {}, group {}, leader node {}, last applied index {}",
+                (System.nanoTime() - startNs) / 1_000_000, settings.nodeId(), address, groupId, leaderId(),
                 lastAppliedIndex());
     }
 
@@ -145,17 +175,17 @@ public final class RaftMetadataLog implements AutoCloseable {
         NodeMetaProperties meta = NodeMetaProperties.loadOrCreate(settings.dir(), settings.nodeId());
         groupId = RaftGroupId.valueOf(meta.groupId());
         Path storageDir = settings.dir().resolve(RAFT_DIR);
-        RaftProperties properties = RatisProperties.forSingleNode(settings, storageDir);
+        RaftProperties properties = RatisProperties.of(settings, storageDir);
         propertyOverrides.accept(properties);
-        // The address in the group only matters to other peers. The stored configuration wins
-        // over it on restart, which is harmless for a single peer: it never calls itself.
-        RaftPeer self = RaftPeer.newBuilder()
-                .setId(peerId)
-                .setAddress(settings.host() + ":" + settings.port())
-                .build();
+        // The addresses in the group only matter to other peers. The stored configuration wins
+        // over them on restart, which is harmless for a single peer: it never calls itself.
+        java.util.List<RaftPeer> peers = new java.util.ArrayList<>();
+        for (RaftVoter voter : settings.effectiveVoters()) {
+            peers.add(RaftPeer.newBuilder().setId(RaftVoter.peerId(voter.nodeId())).setAddress(voter.address()).build());
+        }
         server = RaftServer.newBuilder()
                 .setServerId(peerId)
-                .setGroup(RaftGroup.valueOf(groupId, self))
+                .setGroup(RaftGroup.valueOf(groupId, peers))
                 .setStateMachine(stateMachine)
                 .setProperties(properties)
                 // RECOVER formats an empty directory and loads an existing one; FORMAT would wipe it.
@@ -199,6 +229,34 @@ public final class RaftMetadataLog implements AutoCloseable {
         throw new MetadataLogException(MetadataLogException.Reason.START_TIMEOUT,
                 "Metadata log in " + settings.dir() + " did not become a ready leader within "
                         + settings.startTimeout().toMillis() + " ms (" + detail + ")");
+    }
+
+    /** Waits for a leader of the quorum and for this node to apply what is committed, logging progress. */
+    private void awaitQuorum(long deadlineNs) {
+        long nextReportNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (state == State.STARTING) {
+            RaftServer.Division current = division;
+            DivisionInfo info = current.getInfo();
+            boolean leaderKnown = info.getLeaderId() != null && (!info.isLeader() || info.isLeaderReady());
+            if (leaderKnown && lastAppliedIndex() >= current.getRaftLog().getLastCommittedIndex()) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (now - deadlineNs > 0) {
+                String detail = describe();
+                close();
+                throw new MetadataLogException(MetadataLogException.Reason.START_TIMEOUT,
+                        "The metadata quorum " + settings.voters() + " elected no leader within "
+                                + settings.startTimeout().toMillis() + " ms (" + detail + ")");
+            }
+            if (now - nextReportNs > 0) {
+                LOG.info("Waiting for the metadata quorum: a majority of the voters {} must be up ({})",
+                        settings.voters(), describe());
+                nextReportNs = now + TimeUnit.SECONDS.toNanos(5);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        throw closed();
     }
 
     private boolean readyLeaderCaughtUp() {
@@ -320,6 +378,28 @@ public final class RaftMetadataLog implements AutoCloseable {
         }
         DivisionInfo info = current.getInfo();
         return info.isLeader() && info.isLeaderReady();
+    }
+
+    /** The node id of the current leader, or -1 while none is known. */
+    public int leaderId() {
+        RaftServer.Division current = division;
+        if (current == null || state == State.CLOSED) {
+            return -1;
+        }
+        RaftPeerId leader = current.getInfo().getLeaderId();
+        return leader == null ? -1 : RaftVoter.nodeIdOf(leader.toString());
+    }
+
+    public void addLeadershipListener(LeadershipListener listener) {
+        leadershipListeners.add(listener);
+    }
+
+    private void runOnCompletions(Runnable task) {
+        try {
+            completions.execute(task);
+        } catch (RejectedExecutionException closing) {
+            // closed: nobody listens any more
+        }
     }
 
     /** Address the Raft RPC server is bound to (the ephemeral port when {@code port} was 0). */

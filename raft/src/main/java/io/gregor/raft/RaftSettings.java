@@ -2,6 +2,7 @@ package io.gregor.raft;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -15,10 +16,17 @@ import java.util.Objects;
  * @param port                 Raft RPC port; 0 picks an ephemeral port (fine for a single node)
  * @param snapshotEveryEntries take a snapshot (and purge the log before it) every this many applied
  *                             entries
- * @param startTimeout         how long {@link RaftMetadataLog#start()} waits for leadership and replay
+ * @param startTimeout         how long {@link RaftMetadataLog#start()} waits for a leader and replay
+ * @param voters               the voting members of the quorum; empty for a single node (this node alone, on
+ *                             {@code host:port}). When not empty it must name this node, on {@code host:port}
+ * @param electionTimeout      how long a follower waits without hearing from a leader before it starts an election
+ *                             (a multi-voter quorum only; Kafka's {@code controller.quorum.election.timeout.ms})
  */
 public record RaftSettings(
-        Path dir, int nodeId, String host, int port, long snapshotEveryEntries, Duration startTimeout) {
+        Path dir, int nodeId, String host, int port, long snapshotEveryEntries, Duration startTimeout,
+        List<RaftVoter> voters, Duration electionTimeout) {
+
+    public static final Duration DEFAULT_ELECTION_TIMEOUT = Duration.ofSeconds(1);
 
     public static final int DEFAULT_NODE_ID = 1;
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -41,6 +49,38 @@ public record RaftSettings(
         if (startTimeout.isNegative() || startTimeout.isZero()) {
             throw new IllegalArgumentException("startTimeout must be positive: " + startTimeout);
         }
+        voters = List.copyOf(Objects.requireNonNull(voters, "voters"));
+        Objects.requireNonNull(electionTimeout, "electionTimeout");
+        if (electionTimeout.toMillis() < 10) {
+            throw new IllegalArgumentException("electionTimeout must be at least 10 ms: " + electionTimeout);
+        }
+        if (!voters.isEmpty()) {
+            List<RaftVoter> all = voters;
+            RaftVoter self = all.stream().filter(v -> v.nodeId() == nodeId).findFirst().orElseThrow(
+                    () -> new IllegalArgumentException("node " + nodeId + " is not one of the voters " + all));
+            if (self.port() != port) {
+                throw new IllegalArgumentException("node " + nodeId + " listens on port " + port
+                        + " but the voters list gives it port " + self.port());
+            }
+            if (voters.stream().map(RaftVoter::nodeId).distinct().count() != voters.size()) {
+                throw new IllegalArgumentException("a node id appears twice in the voters " + voters);
+            }
+        }
+    }
+
+    /** A single node: this node is the only voter. */
+    public RaftSettings(Path dir, int nodeId, String host, int port, long snapshotEveryEntries, Duration startTimeout) {
+        this(dir, nodeId, host, port, snapshotEveryEntries, startTimeout, List.of(), DEFAULT_ELECTION_TIMEOUT);
+    }
+
+    /** True when the quorum has other voters than this node. */
+    public boolean multiVoter() {
+        return voters.size() > 1;
+    }
+
+    /** The voters, this node alone on {@code host:port} for a single node. */
+    public List<RaftVoter> effectiveVoters() {
+        return voters.isEmpty() ? List.of(new RaftVoter(nodeId, host, port)) : voters;
     }
 
     /** Node 1 on 127.0.0.1, ephemeral port, the default snapshot interval and start timeout. */

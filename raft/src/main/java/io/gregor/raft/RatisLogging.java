@@ -16,11 +16,19 @@ final class RatisLogging {
 
     static final String RATIS_LOGGER = "org.apache.ratis";
 
+    /**
+     * Logs every failed connection to a peer that is down as a WARN and an ERROR with stack traces, many a second
+     * while a quorum forms or a node is away. The module logs what it waits for instead ("Waiting for the metadata
+     * quorum ...").
+     */
+    static final String LIFECYCLE_LOGGER = "org.apache.ratis.util.LifeCycle";
+
     private RatisLogging() {}
 
     static void quietUnlessConfigured() {
         try {
-            LogbackLevels.warnIfUnset(LoggerFactory.getILoggerFactory(), RATIS_LOGGER);
+            LogbackLevels.setIfUnset(LoggerFactory.getILoggerFactory(), RATIS_LOGGER, "WARN");
+            LogbackLevels.setIfUnset(LoggerFactory.getILoggerFactory(), LIFECYCLE_LOGGER, "OFF");
         } catch (LinkageError absent) {
             // logback is not on the class path: nothing to do.
         }
@@ -28,11 +36,11 @@ final class RatisLogging {
 
     /** Isolated so that a missing logback only fails this class's linking, caught above. */
     private static final class LogbackLevels {
-        static void warnIfUnset(ILoggerFactory factory, String name) {
+        static void setIfUnset(ILoggerFactory factory, String name, String level) {
             if (factory instanceof ch.qos.logback.classic.LoggerContext context) {
                 ch.qos.logback.classic.Logger logger = context.getLogger(name);
                 if (logger.getLevel() == null) {
-                    logger.setLevel(ch.qos.logback.classic.Level.WARN);
+                    logger.setLevel(ch.qos.logback.classic.Level.toLevel(level));
                 }
             }
         }

@@ -31,7 +31,7 @@ final class RatisProperties {
     /**
      * A single-peer group elects itself without any vote, so the only wait before leadership is
      * the first election timeout. Ratis' default (the 150-300 ms RPC timeout) would dominate the
-     * start-up time. When nodes are added this must become the multi-node value again.
+     * start-up time. A quorum of several voters uses the election timeout of its settings instead.
      */
     static final TimeDuration FIRST_ELECTION_TIMEOUT_MIN = TimeDuration.valueOf(1, TimeUnit.MILLISECONDS);
 
@@ -45,7 +45,7 @@ final class RatisProperties {
 
     private RatisProperties() {}
 
-    static RaftProperties forSingleNode(RaftSettings settings, Path storageDir) {
+    static RaftProperties of(RaftSettings settings, Path storageDir) {
         RaftProperties properties = new RaftProperties();
         RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.NETTY);
         RaftServerConfigKeys.setStorageDir(properties, List.of(storageDir.toFile()));
@@ -57,8 +57,21 @@ final class RatisProperties {
         NettyConfigKeys.Server.setUseEpoll(properties, false);
         NettyConfigKeys.Client.setUseEpoll(properties, false);
 
-        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(properties, FIRST_ELECTION_TIMEOUT_MIN);
-        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(properties, FIRST_ELECTION_TIMEOUT_MAX);
+        if (settings.multiVoter()) {
+            // A follower that hears nothing from the leader for between one and two election timeouts (randomised,
+            // so that two followers rarely stand at once) starts a pre-vote; a leader that has heard from no majority
+            // for twice the timeout steps down, so that a leader cut off from the others stops accepting writes.
+            long ms = settings.electionTimeout().toMillis();
+            RaftServerConfigKeys.Rpc.setTimeoutMin(properties, TimeDuration.valueOf(ms, TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.Rpc.setTimeoutMax(properties, TimeDuration.valueOf(2 * ms, TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(3 * ms, TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.LeaderElection.setPreVote(properties, true);
+            RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(properties,
+                    TimeDuration.valueOf(2 * ms, TimeUnit.MILLISECONDS));
+        } else {
+            RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(properties, FIRST_ELECTION_TIMEOUT_MIN);
+            RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(properties, FIRST_ELECTION_TIMEOUT_MAX);
+        }
 
         // Durability: an entry commits only after the leader's log is fsynced (Ratis computes
         // the commit index from the flush index); state explicitly what we rely on.

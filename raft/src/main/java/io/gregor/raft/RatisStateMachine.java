@@ -45,10 +45,19 @@ final class RatisStateMachine extends BaseStateMachine {
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final ReentrantLock lock = new ReentrantLock();
     private final CompletableFuture<Void> firstLeaderReady = new CompletableFuture<>();
+    private final LeadershipEvents events;
     private volatile RaftPeerId leaderId;
 
-    RatisStateMachine(MetadataStateMachine delegate) {
+    /** Leadership as Ratis reports it, on Ratis' threads: implementations hand it off at once. */
+    interface LeadershipEvents {
+        void leaderChanged(RaftPeerId leader);
+
+        void leaderReady();
+    }
+
+    RatisStateMachine(MetadataStateMachine delegate, LeadershipEvents events) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
+        this.events = Objects.requireNonNull(events, "events");
     }
 
     /** Completes the first time this node becomes leader and has applied every committed entry. */
@@ -160,11 +169,13 @@ final class RatisStateMachine extends BaseStateMachine {
         leaderId = newLeaderId;
         if (!Objects.equals(previous, newLeaderId)) {
             LOG.info("Metadata leader is now {} (was {})", newLeaderId, previous);
+            events.leaderChanged(newLeaderId);
         }
     }
 
     @Override
     public void notifyLeaderReady() {
         firstLeaderReady.complete(null);
+        events.leaderReady();
     }
 }

@@ -301,20 +301,20 @@ class RaftMetadataLogTest {
                 .as("io.netty epoll: %s", io.netty.channel.epoll.Epoll.unavailabilityCause()).isTrue();
     }
 
-    // Start-up time from constructor to start() returning, on an empty and a populated directory.
+    // A restart of a populated directory restores the snapshot and replays the rest (how long it takes is a
+    // benchmark figure in docs/metadata-log.md, not something a unit test can assert on).
     @Test
-    void shouldStartQuickly() {
-        long emptyMs = timeStart(new RecordingStateMachine(), 1_000);
+    void shouldRestartPopulatedDirectory() {
+        timeStart(new RecordingStateMachine(), 1_000);
         RaftMetadataLog log = opened.getLast();
         appendAll(log, "p", 2_500);
         log.close();
-        long populatedMs = timeStart(new RecordingStateMachine(), 1_000);
+        RecordingStateMachine machine = new RecordingStateMachine();
+        long populatedMs = timeStart(machine, 1_000);
         RaftMetadataLog reopened = opened.getLast();
         assertThat(reopened.lastAppliedIndex()).isGreaterThanOrEqualTo(2_500);
-        System.out.printf("metadata log start-up: empty dir %d ms, populated dir (2500 entries) %d ms%n",
-                emptyMs, populatedMs);
-        // Generous bound for a loaded CI box; the figures are reported in docs/metadata-log.md.
-        assertThat(populatedMs).isLessThan(3_000);
+        assertThat(machine.entries()).hasSize(2_500).startsWith("p0").endsWith("p2499");
+        System.out.printf("metadata log start-up, populated dir (2500 entries): %d ms%n", populatedMs);
     }
 
     private long timeStart(RecordingStateMachine machine, long snapshotEvery) {

@@ -1,0 +1,152 @@
+package io.gregor.raft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Three metadata logs in one JVM on real sockets: election, replication of entries, failover and catch-up. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RaftQuorumTest {
+    @TempDir
+    Path dir;
+
+    private final List<RaftMetadataLog> opened = new ArrayList<>();
+    private List<RaftVoter> voters;
+
+    @AfterEach
+    void closeAll() {
+        opened.forEach(RaftMetadataLog::close);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private RaftMetadataLog node(int id, RecordingStateMachine machine) {
+        RaftVoter self = voters.get(id - 1);
+        RaftMetadataLog log = new RaftMetadataLog(new RaftSettings(dir.resolve("n" + id), id, "127.0.0.1", self.port(),
+                10_000, Duration.ofSeconds(30), voters, Duration.ofMillis(300)), machine);
+        opened.add(log);
+        return log;
+    }
+
+    private static void startAll(List<RaftMetadataLog> logs) {
+        // Each start waits for a majority, so they must run at once (each on a thread of its own).
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(logs.size());
+        try {
+            logs.stream().map(log -> CompletableFuture.runAsync(log::start, threads)).toList()
+                    .forEach(CompletableFuture::join);
+        } finally {
+            threads.shutdown();
+        }
+    }
+
+    private static void await(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
+
+    private static RaftMetadataLog leaderOf(List<RaftMetadataLog> logs) {
+        return logs.stream().filter(RaftMetadataLog::isLeader).findFirst().orElse(null);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void shouldElectOneLeaderReplicateAndFailOver() throws Exception {
+        voters = List.of(new RaftVoter(1, "127.0.0.1", freePort()), new RaftVoter(2, "127.0.0.1", freePort()),
+                new RaftVoter(3, "127.0.0.1", freePort()));
+        List<RecordingStateMachine> machines = List.of(new RecordingStateMachine(), new RecordingStateMachine(),
+                new RecordingStateMachine());
+        List<RaftMetadataLog> logs = new ArrayList<>();
+        for (int id = 1; id <= 3; id++) {
+            logs.add(node(id, machines.get(id - 1)));
+        }
+        List<Integer> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        logs.get(0).addLeadershipListener(changes::add);
+        startAll(logs);
+
+        await("one node leads", () -> leaderOf(logs) != null);
+        RaftMetadataLog leader = leaderOf(logs);
+        int leaderId = logs.indexOf(leader) + 1;
+        assertThat(logs.stream().filter(RaftMetadataLog::isLeader)).hasSize(1);
+        await("every node knows the leader", () -> logs.stream().allMatch(l -> l.leaderId() == leaderId));
+        await("node 1 was told of the leader", () -> changes.contains(leaderId));
+
+        for (int i = 0; i < 20; i++) {
+            leader.append(bytes("a" + i)).join();
+        }
+        // A follower refuses appends: only the leader writes.
+        RaftMetadataLog follower = logs.stream().filter(l -> l != leader).findFirst().orElseThrow();
+        assertThatThrownBy(() -> follower.append(bytes("x")).join()).isInstanceOf(CompletionException.class)
+                .cause().isInstanceOfSatisfying(MetadataLogException.class,
+                        e -> assertThat(e.reason()).isEqualTo(MetadataLogException.Reason.NOT_LEADER));
+        List<String> first20 = machines.get(leaderId - 1).entries();
+        assertThat(first20).hasSize(20).startsWith("a0").endsWith("a19");
+        await("every node applied the 20 entries", () -> machines.stream().allMatch(m -> m.entries().equals(first20)));
+
+        // The leader stops: the two others elect one of themselves and go on.
+        leader.close();
+        List<RaftMetadataLog> rest = logs.stream().filter(l -> l != leader).toList();
+        await("a new leader among the other two", () -> leaderOf(rest) != null);
+        RaftMetadataLog second = leaderOf(rest);
+        for (int i = 0; i < 10; i++) {
+            second.append(bytes("b" + i)).join();
+        }
+
+        // The old leader comes back on the same directory and port and catches up as a follower.
+        RecordingStateMachine again = new RecordingStateMachine();
+        RaftMetadataLog back = node(leaderId, again);
+        back.start();
+        List<String> all = machines.get(logs.indexOf(second)).entries();
+        assertThat(all).hasSize(30).endsWith("b9");
+        await("the restarted node applied all 30 entries", () -> again.entries().equals(all));
+        assertThat(back.isLeader()).isFalse();
+    }
+
+    @Test
+    void shouldWaitForAMajorityAndSayWhatItWaitsFor() throws Exception {
+        voters = List.of(new RaftVoter(1, "127.0.0.1", freePort()), new RaftVoter(2, "127.0.0.1", freePort()),
+                new RaftVoter(3, "127.0.0.1", freePort()));
+        RaftVoter self = voters.get(0);
+        RaftMetadataLog alone = new RaftMetadataLog(new RaftSettings(dir.resolve("n1"), 1, "127.0.0.1", self.port(),
+                10_000, Duration.ofSeconds(2), voters, Duration.ofMillis(300)), new RecordingStateMachine());
+        opened.add(alone);
+        assertThatThrownBy(alone::start).isInstanceOfSatisfying(MetadataLogException.class, e -> {
+            assertThat(e.reason()).isEqualTo(MetadataLogException.Reason.START_TIMEOUT);
+            assertThat(e.getMessage()).contains("elected no leader");
+        });
+    }
+
+    @Test
+    void shouldRefuseSettingsThatDoNotNameThisNode() {
+        List<RaftVoter> others = List.of(new RaftVoter(2, "127.0.0.1", 1), new RaftVoter(3, "127.0.0.1", 2));
+        assertThatThrownBy(() -> new RaftSettings(dir, 1, "127.0.0.1", 5, 10, Duration.ofSeconds(1), others,
+                Duration.ofSeconds(1))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not one of");
+    }
+}
