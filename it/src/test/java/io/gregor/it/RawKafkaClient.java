@@ -5,18 +5,23 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import org.apache.kafka.common.message.ApiMessageType;
 import org.apache.kafka.common.message.RequestHeaderData;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Message;
 import org.apache.kafka.common.protocol.ObjectSerializationCache;
 
 /**
@@ -51,6 +56,42 @@ final class RawKafkaClient implements AutoCloseable {
         ApiKeys key = ApiKeys.forId(request.apiKey());
         int correlationId = write(request, version, version);
         return (T) receive(key, version, correlationId);
+    }
+
+    /**
+     * Sends {@code request} as version {@code version} on a connection of its own, closed after the response (for
+     * tests that go through every version of an API), and returns the parsed response.
+     */
+    static <T extends ApiMessage> T sendOnce(InetSocketAddress address, ApiMessage request, short version) throws IOException {
+        try (RawKafkaClient client = new RawKafkaClient(address)) {
+            return client.send(request, version);
+        }
+    }
+
+    /** Every error code field in a response, found by walking its generated fields (not its text). */
+    static List<Short> errorCodes(Message message) throws ReflectiveOperationException {
+        List<Short> codes = new ArrayList<>();
+        for (Method method : message.getClass().getMethods()) {
+            if (method.getParameterCount() != 0 || method.getDeclaringClass() != message.getClass()
+                    || method.getName().equals("duplicate") || method.getName().equals("unknownTaggedFields")) {
+                continue;
+            }
+            if (method.getName().equals("errorCode") && method.getReturnType() == short.class) {
+                codes.add((Short) method.invoke(message));
+            } else if (Message.class.isAssignableFrom(method.getReturnType())) {
+                Object child = method.invoke(message);
+                if (child != null) {
+                    codes.addAll(errorCodes((Message) child));
+                }
+            } else if (Collection.class.isAssignableFrom(method.getReturnType())) {
+                for (Object element : (Collection<?>) method.invoke(message)) {
+                    if (element instanceof Message child) {
+                        codes.addAll(errorCodes(child));
+                    }
+                }
+            }
+        }
+        return codes;
     }
 
     /**

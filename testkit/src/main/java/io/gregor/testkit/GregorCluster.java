@@ -15,9 +15,11 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -142,10 +144,12 @@ public final class GregorCluster implements AutoCloseable {
         return admin;
     }
 
-    /** Creates a topic (replication factor 1) and waits until it is created. */
-    public void createTopic(String name, int partitions, Map<String, String> configs) {
+    /** Creates a topic (replication factor 1), waits until it is created and returns its id. */
+    public Uuid createTopic(String name, int partitions, Map<String, String> configs) {
         try {
-            admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs))).all().get();
+            CreateTopicsResult result = admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)));
+            result.all().get();
+            return result.topicId(name).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -154,8 +158,9 @@ public final class GregorCluster implements AutoCloseable {
         }
     }
 
-    public void createTopic(String name, int partitions) {
-        createTopic(name, partitions, Map.of());
+    /** Creates a topic (replication factor 1) without config overrides and returns its id. */
+    public Uuid createTopic(String name, int partitions) {
+        return createTopic(name, partitions, Map.of());
     }
 
     /** The client properties to reach this cluster, with {@code overrides} (name, value pairs) on top. */

@@ -9,6 +9,7 @@ import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 import org.junit.jupiter.api.Test;
 
 class GregorClusterTest {
@@ -16,7 +17,9 @@ class GregorClusterTest {
     @Test
     void aSingleNodeServesClientsAndKeepsItsDataOverARestart() throws Exception {
         try (GregorCluster gregor = GregorCluster.single().with("num.partitions", "2").start()) {
-            gregor.createTopic("kit", 1);
+            Uuid id = gregor.createTopic("kit", 1);
+            assertThat(id).isNotEqualTo(Uuid.ZERO_UUID);
+            assertThat(gregor.admin().describeTopics(List.of("kit")).allTopicNames().get().get("kit").topicId()).isEqualTo(id);
             try (var producer = gregor.producer("acks", "all")) {
                 for (int i = 0; i < 10; i++) {
                     producer.send(new ProducerRecord<>("kit", "k" + i, "v" + i)).get();

@@ -1,9 +1,10 @@
-package io.gregor.broker;
+package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gregor.broker.config.BrokerConfig;
-import java.nio.file.Path;
+import io.gregor.testkit.Await;
+import io.gregor.testkit.GregorCluster;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,14 +12,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListGroupsOptions;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -29,53 +26,46 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The consumer group protocol of KIP-848 with the Java 4.2 consumer ({@code group.protocol=consumer}). */
 @Timeout(120)
 class ConsumerProtocolTest {
-    @TempDir
-    static Path dir;
-    static Broker broker;
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    static GregorCluster gregor;
     static Admin admin;
 
     @BeforeAll
-    static void start() throws Exception {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.toString(), "listeners", "PLAINTEXT://127.0.0.1:0",
-                "group.initial.rebalance.delay.ms", "0", "group.consumer.heartbeat.interval.ms", "200")));
-        broker.start();
-        admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
+    static void start() {
+        gregor = GregorCluster.single().with("group.initial.rebalance.delay.ms", "0")
+                .with("group.consumer.heartbeat.interval.ms", "200").start();
+        admin = gregor.admin();
     }
 
     @AfterAll
     static void stop() {
-        if (admin != null) {
-            admin.close();
-        }
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 
     @Test
     void twoConsumersSplitATopicAndTheSurvivorTakesOverWhenOneLeaves() throws Exception {
-        admin.createTopics(List.of(new NewTopic("kip848", 4, (short) 1))).all().get();
+        gregor.createTopic("kip848", 4);
         Map<String, Integer> seen = new HashMap<>();
-        try (KafkaConsumer<String, String> a = consumer("g848", Map.of());
-             KafkaConsumer<String, String> b = consumer("g848", Map.of())) {
+        try (KafkaConsumer<String, String> a = consumer("g848");
+             KafkaConsumer<String, String> b = consumer("g848")) {
             a.subscribe(List.of("kip848"));
             b.subscribe(List.of("kip848"));
-            await(() -> {
+            Await.until("both members own two partitions", WAIT, () -> {
                 pollInto(a, seen);
                 pollInto(b, seen);
                 return a.assignment().size() == 2 && b.assignment().size() == 2;
-            }, "both members own two partitions");
+            });
             Set<TopicPartition> union = new HashSet<>(a.assignment());
             union.addAll(b.assignment());
             assertThat(union).hasSize(4);
@@ -88,18 +78,18 @@ class ConsumerProtocolTest {
             assertThat(d.partitionAssignor()).isEqualTo("uniform");
             assertThat(d.members()).allSatisfy(m -> assertThat(m.assignment().topicPartitions()).hasSize(2));
 
-            await(() -> {
+            Await.until("every record consumed", WAIT, () -> {
                 pollInto(a, seen);
                 pollInto(b, seen);
                 return seen.size() == 100;
-            }, "every record consumed");
+            });
             a.commitSync();
             b.commitSync();
             b.close();
-            await(() -> {
+            Await.until("the remaining member owns all four partitions", WAIT, () -> {
                 pollInto(a, seen);
                 return a.assignment().size() == 4;
-            }, "the remaining member owns all four partitions");
+            });
         }
         assertThat(seen).hasSize(100).allSatisfy((k, n) -> assertThat(n).as(k).isEqualTo(1));
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("g848")
@@ -113,20 +103,20 @@ class ConsumerProtocolTest {
 
     @Test
     void regexSubscriptionPicksUpNewTopicsAndTheRangeAssignorCanBeChosen() throws Exception {
-        admin.createTopics(List.of(new NewTopic("rx-one", 2, (short) 1))).all().get();
+        gregor.createTopic("rx-one", 2);
         // SubscriptionPattern is evaluated by the coordinator (KIP-848), so a new matching topic is picked up at the
         // next heartbeat rather than at the client's next metadata refresh.
-        try (KafkaConsumer<String, String> c = consumer("g-regex", Map.of("group.remote.assignor", "range"))) {
+        try (KafkaConsumer<String, String> c = consumer("g-regex", "group.remote.assignor", "range")) {
             c.subscribe(new SubscriptionPattern("rx-.*"));
-            await(() -> {
+            Await.until("assigned the two partitions of rx-one", WAIT, () -> {
                 c.poll(Duration.ofMillis(50));
                 return c.assignment().size() == 2;
-            }, "assigned the two partitions of rx-one");
-            admin.createTopics(List.of(new NewTopic("rx-two", 3, (short) 1))).all().get();
-            await(() -> {
+            });
+            gregor.createTopic("rx-two", 3);
+            Await.until("rx-two assigned too", WAIT, () -> {
                 c.poll(Duration.ofMillis(50));
                 return c.assignment().size() == 5;
-            }, "rx-two assigned too");
+            });
             ConsumerGroupDescription d = admin.describeConsumerGroups(List.of("g-regex")).describedGroups().get("g-regex").get();
             assertThat(d.partitionAssignor()).isEqualTo("range");
         }
@@ -134,46 +124,46 @@ class ConsumerProtocolTest {
 
     @Test
     void anEmptyGroupMovesBetweenTheClassicAndConsumerProtocolsWithItsOffsets() throws Exception {
-        admin.createTopics(List.of(new NewTopic("migrate", 2, (short) 1))).all().get();
+        gregor.createTopic("migrate", 2);
         produce("migrate", 2, 10);
         Map<String, Integer> seen = new HashMap<>();
-        try (KafkaConsumer<String, String> classic = consumer("g-move", Map.of("group.protocol", "classic"))) {
+        try (KafkaConsumer<String, String> classic = consumer("g-move", "group.protocol", "classic")) {
             classic.subscribe(List.of("migrate"));
-            await(() -> {
+            Await.until("classic consumer reads everything", WAIT, () -> {
                 pollInto(classic, seen);
                 return seen.size() == 20;
-            }, "classic consumer reads everything");
+            });
             classic.commitSync();
         }
         produce("migrate", 2, 5);
         Map<String, Integer> later = new HashMap<>();
-        try (KafkaConsumer<String, String> modern = consumer("g-move", Map.of())) {
+        try (KafkaConsumer<String, String> modern = consumer("g-move")) {
             modern.subscribe(List.of("migrate"));
-            await(() -> {
+            Await.until("consumer-protocol member resumes from the classic group's offsets", WAIT, () -> {
                 pollInto(modern, later);
                 return later.size() == 10;
-            }, "consumer-protocol member resumes from the classic group's offsets");
+            });
             modern.commitSync();
         }
         assertThat(later.keySet()).allSatisfy(k -> assertThat(seen).doesNotContainKey(k));
         produce("migrate", 2, 1);
         Map<String, Integer> last = new HashMap<>();
-        try (KafkaConsumer<String, String> classic = consumer("g-move", Map.of("group.protocol", "classic"))) {
+        try (KafkaConsumer<String, String> classic = consumer("g-move", "group.protocol", "classic")) {
             classic.subscribe(List.of("migrate"));
-            await(() -> {
+            Await.until("and back to a classic member", WAIT, () -> {
                 pollInto(classic, last);
                 return last.size() == 2;
-            }, "and back to a classic member");
+            });
         }
         assertThat(last).hasSize(2);
     }
 
     @Test
     void rebalanceListenerSeesOnlyIncrementalChanges() throws Exception {
-        admin.createTopics(List.of(new NewTopic("incremental", 6, (short) 1))).all().get();
+        gregor.createTopic("incremental", 6);
         List<Collection<TopicPartition>> revokedByFirst = new ArrayList<>();
-        try (KafkaConsumer<String, String> a = consumer("g-incr", Map.of());
-             KafkaConsumer<String, String> b = consumer("g-incr", Map.of())) {
+        try (KafkaConsumer<String, String> a = consumer("g-incr");
+             KafkaConsumer<String, String> b = consumer("g-incr")) {
             a.subscribe(List.of("incremental"), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
@@ -186,16 +176,16 @@ class ConsumerProtocolTest {
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                 }
             });
-            await(() -> {
+            Await.until("first member owns all six", WAIT, () -> {
                 a.poll(Duration.ofMillis(50));
                 return a.assignment().size() == 6;
-            }, "first member owns all six");
+            });
             b.subscribe(List.of("incremental"));
-            await(() -> {
+            Await.until("three each", WAIT, () -> {
                 a.poll(Duration.ofMillis(50));
                 b.poll(Duration.ofMillis(50));
                 return a.assignment().size() == 3 && b.assignment().size() == 3;
-            }, "three each");
+            });
         }
         // The first member gave up exactly the three partitions that moved, never all six.
         assertThat(revokedByFirst.get(0)).hasSize(3);
@@ -206,24 +196,24 @@ class ConsumerProtocolTest {
         // A classic member owns all four partitions; a member of the consumer protocol joins the live group, which
         // becomes a consumer group holding both; they split the partitions. When the new member leaves, the group
         // goes back to the classic protocol and the classic member gets everything again.
-        admin.createTopics(List.of(new NewTopic("online", 4, (short) 1))).all().get();
+        gregor.createTopic("online", 4);
         for (String assignor : List.of("org.apache.kafka.clients.consumer.RangeAssignor",
                 "org.apache.kafka.clients.consumer.CooperativeStickyAssignor")) {
             String group = "g-online-" + assignor.length();
-            try (KafkaConsumer<String, String> classic = consumer(group, Map.of("group.protocol", "classic",
-                    "partition.assignment.strategy", assignor, "heartbeat.interval.ms", "200"))) {
+            try (KafkaConsumer<String, String> classic = consumer(group, "group.protocol", "classic",
+                    "partition.assignment.strategy", assignor, "heartbeat.interval.ms", "200")) {
                 classic.subscribe(List.of("online"));
-                await(() -> {
+                Await.until("classic member owns all four", WAIT, () -> {
                     classic.poll(Duration.ofMillis(20));
                     return classic.assignment().size() == 4;
-                }, "classic member owns all four");
-                try (KafkaConsumer<String, String> modern = consumer(group, Map.of())) {
+                });
+                try (KafkaConsumer<String, String> modern = consumer(group)) {
                     modern.subscribe(List.of("online"));
-                    await(() -> {
+                    Await.until("two each after the online upgrade (" + assignor + ")", WAIT, () -> {
                         classic.poll(Duration.ofMillis(20));
                         modern.poll(Duration.ofMillis(20));
                         return classic.assignment().size() == 2 && modern.assignment().size() == 2;
-                    }, "two each after the online upgrade (" + assignor + ")");
+                    });
                     ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
                     assertThat(d.type()).isEqualTo(GroupType.CONSUMER);
                     assertThat(d.members()).hasSize(2);
@@ -231,10 +221,10 @@ class ConsumerProtocolTest {
                     union.addAll(modern.assignment());
                     assertThat(union).hasSize(4);
                     // A new classic member joins the group while it uses the consumer protocol.
-                    try (KafkaConsumer<String, String> late = consumer(group, Map.of("group.protocol", "classic",
-                            "partition.assignment.strategy", assignor, "heartbeat.interval.ms", "200"))) {
+                    try (KafkaConsumer<String, String> late = consumer(group, "group.protocol", "classic",
+                            "partition.assignment.strategy", assignor, "heartbeat.interval.ms", "200")) {
                         late.subscribe(List.of("online"));
-                        await(() -> {
+                        Await.until("three members share the four partitions (" + assignor + ")", WAIT, () -> {
                             classic.poll(Duration.ofMillis(20));
                             modern.poll(Duration.ofMillis(20));
                             late.poll(Duration.ofMillis(20));
@@ -244,14 +234,14 @@ class ConsumerProtocolTest {
                             return !late.assignment().isEmpty() && !classic.assignment().isEmpty()
                                     && !modern.assignment().isEmpty() && all.size() == 4
                                     && classic.assignment().size() + modern.assignment().size() + late.assignment().size() == 4;
-                        }, "three members share the four partitions (" + assignor + ")");
+                        });
                     }
                     classic.commitSync();
                 }
-                await(() -> {
+                Await.until("the classic member owns all four again", WAIT, () -> {
                     classic.poll(Duration.ofMillis(20));
                     return classic.assignment().size() == 4;
-                }, "the classic member owns all four again");
+                });
                 var listed = admin.listGroups(ListGroupsOptions.forConsumerGroups()).all().get();
                 assertThat(listed).filteredOn(g -> g.groupId().equals(group))
                         .singleElement().satisfies(g -> assertThat(g.type()).contains(GroupType.CLASSIC));
@@ -261,29 +251,29 @@ class ConsumerProtocolTest {
 
     @Test
     void aRestartedStaticMemberGetsItsPartitionsBackWithoutANewGroupEpoch() throws Exception {
-        admin.createTopics(List.of(new NewTopic("static848", 4, (short) 1))).all().get();
-        try (KafkaConsumer<String, String> a = consumer("g-static848", Map.of("group.instance.id", "a"))) {
+        gregor.createTopic("static848", 4);
+        try (KafkaConsumer<String, String> a = consumer("g-static848", "group.instance.id", "a")) {
             a.subscribe(List.of("static848"));
             Set<TopicPartition> before;
             int epoch;
-            try (KafkaConsumer<String, String> b = consumer("g-static848", Map.of("group.instance.id", "b"))) {
+            try (KafkaConsumer<String, String> b = consumer("g-static848", "group.instance.id", "b")) {
                 b.subscribe(List.of("static848"));
-                await(() -> {
+                Await.until("two each", WAIT, () -> {
                     a.poll(Duration.ofMillis(20));
                     b.poll(Duration.ofMillis(20));
                     return a.assignment().size() == 2 && b.assignment().size() == 2;
-                }, "two each");
+                });
                 before = Set.copyOf(b.assignment());
                 epoch = admin.describeConsumerGroups(List.of("g-static848")).describedGroups().get("g-static848").get()
                         .groupEpoch().orElseThrow();
             }
-            try (KafkaConsumer<String, String> b2 = consumer("g-static848", Map.of("group.instance.id", "b"))) {
+            try (KafkaConsumer<String, String> b2 = consumer("g-static848", "group.instance.id", "b")) {
                 b2.subscribe(List.of("static848"));
-                await(() -> {
+                Await.until("the restarted member owns its partitions again", WAIT, () -> {
                     a.poll(Duration.ofMillis(20));
                     b2.poll(Duration.ofMillis(20));
                     return b2.assignment().equals(before);
-                }, "the restarted member owns its partitions again");
+                });
                 assertThat(a.assignment()).hasSize(2).doesNotContainAnyElementsOf(before);
                 assertThat(admin.describeConsumerGroups(List.of("g-static848")).describedGroups().get("g-static848").get()
                         .groupEpoch().orElseThrow()).isEqualTo(epoch);
@@ -292,31 +282,24 @@ class ConsumerProtocolTest {
     }
 
     @Test
-    void aDisabledMigrationPolicyKeepsALiveClassicGroupClassic(@TempDir Path own) throws Exception {
+    void aDisabledMigrationPolicyKeepsALiveClassicGroupClassic() throws Exception {
         // group.consumer.migration.policy=disabled: a KIP-848 heartbeat to a live classic group is refused with Kafka's
         // message, and the classic member keeps its partitions.
-        try (Broker strict = new Broker(BrokerConfig.of(Map.of("log.dirs", own.toString(), "listeners", "PLAINTEXT://127.0.0.1:0",
-                "group.initial.rebalance.delay.ms", "0", "group.consumer.migration.policy", "disabled")));
-             Admin strictAdmin = Admin.create(Map.of("bootstrap.servers", startAndAddress(strict)))) {
-            strictAdmin.createTopics(List.of(new NewTopic("strict", 2, (short) 1))).all().get();
-            Properties p = new Properties();
-            p.put("bootstrap.servers", strict.bootstrapServers());
-            p.put("group.id", "g-strict");
-            p.put("group.protocol", "classic");
-            p.put("key.deserializer", StringDeserializer.class.getName());
-            p.put("value.deserializer", StringDeserializer.class.getName());
-            try (KafkaConsumer<String, String> classic = new KafkaConsumer<>(p)) {
+        try (GregorCluster strict = GregorCluster.single().with("group.initial.rebalance.delay.ms", "0")
+                .with("group.consumer.migration.policy", "disabled").start()) {
+            Admin strictAdmin = strict.admin();
+            strict.createTopic("strict", 2);
+            try (KafkaConsumer<String, String> classic = strict.consumer("group.id", "g-strict", "group.protocol", "classic")) {
                 classic.subscribe(List.of("strict"));
-                await(() -> {
+                Await.until("classic member owns both partitions", WAIT, () -> {
                     classic.poll(Duration.ofMillis(20));
                     return classic.assignment().size() == 2;
-                }, "classic member owns both partitions");
+                });
                 var heartbeat = new org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData().setGroupId("g-strict")
                         .setMemberId(org.apache.kafka.common.Uuid.randomUuid().toString()).setMemberEpoch(0)
                         .setRebalanceTimeoutMs(30_000).setSubscribedTopicNames(List.of("strict")).setTopicPartitions(List.of());
-                var response = (org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData) RawRequests.send(
-                        strict.boundPort(), "strict-test", org.apache.kafka.common.protocol.ApiKeys.CONSUMER_GROUP_HEARTBEAT,
-                        (short) 1, heartbeat);
+                org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData response = RawKafkaClient.sendOnce(
+                        new InetSocketAddress("127.0.0.1", strict.broker().boundPort()), heartbeat, (short) 1);
                 assertThat(response.errorCode()).isEqualTo(org.apache.kafka.common.protocol.Errors.GROUP_ID_NOT_FOUND.code());
                 assertThat(response.errorMessage()).isEqualTo(
                         "Cannot upgrade classic group g-strict to consumer group because online upgrade is disabled.");
@@ -328,22 +311,12 @@ class ConsumerProtocolTest {
         }
     }
 
-    private static String startAndAddress(Broker broker) throws Exception {
-        broker.start();
-        return broker.bootstrapServers();
-    }
-
-    private static KafkaConsumer<String, String> consumer(String group, Map<String, String> extra) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", broker.bootstrapServers());
-        p.put("group.id", group);
-        p.put("group.protocol", "consumer");
-        p.put("auto.offset.reset", "earliest");
-        p.put("enable.auto.commit", "false");
-        p.put("key.deserializer", StringDeserializer.class.getName());
-        p.put("value.deserializer", StringDeserializer.class.getName());
-        p.putAll(extra);
-        return new KafkaConsumer<>(p);
+    /** A member of {@code group} with the consumer protocol, reading from the earliest offset, committing by hand. */
+    private static KafkaConsumer<String, String> consumer(String group, String... overrides) {
+        List<String> settings = new ArrayList<>(List.of("group.id", group, "group.protocol", "consumer",
+                "auto.offset.reset", "earliest", "enable.auto.commit", "false"));
+        settings.addAll(List.of(overrides));
+        return gregor.consumer(settings.toArray(String[]::new));
     }
 
     private static void pollInto(KafkaConsumer<String, String> c, Map<String, Integer> seen) {
@@ -353,22 +326,13 @@ class ConsumerProtocolTest {
     }
 
     private static void produce(String topic, int partitions, int perPartition) throws Exception {
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers(),
-                "key.serializer", StringSerializer.class.getName(), "value.serializer", StringSerializer.class.getName()))) {
+        try (KafkaProducer<String, String> producer = gregor.producer()) {
             for (int p = 0; p < partitions; p++) {
                 for (int i = 0; i < perPartition; i++) {
                     producer.send(new ProducerRecord<>(topic, p, null, topic + "-" + p + "-" + i + "-" + System.nanoTime()));
                 }
             }
             producer.flush();
-        }
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-            Thread.sleep(10);
         }
     }
 }

@@ -1,13 +1,14 @@
-package io.gregor.broker;
+package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gregor.broker.config.BrokerConfig;
+import io.gregor.testkit.Await;
+import io.gregor.testkit.GregorCluster;
 import java.io.IOException;
-import java.nio.file.Path;
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
@@ -30,7 +31,6 @@ import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -42,30 +42,20 @@ class GroupApisTest {
             ApiKeys.DESCRIBE_GROUPS, ApiKeys.DELETE_GROUPS, ApiKeys.OFFSET_DELETE, ApiKeys.CONSUMER_GROUP_HEARTBEAT,
             ApiKeys.CONSUMER_GROUP_DESCRIBE);
 
-    @TempDir
-    static Path dir;
-
-    private static Broker broker;
+    private static GregorCluster gregor;
 
     @BeforeAll
-    static void start() throws Exception {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.toString(), "listeners", "PLAINTEXT://127.0.0.1:0",
-                "group.initial.rebalance.delay.ms", "0")));
-        broker.start();
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("t", 1, (short) 1))).all().get();
-        }
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (((ListGroupsResponseData) send(ApiKeys.LIST_GROUPS, (short) 0, new ListGroupsRequestData())).errorCode() != 0) {
-            assertThat(System.nanoTime()).as("coordinator loaded").isLessThan(deadline);
-            Thread.sleep(20);
-        }
+    static void start() {
+        gregor = GregorCluster.single().with("group.initial.rebalance.delay.ms", "0").start();
+        gregor.createTopic("t", 1);
+        Await.until("coordinator loaded", Duration.ofSeconds(30), () ->
+                ((ListGroupsResponseData) send(ApiKeys.LIST_GROUPS, (short) 0, new ListGroupsRequestData())).errorCode() == 0);
     }
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 
@@ -85,7 +75,7 @@ class GroupApisTest {
         // A minimal request at each version is answered and decodes; errors are only the expected ones.
         String group = "versions-" + key.name().toLowerCase() + "-" + version;
         ApiMessage response = send(key, version, minimalRequest(key, version, group));
-        List<Short> errors = RawRequests.errorCodes(response);
+        List<Short> errors = RawKafkaClient.errorCodes(response);
         switch (key) {
             case JOIN_GROUP -> assertThat(((JoinGroupResponseData) response).errorCode())
                     .isEqualTo(version >= 4 ? Errors.MEMBER_ID_REQUIRED.code() : Errors.NONE.code());
@@ -128,13 +118,7 @@ class GroupApisTest {
     @Test
     void testCommitThenFetchByTopicIdAndByName() throws Exception {
         // v10 commits by topic id; v9 and v10 fetches return the same offset by name and by id.
-        var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
-        Uuid id;
-        try (admin) {
-            var created = admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("ids", 1, (short) 1)));
-            created.all().get();
-            id = created.topicId("ids").get();
-        }
+        Uuid id = gregor.createTopic("ids", 1);
         var commit = new OffsetCommitRequestData().setGroupId("by-id").setGenerationIdOrMemberEpoch(-1).setMemberId("");
         commit.topics().add(new OffsetCommitRequestData.OffsetCommitRequestTopic().setTopicId(id).setPartitions(List.of(
                 new OffsetCommitRequestData.OffsetCommitRequestPartition().setPartitionIndex(0).setCommittedOffset(17))));
@@ -200,7 +184,9 @@ class GroupApisTest {
         };
     }
 
+    /** Sends one request of API {@code key} at {@code version} on a connection of its own. */
     private static ApiMessage send(ApiKeys key, short version, ApiMessage body) throws IOException {
-        return RawRequests.send(broker.boundPort(), "group-apis-test", key, version, body);
+        assertThat(body.apiKey()).isEqualTo(key.id);
+        return RawKafkaClient.sendOnce(new InetSocketAddress("127.0.0.1", gregor.broker().boundPort()), body, version);
     }
 }

@@ -1,16 +1,16 @@
-package io.gregor.broker;
+package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.gregor.broker.config.BrokerConfig;
+import io.gregor.testkit.Await;
+import io.gregor.testkit.GregorCluster;
 import java.io.IOException;
-import java.nio.file.Path;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
@@ -20,7 +20,6 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.LogDirDescription;
 import org.apache.kafka.clients.admin.NewPartitions;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.ReplicaInfo;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -51,38 +50,28 @@ import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** The admin APIs against one real broker, through the real Java Admin client and, where it has no call, raw requests. */
 class AdminApisTest {
-    @TempDir
-    static Path dir;
-
-    private static Broker broker;
+    private static GregorCluster gregor;
     private static Admin admin;
 
     @BeforeAll
-    static void start() throws IOException {
-        broker = new Broker(BrokerConfig.of(Map.of("log.dirs", dir.toString(), "listeners", "PLAINTEXT://127.0.0.1:0")));
-        broker.start();
-        admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
+    static void start() {
+        gregor = GregorCluster.single().start();
+        admin = gregor.admin();
     }
 
     @AfterAll
     static void stop() {
-        if (admin != null) {
-            admin.close();
-        }
-        if (broker != null) {
-            broker.close();
+        if (gregor != null) {
+            gregor.close();
         }
     }
 
@@ -133,7 +122,7 @@ class AdminApisTest {
         // The broker resource lists the broker properties, static ones read-only, with their sources.
         Config config = admin.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.BROKER, "1")))
                 .all().get().values().iterator().next();
-        assertThat(config.get("log.dirs").value()).isEqualTo(dir.toString());
+        assertThat(config.get("log.dirs").value()).isEqualTo(gregor.dataDir().toString());
         assertThat(config.get("log.dirs").source()).isEqualTo(ConfigEntry.ConfigSource.STATIC_BROKER_CONFIG);
         assertThat(config.get("log.dirs").isReadOnly()).isTrue();
         assertThat(config.get("log.retention.hours").value()).isEqualTo("168");
@@ -181,7 +170,7 @@ class AdminApisTest {
             ConfigEntry retention = topicConfig("inherits").get("retention.ms");
             assertThat(retention.value()).isEqualTo("3600000");
             assertThat(retention.source()).isEqualTo(ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
-            assertThat(broker.partitions().partition("inherits", 0).log().config().retentionMs()).isEqualTo(3_600_000L);
+            assertThat(gregor.broker().partitions().partition("inherits", 0).log().config().retentionMs()).isEqualTo(3_600_000L);
         } finally {
             alter(cluster, new AlterConfigOp(new ConfigEntry("log.retention.ms", null), AlterConfigOp.OpType.DELETE));
         }
@@ -224,7 +213,7 @@ class AdminApisTest {
         List<Node> nodes = new ArrayList<>(cluster.nodes().get());
         assertThat(nodes).hasSize(1);
         assertThat(nodes.get(0).id()).isEqualTo(1);
-        assertThat(nodes.get(0).port()).isEqualTo(broker.boundPort());
+        assertThat(nodes.get(0).port()).isEqualTo(gregor.broker().boundPort());
         assertThat(cluster.controller().get().id()).isEqualTo(1);
         assertThat(cluster.clusterId().get()).isNotBlank();
     }
@@ -234,7 +223,8 @@ class AdminApisTest {
         // The one log directory lists a partition that holds records with a non-zero size, and the disk's capacity.
         create("sized", 1, Map.of());
         produce("sized", 3);
-        LogDirDescription logDir = admin.describeLogDirs(List.of(1)).allDescriptions().get().get(1).get(dir.toString());
+        LogDirDescription logDir = admin.describeLogDirs(List.of(1)).allDescriptions().get().get(1)
+                .get(gregor.dataDir().toString());
         assertThat(logDir).isNotNull();
         ReplicaInfo replica = logDir.replicaInfos().get(new TopicPartition("sized", 0));
         assertThat(replica.size()).isPositive();
@@ -301,7 +291,7 @@ class AdminApisTest {
         create(topic, 1, Map.of());
         produce(topic, 1);
         ApiMessage response = send(key, version, minimalRequest(key, version, topic));
-        List<Short> errors = RawRequests.errorCodes(response);
+        List<Short> errors = RawKafkaClient.errorCodes(response);
         assertThat(errors).as("error codes of %s v%d", key, version).isNotEmpty().containsOnly((short) 0);
     }
 
@@ -366,14 +356,14 @@ class AdminApisTest {
         return request;
     }
 
+    /** Sends one request of API {@code key} at {@code version} on a connection of its own. */
     private static ApiMessage send(ApiKeys key, short version, ApiMessage body) throws IOException {
-        return RawRequests.send(broker.boundPort(), "admin-apis-test", key, version, body);
+        assertThat(body.apiKey()).isEqualTo(key.id);
+        return RawKafkaClient.sendOnce(new InetSocketAddress("127.0.0.1", gregor.broker().boundPort()), body, version);
     }
 
-    private static Uuid create(String topic, int partitions, Map<String, String> configs) throws Exception {
-        var result = admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1).configs(configs)));
-        result.all().get();
-        return result.topicId(topic).get();
+    private static Uuid create(String topic, int partitions, Map<String, String> configs) {
+        return gregor.createTopic(topic, partitions, configs);
     }
 
     private static Config topicConfig(String topic) throws Exception {
@@ -386,28 +376,24 @@ class AdminApisTest {
     }
 
     private static void produce(String topic, int count) throws Exception {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", broker.bootstrapServers());
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+        try (KafkaProducer<String, String> producer = gregor.producer()) {
             for (int i = 0; i < count; i++) {
                 producer.send(new ProducerRecord<>(topic, 0, "k" + i, "v" + i)).get();
             }
         }
     }
 
+    /** The offset of the first record a consumer reads after seeking to the beginning of {@code tp}. */
     private static long firstOffsetFromBeginning(TopicPartition tp) {
-        Properties c = new Properties();
-        c.put("bootstrap.servers", broker.bootstrapServers());
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
+        List<ConsumerRecord<String, String>> read = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = gregor.consumer()) {
             consumer.assign(List.of(tp));
             consumer.seekToBeginning(List.of(tp));
-            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            while (System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                    return r.offset();
-                }
-            }
-            return -1;
+            Await.until("a record of " + tp + " from the beginning", Duration.ofSeconds(15), () -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(read::add);
+                return !read.isEmpty();
+            });
         }
+        return read.get(0).offset();
     }
 }
