@@ -13,6 +13,16 @@ import io.gregor.metadata.MetadataImage;
 import io.gregor.metadata.MetadataManager;
 import io.gregor.metadata.MetadataRecord;
 import io.gregor.broker.controller.BrokerConfigOperations;
+import io.gregor.broker.controller.ClusterOperations;
+import io.gregor.broker.controller.ControllerChannel;
+import io.gregor.broker.network.NodeClient;
+import io.gregor.metadata.BrokerRegistration;
+import io.gregor.metadata.ApiError;
+import org.apache.kafka.common.message.BrokerRegistrationRequestData;
+import org.apache.kafka.common.message.CreateTopicsRequestData;
+import org.apache.kafka.common.message.CreateTopicsResponseData;
+import org.apache.kafka.common.message.BrokerRegistrationResponseData;
+import org.apache.kafka.common.protocol.Errors;
 import io.gregor.broker.controller.TopicOperations;
 import io.gregor.broker.network.HandlerRegistry;
 import io.gregor.broker.network.KafkaServer;
@@ -23,6 +33,7 @@ import io.gregor.coordinator.runtime.CoordinatorTime;
 import io.gregor.replication.ReplicaManager;
 import io.gregor.raft.RaftMetadataLog;
 import io.gregor.raft.RaftSettings;
+import io.gregor.raft.RaftVoter;
 import io.gregor.storage.FailureProbe;
 import io.gregor.storage.LogManager;
 import io.gregor.storage.Time;
@@ -62,6 +73,10 @@ public final class Broker implements AutoCloseable {
     private volatile BrokerConfig config;
     private volatile List<Endpoint> advertised = List.of();
     private KafkaServer server;
+    private volatile RaftMetadataLog raft;
+    private ControllerChannel controller;
+    private ClusterOperations cluster;
+    private final Uuid incarnationId = Uuid.randomUuid();
     private MetadataManager metadata;
     private PartitionManager partitions;
     private ReplicaManager replicas;
@@ -101,15 +116,22 @@ public final class Broker implements AutoCloseable {
             partitions = new PartitionManager(staticConfig, logManager, replicas);
             metadata.addListener(partitions);
             metadata.addListener(this::onMetadata);
-            TopicOperations topics = new TopicOperations(metadata, () -> config, () -> 1);
+            TopicOperations topics = new TopicOperations(metadata, () -> config);
 
             CoordinatorTime.SystemTime groupTime = lifecycle.started("group timer", CoordinatorTime.system("gregor-group-timer"));
             OffsetsTopic offsetsTopic = new OffsetsTopic(replicas);
             GroupCoordinatorService groups = lifecycle.started("group coordinator", new GroupCoordinatorService(
                     groupConfig(staticConfig), offsetsTopic, new ImageTopicCatalog(metadata), groupTime, ioPool));
 
+            NodeClient nodeClient = lifecycle.started("node client", new NodeClient("gregor-node-" + staticConfig.nodeId(),
+                    staticConfig.socketRequestMaxBytes()));
+            controller = lifecycle.started("controller channel", new ControllerChannel(staticConfig.nodeId(),
+                    () -> raft == null ? -1 : raft.leaderId(), () -> raft != null && raft.isLeader(), metadata,
+                    staticConfig.interBrokerListenerName(), nodeClient));
+            cluster = new ClusterOperations(metadata);
             HandlerRegistry registry = Handlers.registry(new Handlers.Components(() -> config, node, metadata, topics,
-                    new BrokerConfigOperations(metadata, () -> config), replicas, new ProducerIdManager(metadata), groups));
+                    new BrokerConfigOperations(metadata, () -> config), replicas,
+                    new ProducerIdManager(metadata, controller), groups, controller, cluster));
             server = lifecycle.started(SERVER, new KafkaServer(staticConfig, registry, ioPool));
             // Bind while the metadata log starts: requests that arrive meanwhile wait until the node is ready.
             CompletableFuture<Void> bound = CompletableFuture.runAsync(() -> {
@@ -119,18 +141,40 @@ public final class Broker implements AutoCloseable {
                     throw new java.io.UncheckedIOException(e);
                 }
             }, ioPool);
-            RaftMetadataLog raft = lifecycle.started("metadata log", new RaftMetadataLog(new RaftSettings(
-                    logDir.resolve(METADATA_DIR), staticConfig.nodeId(), "127.0.0.1", 0, 10_000, Duration.ofSeconds(30)),
-                    metadata));
+            raft = lifecycle.started("metadata log", new RaftMetadataLog(raftSettings(logDir), metadata));
             metadata.attach(raft);
+            // The cluster id is written once, by the first leader of the quorum; every node then reads it from the log.
+            raft.addLeadershipListener(new RaftMetadataLog.LeadershipListener() {
+                @Override
+                public void onLeaderChange(int leaderId) {
+                    log.info("Metadata quorum leader (active controller) is now node {}", leaderId);
+                }
+
+                @Override
+                public void onBecomeReadyLeader() {
+                    writeClusterIdIfMissing();
+                    // Partitions of a data directory from before clustering had no registration: this node held them.
+                    cluster.adoptUnregisteredPartitions(staticConfig.nodeId()).whenComplete((n, e) -> {
+                        if (e == null && n > 0) {
+                            log.info("Registered {} partitions created before clustering on node {}", n,
+                                    staticConfig.nodeId());
+                        }
+                    });
+                }
+            });
+            if (staticConfig.clustered()) {
+                log.warn("Cluster mode is under construction: the metadata quorum {} is replicated, partitions are not yet",
+                        staticConfig.voters());
+            }
             raft.start();
             config = effectiveConfig(metadata.image());
             metadata.replayDone();
             partitions.removeStrayLogs(metadata.image());
-            ensureClusterId();
+            awaitClusterId();
             awaitBound(bound);
             advertised = resolveAdvertised(server.boundAddresses());
             server.markReady();
+            registerWithController();
             loadGroups(logDir, topics, offsetsTopic, groups, ioPool);
             scheduleHousekeeping(logManager);
             staticConfig.warnings().forEach(log::warn);
@@ -153,15 +197,26 @@ public final class Broker implements AutoCloseable {
                             ExecutorService pool) {
         CompletableFuture.supplyAsync(() -> {
             long startNs = System.nanoTime();
-            OffsetsTopicMigration.migrateIfNeeded(logDir, metadata, topics, offsetsTopic, replicas,
+            if (!staticConfig.clustered()) {
+                // Only a single node can have a data directory of the first layout.
+                OffsetsTopicMigration.migrateIfNeeded(logDir, metadata, topics, offsetsTopic, replicas,
+                        staticConfig.offsetsTopicNumPartitions(), staticConfig.offsetsTopicReplicationFactor(), 1,
+                        staticConfig.offsetsTopicSegmentBytes());
+            }
+            // Replication factor 1 until partitions are replicated across nodes (a higher one is refused for now).
+            int count = OffsetsTopic.ensureTopic(metadata, topic -> controller.isActive()
+                            ? OffsetsTopic.createWith(topics).apply(topic) : forwardCreate(topic),
                     staticConfig.offsetsTopicNumPartitions(), staticConfig.offsetsTopicReplicationFactor(), 1,
                     staticConfig.offsetsTopicSegmentBytes());
-            int count = OffsetsTopic.ensureTopic(topics, replicas, staticConfig.offsetsTopicNumPartitions(),
-                    staticConfig.offsetsTopicReplicationFactor(), 1, staticConfig.offsetsTopicSegmentBytes());
             groups.startup(count);
             List<CompletableFuture<Long>> loads = new ArrayList<>();
+            var offsets = metadata.image().topic(OffsetsTopic.TOPIC);
             for (int p = 0; p < count; p++) {
-                loads.add(groups.load(p, 0));
+                var registration = offsets.registration(p);
+                // This node coordinates the groups of the partitions it leads.
+                if (registration == null || registration.leader() == staticConfig.nodeId()) {
+                    loads.add(groups.load(p, registration == null ? 0 : registration.leaderEpoch()));
+                }
             }
             return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).thenApply(v -> {
                 long records = loads.stream().mapToLong(CompletableFuture::join).sum();
@@ -176,6 +231,24 @@ public final class Broker implements AutoCloseable {
             } else {
                 groupsLoaded.complete(load);
             }
+        });
+    }
+
+    /** Creates a topic through the active controller on another node (CreateTopics); completes with the outcome. */
+    private CompletableFuture<ApiError> forwardCreate(TopicOperations.NewTopic topic) {
+        CreateTopicsRequestData.CreatableTopic wanted = new CreateTopicsRequestData.CreatableTopic().setName(topic.name())
+                .setNumPartitions(topic.partitions()).setReplicationFactor(topic.replicationFactor());
+        topic.configs().forEach((k, v) -> wanted.configs().add(new CreateTopicsRequestData.CreatableTopicConfig()
+                .setName(k).setValue(v)));
+        CreateTopicsRequestData request = new CreateTopicsRequestData().setTimeoutMs(30_000);
+        request.topics().add(wanted);
+        return controller.send(request, (short) 7, Duration.ofSeconds(60), r -> {
+            var result = ((CreateTopicsResponseData) r).topics().find(topic.name());
+            return result != null && result.errorCode() == Errors.NOT_CONTROLLER.code();
+        }).thenApply(r -> {
+            var result = ((CreateTopicsResponseData) r).topics().find(topic.name());
+            return result == null ? ApiError.of(Errors.UNKNOWN_SERVER_ERROR, "no answer for " + topic.name())
+                    : ApiError.of(Errors.forCode(result.errorCode()), result.errorMessage());
         });
     }
 
@@ -222,6 +295,30 @@ public final class Broker implements AutoCloseable {
         }
 
         @Override
+        public List<BrokerAddress> liveBrokers(String listenerName) {
+            List<BrokerAddress> result = new ArrayList<>();
+            for (BrokerRegistration b : metadata.image().brokers().values()) {
+                BrokerRegistration.Endpoint e = b.endpoint(listenerName);
+                if (!b.fenced() && e != null) {
+                    result.add(new BrokerAddress(b.id(), e.host(), e.port(), b.rack()));
+                }
+            }
+            if (metadata.image().broker(staticConfig.nodeId()) == null && !advertised.isEmpty()) {
+                Endpoint self = advertisedFor(listenerName);
+                result.add(new BrokerAddress(staticConfig.nodeId(), self.host(), self.port(),
+                        staticConfig.valueString(BrokerConfigs.BROKER_RACK)));
+            }
+            result.sort(java.util.Comparator.comparingInt(BrokerAddress::id));
+            return result;
+        }
+
+        @Override
+        public int controllerId() {
+            int id = controller == null ? -1 : controller.controllerId();
+            return id >= 0 && metadata.image().broker(id) != null ? id : staticConfig.nodeId();
+        }
+
+        @Override
         public Endpoint advertisedFor(String listenerName) {
             List<Endpoint> endpoints = advertised;
             return endpoints.stream().filter(e -> e.listenerName().equals(listenerName)).findFirst()
@@ -229,13 +326,107 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    private void ensureClusterId() {
+    /** On the quorum leader: writes the cluster id (the configured one, or a new random one) unless the log has one. */
+    private void writeClusterIdIfMissing() {
         if (metadata.image().clusterId() != null) {
             return;
         }
         String id = staticConfig.clusterId() != null ? staticConfig.clusterId() : Uuid.randomUuid().toString();
         metadata.write(image -> image.clusterId() != null ? ControllerResult.noChange(null)
-                : ControllerResult.of(List.of(new MetadataRecord.ClusterIdSet(id)), null)).join();
+                : ControllerResult.of(List.of(new MetadataRecord.ClusterIdSet(id)), null)).whenComplete((v, e) -> {
+                    if (e != null) {
+                        log.warn("Could not write the cluster id; the next leader will: {}", e.toString());
+                    }
+                });
+    }
+
+    /**
+     * Registers this node (its listeners and rack, a new incarnation id) with the active controller, here or through
+     * the controller channel, and waits until the registration is applied on this node: from then on the node appears
+     * in Metadata responses and can be given partitions.
+     */
+    private void registerWithController() {
+        List<BrokerRegistration.Endpoint> endpoints = advertised.stream()
+                .map(e -> new BrokerRegistration.Endpoint(e.listenerName(), e.host(), e.port())).toList();
+        String clusterId = metadata.image().clusterId();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (true) {
+            ClusterOperations.Registered registered;
+            try {
+                if (controller.isActive()) {
+                    registered = cluster.register(staticConfig.nodeId(), clusterId, incarnationId, endpoints,
+                            staticConfig.valueString(BrokerConfigs.BROKER_RACK)).get(30, TimeUnit.SECONDS);
+                } else {
+                    BrokerRegistrationRequestData request = new BrokerRegistrationRequestData()
+                            .setBrokerId(staticConfig.nodeId()).setClusterId(clusterId).setIncarnationId(incarnationId)
+                            .setRack(staticConfig.valueString(BrokerConfigs.BROKER_RACK));
+                    for (BrokerRegistration.Endpoint e : endpoints) {
+                        request.listeners().add(new BrokerRegistrationRequestData.Listener().setName(e.name())
+                                .setHost(e.host()).setPort(e.port()).setSecurityProtocol((short) 0));
+                    }
+                    var response = (BrokerRegistrationResponseData) controller.send(request, (short) 4,
+                            Duration.ofSeconds(30), ControllerChannel::notController).get(35, TimeUnit.SECONDS);
+                    registered = new ClusterOperations.Registered(Errors.forCode(response.errorCode()), null,
+                            response.brokerEpoch());
+                }
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("Could not register node " + staticConfig.nodeId()
+                            + " with the active controller: " + e, e);
+                }
+                log.info("Registering with the active controller (node {}) failed, trying again: {}",
+                        controller.controllerId(), e.getCause() != null ? e.getCause().toString() : e.toString());
+                continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while registering", e);
+            }
+            if (registered.error() != Errors.NONE) {
+                throw new IllegalStateException("The active controller refused the registration of node "
+                        + staticConfig.nodeId() + ": " + registered.error() + (registered.message() == null ? ""
+                        : " (" + registered.message() + ")"));
+            }
+            break;
+        }
+        while (metadata.image().broker(staticConfig.nodeId()) == null
+                || !incarnationId.equals(metadata.image().broker(staticConfig.nodeId()).incarnationId())) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("The registration of node " + staticConfig.nodeId()
+                        + " did not reach this node's metadata");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+        log.info("Node {} registered with broker epoch {} (active controller: node {})", staticConfig.nodeId(),
+                metadata.image().broker(staticConfig.nodeId()).epoch(), controller.controllerId());
+    }
+
+    /** Waits until the metadata log holds the cluster id, and refuses to join a cluster other than the configured one. */
+    private void awaitClusterId() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (metadata.image().clusterId() == null) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("The metadata quorum has not agreed on a cluster id within 30 s");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        String agreed = metadata.image().clusterId();
+        if (staticConfig.clusterId() != null && !staticConfig.clusterId().equals(agreed)) {
+            throw new IllegalStateException("This node is configured with cluster.id " + staticConfig.clusterId()
+                    + " but its metadata log belongs to cluster " + agreed);
+        }
+    }
+
+    /** The metadata log's settings: this node alone, or the voters of controller.quorum.voters on the CONTROLLER listener. */
+    private RaftSettings raftSettings(Path logDir) {
+        java.util.Optional<Endpoint> listener = staticConfig.controllerListener();
+        String host = listener.map(Endpoint::host).filter(h -> !h.isEmpty()).orElse("127.0.0.1");
+        int port = listener.map(Endpoint::port).orElse(0);
+        List<RaftVoter> voters = staticConfig.voters().stream()
+                .map(v -> new RaftVoter(v.nodeId(), v.host(), v.port())).toList();
+        // A node of a cluster waits for the others as long as it takes (and says so); a single node needs nobody.
+        Duration startTimeout = staticConfig.clustered() ? Duration.ofDays(1) : Duration.ofSeconds(30);
+        return new RaftSettings(logDir.resolve(METADATA_DIR), staticConfig.nodeId(), host, port, 10_000, startTimeout,
+                voters, Duration.ofMillis(staticConfig.controllerQuorumElectionTimeoutMs()));
     }
 
     private void onMetadata(MetadataImage previous, MetadataImage next) {
@@ -250,7 +441,7 @@ public final class Broker implements AutoCloseable {
     }
 
     private List<Endpoint> resolveAdvertised(List<InetSocketAddress> bound) {
-        List<Endpoint> listeners = staticConfig.listeners();
+        List<Endpoint> listeners = staticConfig.brokerListeners();
         List<Endpoint> result = new ArrayList<>();
         for (Endpoint adv : staticConfig.advertisedListeners()) {
             int index = indexOf(listeners, adv.listenerName());
@@ -320,6 +511,11 @@ public final class Broker implements AutoCloseable {
 
     public PartitionManager partitions() {
         return partitions;
+    }
+
+    /** The node id of the active controller (the metadata quorum's leader), -1 while there is none. */
+    public int activeControllerId() {
+        return controller == null ? -1 : controller.controllerId();
     }
 
     /** The addresses actually bound, one per listener, in listener order (port 0 resolved). */

@@ -96,7 +96,7 @@ final class StartCommand implements Callable<Integer> {
 
     /** The configured listeners with the ports actually bound (port 0 resolved), in listener order. */
     static List<Endpoint> boundListeners(BrokerConfig config, List<InetSocketAddress> bound) {
-        List<Endpoint> configured = config.listeners();
+        List<Endpoint> configured = config.brokerListeners();
         List<Endpoint> result = new ArrayList<>(configured.size());
         for (int i = 0; i < configured.size(); i++) {
             Endpoint e = configured.get(i);

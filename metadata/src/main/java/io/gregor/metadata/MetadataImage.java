@@ -19,7 +19,7 @@ import org.apache.kafka.common.Uuid;
  * readers on any thread hold an image and see a consistent state.
  */
 public final class MetadataImage {
-    public static final MetadataImage EMPTY = new MetadataImage(Map.of(), Map.of(), Map.of(), 0, null, -1);
+    public static final MetadataImage EMPTY = new MetadataImage(Map.of(), Map.of(), Map.of(), 0, null, -1, Map.of());
 
     private final Map<String, TopicImage> byName;
     private final Map<Uuid, TopicImage> byId;
@@ -27,9 +27,11 @@ public final class MetadataImage {
     private final long nextProducerIdBlock;
     private final String clusterId;
     private final long offset;
+    private final Map<Integer, BrokerRegistration> brokers;
 
     private MetadataImage(Map<String, TopicImage> byName, Map<Uuid, TopicImage> byId, Map<String, String> brokerConfigs,
-                          long nextProducerIdBlock, String clusterId, long offset) {
+                          long nextProducerIdBlock, String clusterId, long offset, Map<Integer, BrokerRegistration> brokers) {
+        this.brokers = brokers;
         this.byName = byName;
         this.byId = byId;
         this.brokerConfigs = brokerConfigs;
@@ -62,6 +64,15 @@ public final class MetadataImage {
         return clusterId;
     }
 
+    /** Every registered node, fenced or not, by id. */
+    public Map<Integer, BrokerRegistration> brokers() {
+        return brokers;
+    }
+
+    public BrokerRegistration broker(int id) {
+        return brokers.get(id);
+    }
+
     /** Index of the last metadata log entry applied. */
     public long offset() {
         return offset;
@@ -74,6 +85,7 @@ public final class MetadataImage {
         Map<String, String> broker = brokerConfigs;
         long producerIds = nextProducerIdBlock;
         String cluster = clusterId;
+        Map<Integer, BrokerRegistration> nodes = brokers;
         for (MetadataRecord record : records) {
             switch (record) {
                 case TopicCreated t -> {
@@ -94,9 +106,17 @@ public final class MetadataImage {
                 case BrokerConfigsSet c -> broker = Map.copyOf(c.configs());
                 case ProducerIdsAllocated p -> producerIds = Math.max(producerIds, p.nextBlockStart());
                 case ClusterIdSet c -> cluster = cluster == null ? c.clusterId() : cluster;
+                case MetadataRecord.BrokerRegistered b -> {
+                    Map<Integer, BrokerRegistration> next = new HashMap<>(nodes);
+                    next.put(b.nodeId(), new BrokerRegistration(b.nodeId(), b.incarnationId(),
+                            b.epoch() >= 0 ? b.epoch() : newOffset, b.endpoints(), b.rack(), b.fenced()));
+                    nodes = Map.copyOf(next);
+                }
+                case MetadataRecord.PartitionState p -> replace(names, ids, p.topicId(),
+                        t -> p.partition() < t.partitions() ? t.withRegistration(p.partition(), p.registration()) : t);
             }
         }
-        return new MetadataImage(Map.copyOf(names), Map.copyOf(ids), broker, producerIds, cluster, newOffset);
+        return new MetadataImage(Map.copyOf(names), Map.copyOf(ids), broker, producerIds, cluster, newOffset, nodes);
     }
 
     private static void replace(Map<String, TopicImage> names, Map<Uuid, TopicImage> ids, Uuid id,
@@ -115,8 +135,13 @@ public final class MetadataImage {
         if (clusterId != null) {
             records.add(new ClusterIdSet(clusterId));
         }
+        for (BrokerRegistration b : brokers.values()) {
+            records.add(new MetadataRecord.BrokerRegistered(b.id(), b.incarnationId(), b.endpoints(), b.rack(), b.epoch(),
+                    b.fenced()));
+        }
         for (TopicImage t : byName.values()) {
             records.add(new TopicCreated(t.name(), t.id(), t.partitions(), t.configs()));
+            t.registrations().forEach((p, r) -> records.add(new MetadataRecord.PartitionState(t.id(), p, r)));
         }
         if (!brokerConfigs.isEmpty()) {
             records.add(new BrokerConfigsSet(brokerConfigs));

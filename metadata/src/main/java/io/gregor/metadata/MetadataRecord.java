@@ -43,6 +43,22 @@ public sealed interface MetadataRecord {
     record ClusterIdSet(String clusterId) implements MetadataRecord {
     }
 
+    /**
+     * A node registered (or registered again after a restart, with a new incarnation id). Its broker epoch is the index
+     * of the entry holding this record ({@code epoch} -1), or, in a snapshot, the epoch it was given then.
+     */
+    record BrokerRegistered(int nodeId, Uuid incarnationId, java.util.List<BrokerRegistration.Endpoint> endpoints,
+                            String rack, long epoch, boolean fenced) implements MetadataRecord {
+        public BrokerRegistered(int nodeId, Uuid incarnationId, java.util.List<BrokerRegistration.Endpoint> endpoints,
+                                String rack) {
+            this(nodeId, incarnationId, endpoints, rack, -1, false);
+        }
+    }
+
+    /** The whole registration of one partition: written at creation and at every change (leader, ISR, replicas). */
+    record PartitionState(Uuid topicId, int partition, PartitionRegistration registration) implements MetadataRecord {
+    }
+
     /** An entry holding {@code records}, in the current format. */
     static byte[] encode(java.util.List<MetadataRecord> records) {
         return MetadataRecordSchemas.encode(records);

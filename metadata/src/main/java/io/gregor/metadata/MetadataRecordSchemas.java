@@ -1,7 +1,9 @@
 package io.gregor.metadata;
 
 import io.gregor.metadata.MetadataRecord.BrokerConfigsSet;
+import io.gregor.metadata.MetadataRecord.BrokerRegistered;
 import io.gregor.metadata.MetadataRecord.ClusterIdSet;
+import io.gregor.metadata.MetadataRecord.PartitionState;
 import io.gregor.metadata.MetadataRecord.PartitionsAdded;
 import io.gregor.metadata.MetadataRecord.ProducerIdsAllocated;
 import io.gregor.metadata.MetadataRecord.TopicConfigsSet;
@@ -58,6 +60,26 @@ final class MetadataRecordSchemas {
     private static final Schema CLUSTER_ID_SET_V0 = new Schema(
             new Field("cluster_id", Type.STRING, "cluster id"));
 
+    private static final Schema ENDPOINT = new Schema(
+            new Field("name", Type.STRING, "listener name"),
+            new Field("host", Type.STRING, "host"),
+            new Field("port", Type.INT32, "port"));
+    private static final Schema BROKER_REGISTERED_V0 = new Schema(
+            new Field("node_id", Type.INT32, "node id"),
+            new Field("incarnation_id", Type.UUID, "new at every start of the node's process"),
+            new Field("endpoints", new ArrayOf(ENDPOINT), "the node's listeners"),
+            new Field("rack", Type.NULLABLE_STRING, "broker.rack"),
+            new Field("epoch", Type.INT64, "broker epoch; -1: the index of this entry"),
+            new Field("fenced", Type.BOOLEAN, "fenced (snapshots only; a registration is unfenced)"));
+    private static final Schema PARTITION_STATE_V0 = new Schema(
+            new Field("topic_id", Type.UUID, "topic id"),
+            new Field("partition", Type.INT32, "partition index"),
+            new Field("replicas", new ArrayOf(Type.INT32), "replica node ids, preferred leader first"),
+            new Field("isr", new ArrayOf(Type.INT32), "in-sync replica node ids"),
+            new Field("leader", Type.INT32, "leader node id, -1 for none"),
+            new Field("leader_epoch", Type.INT32, "leader epoch"),
+            new Field("partition_epoch", Type.INT32, "partition epoch"));
+
     /** Every record type with its schema versions (index = version). Ids are never reused. */
     enum RecordType {
         TOPIC_CREATED(1, TOPIC_CREATED_V0),
@@ -66,7 +88,9 @@ final class MetadataRecordSchemas {
         TOPIC_CONFIGS_SET(4, TOPIC_CONFIGS_SET_V0),
         BROKER_CONFIGS_SET(5, BROKER_CONFIGS_SET_V0),
         PRODUCER_IDS_ALLOCATED(6, PRODUCER_IDS_ALLOCATED_V0),
-        CLUSTER_ID_SET(7, CLUSTER_ID_SET_V0);
+        CLUSTER_ID_SET(7, CLUSTER_ID_SET_V0),
+        BROKER_REGISTERED(8, BROKER_REGISTERED_V0),
+        PARTITION_STATE(9, PARTITION_STATE_V0);
 
         final short id;
         final Schema[] versions;
@@ -99,6 +123,8 @@ final class MetadataRecordSchemas {
                 case BrokerConfigsSet c -> BROKER_CONFIGS_SET;
                 case ProducerIdsAllocated p -> PRODUCER_IDS_ALLOCATED;
                 case ClusterIdSet c -> CLUSTER_ID_SET;
+                case BrokerRegistered b -> BROKER_REGISTERED;
+                case PartitionState p -> PARTITION_STATE;
             };
         }
     }
@@ -158,6 +184,21 @@ final class MetadataRecordSchemas {
             case BrokerConfigsSet c -> s.set("configs", configs(s, c.configs()));
             case ProducerIdsAllocated p -> s.set("next_block_start", p.nextBlockStart());
             case ClusterIdSet c -> s.set("cluster_id", c.clusterId());
+            case BrokerRegistered b -> {
+                Object[] endpoints = new Object[b.endpoints().size()];
+                for (int i = 0; i < endpoints.length; i++) {
+                    BrokerRegistration.Endpoint e = b.endpoints().get(i);
+                    endpoints[i] = s.instance("endpoints").set("name", e.name()).set("host", e.host()).set("port", e.port());
+                }
+                s.set("node_id", b.nodeId()).set("incarnation_id", b.incarnationId()).set("endpoints", endpoints)
+                        .set("rack", b.rack()).set("epoch", b.epoch()).set("fenced", b.fenced());
+            }
+            case PartitionState p -> {
+                PartitionRegistration r = p.registration();
+                s.set("topic_id", p.topicId()).set("partition", p.partition()).set("replicas", r.replicas().toArray())
+                        .set("isr", r.isr().toArray()).set("leader", r.leader()).set("leader_epoch", r.leaderEpoch())
+                        .set("partition_epoch", r.partitionEpoch());
+            }
         }
         return s;
     }
@@ -172,6 +213,18 @@ final class MetadataRecordSchemas {
             case BROKER_CONFIGS_SET -> new BrokerConfigsSet(configs(s.getArray("configs")));
             case PRODUCER_IDS_ALLOCATED -> new ProducerIdsAllocated(s.getLong("next_block_start"));
             case CLUSTER_ID_SET -> new ClusterIdSet(s.getString("cluster_id"));
+            case BROKER_REGISTERED -> {
+                List<BrokerRegistration.Endpoint> endpoints = new ArrayList<>();
+                for (Object o : s.getArray("endpoints")) {
+                    Struct e = (Struct) o;
+                    endpoints.add(new BrokerRegistration.Endpoint(e.getString("name"), e.getString("host"), e.getInt("port")));
+                }
+                yield new BrokerRegistered(s.getInt("node_id"), uuid(s, "incarnation_id"), endpoints, s.getString("rack"),
+                        s.getLong("epoch"), (Boolean) s.get("fenced"));
+            }
+            case PARTITION_STATE -> new PartitionState(uuid(s, "topic_id"), s.getInt("partition"),
+                    new PartitionRegistration(ints(s.getArray("replicas")), ints(s.getArray("isr")), s.getInt("leader"),
+                            s.getInt("leader_epoch"), s.getInt("partition_epoch")));
         };
     }
 
@@ -191,6 +244,14 @@ final class MetadataRecordSchemas {
             map.put(e.getString("name"), e.getString("value"));
         }
         return map;
+    }
+
+    private static List<Integer> ints(Object[] values) {
+        List<Integer> list = new ArrayList<>(values.length);
+        for (Object o : values) {
+            list.add((Integer) o);
+        }
+        return list;
     }
 
     private static Uuid uuid(Struct s, String field) {

@@ -28,7 +28,26 @@ class MetadataRecordTest {
     private static List<MetadataRecord> everyType() {
         return List.of(new TopicCreated("orders", ID, 3, CONFIGS), new TopicDeleted(ID), new PartitionsAdded(ID, 7),
                 new TopicConfigsSet(ID, Map.of("retention.ms", "-1", "segment.bytes", "1048576")),
-                new BrokerConfigsSet(Map.of()), new ProducerIdsAllocated(5000), new ClusterIdSet("c-1"));
+                new BrokerConfigsSet(Map.of()), new ProducerIdsAllocated(5000), new ClusterIdSet("c-1"),
+                new MetadataRecord.BrokerRegistered(2, ID, List.of(new BrokerRegistration.Endpoint("PLAINTEXT", "10.0.0.2", 9092)),
+                        "rack-a"),
+                new MetadataRecord.BrokerRegistered(3, ID, List.of(), null, 17, true),
+                new MetadataRecord.PartitionState(ID, 2, new PartitionRegistration(List.of(2, 3, 1), List.of(2, 1), 2, 4, 9)));
+    }
+
+    @Test
+    void brokersAndPartitionRegistrationsSurviveASnapshot() {
+        MetadataImage image = MetadataImage.EMPTY.apply(5, List.of(
+                new MetadataRecord.BrokerRegistered(1, ID, List.of(new BrokerRegistration.Endpoint("PLAINTEXT", "h1", 1)), null),
+                new TopicCreated("t", ID, 2, Map.of()),
+                new MetadataRecord.PartitionState(ID, 0, PartitionRegistration.of(List.of(1))),
+                new MetadataRecord.PartitionState(ID, 5, PartitionRegistration.of(List.of(1)))));
+        assertThat(image.broker(1).epoch()).as("broker epoch = index of the registering entry").isEqualTo(5);
+        assertThat(image.topic("t").registration(0)).isEqualTo(PartitionRegistration.of(List.of(1)));
+        assertThat(image.topic("t").registrations()).as("a partition beyond the count is ignored").hasSize(1);
+        MetadataImage restored = MetadataImage.EMPTY.apply(-1, MetadataRecord.decode(MetadataRecord.encode(image.toRecords())));
+        assertThat(restored.brokers()).isEqualTo(image.brokers());
+        assertThat(restored.topic("t")).isEqualTo(image.topic("t"));
     }
 
     @Test

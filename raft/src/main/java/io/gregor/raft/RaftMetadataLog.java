@@ -284,12 +284,13 @@ public final class RaftMetadataLog implements AutoCloseable {
      */
     public CompletableFuture<Long> append(byte[] entry) {
         Objects.requireNonNull(entry, "entry");
-        if (state != State.RUNNING) {
+        // While starting, the leader may already append (what it does when it becomes leader).
+        if (!accepting()) {
             return CompletableFuture.failedFuture(closed());
         }
         CompletableFuture<Long> result = new CompletableFuture<>();
         pending.add(result);
-        if (state != State.RUNNING) {
+        if (!accepting()) {
             // close() may have drained the pending set before we added to it.
             fail(result, closed());
             return result;
@@ -308,6 +309,10 @@ public final class RaftMetadataLog implements AutoCloseable {
             complete(result, null, e);
         }
         return result;
+    }
+
+    private boolean accepting() {
+        return state == State.RUNNING || state == State.STARTING && division != null;
     }
 
     private void complete(CompletableFuture<Long> result, RaftClientReply reply, Throwable error) {

@@ -5,14 +5,21 @@ import io.gregor.broker.config.BrokerConfig;
 import io.gregor.storage.FailureProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
@@ -24,23 +31,39 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Gregor for tests, started in this JVM on a free port with its data in a directory of its own:
+ * Gregor for tests, started in this JVM on free ports with its data in a directory of its own:
  * <pre>
  * try (GregorCluster gregor = GregorCluster.single().with("num.partitions", "3").start()) {
  *     gregor.createTopic("orders", 3);
  *     try (var producer = gregor.producer()) { ... }
  * }
  * </pre>
- * {@link #restart()} stops the node and starts it again on the same data. Several nodes come with replication
- * (issue 9): until then {@link #nodes} refuses more than one. Not thread-safe.
+ * {@link #nodes(int)} starts that many nodes (ids 1..n), each a voter of the metadata quorum
+ * ({@code process.roles=broker,controller}, a CONTROLLER listener of its own), as a Kafka KRaft combined-mode cluster
+ * would be configured. {@link #restart()} stops every node and starts it again on the same data and addresses;
+ * {@link #stop(int)} and {@link #start(int)} do it for one node. Not thread-safe.
  */
 public final class GregorCluster implements AutoCloseable {
     private final Map<String, String> settings;
     private final FailureProbe probe;
     private final Path dataDir;
     private final boolean ownsDir;
-    private Broker broker;
+    private final List<Node> nodes = new ArrayList<>();
     private Admin admin;
+
+    /** One node: its settings (addresses fixed after the first start) and, while it runs, its broker. */
+    private static final class Node {
+        final int id;
+        final Path dir;
+        final Map<String, String> config;
+        Broker broker;
+
+        Node(int id, Path dir, Map<String, String> config) {
+            this.id = id;
+            this.dir = dir;
+            this.config = config;
+        }
+    }
 
     private GregorCluster(Map<String, String> settings, Path dataDir, boolean ownsDir, FailureProbe probe) {
         this.settings = settings;
@@ -51,29 +74,31 @@ public final class GregorCluster implements AutoCloseable {
 
     /** One node. */
     public static Builder single() {
-        return new Builder();
+        return new Builder(1);
     }
 
-    /** {@code count} nodes; only 1 until replication exists. */
+    /** {@code count} nodes forming one cluster (each a voter of the metadata quorum). */
     public static Builder nodes(int count) {
-        if (count != 1) {
-            throw new UnsupportedOperationException("GregorCluster runs one node until replication lands (issue 9); asked for " + count);
+        if (count < 1) {
+            throw new IllegalArgumentException("a cluster has at least one node, not " + count);
         }
-        return single();
+        return new Builder(count);
     }
 
     /** Sets up a cluster; nothing runs until {@link #start()}. */
     public static final class Builder {
+        private final int count;
         private final Map<String, String> settings = new HashMap<>();
         private Path dataDir;
         private FailureProbe probe = FailureProbe.NONE;
 
-        private Builder() {
+        private Builder(int count) {
+            this.count = count;
             // Tests want groups that form at once, not after Kafka's 3 s initial rebalance delay.
             settings.put("group.initial.rebalance.delay.ms", "0");
         }
 
-        /** A broker property (Kafka's name), as {@code --set} would give it. */
+        /** A broker property (Kafka's name), as {@code --set} would give it, for every node. */
         public Builder with(String name, String value) {
             settings.put(name, value);
             return this;
@@ -85,7 +110,7 @@ public final class GregorCluster implements AutoCloseable {
             return this;
         }
 
-        /** Storage goes through {@code probe} (fault injection: full disks, failing fsyncs). */
+        /** Storage goes through {@code probe} (fault injection: full disks, failing fsyncs), on every node. */
         public Builder failureProbe(FailureProbe value) {
             this.probe = value;
             return this;
@@ -102,36 +127,149 @@ public final class GregorCluster implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
             GregorCluster cluster = new GregorCluster(new HashMap<>(settings), dir, owns, probe);
-            cluster.startNode();
+            cluster.configure(count);
+            try {
+                cluster.startAll();
+            } catch (RuntimeException e) {
+                cluster.close();
+                throw e;
+            }
             return cluster;
         }
     }
 
-    private void startNode() {
-        Map<String, String> config = new HashMap<>(settings);
-        config.putIfAbsent("log.dirs", dataDir.toString());
-        config.putIfAbsent("listeners", "PLAINTEXT://127.0.0.1:0");
-        broker = new Broker(BrokerConfig.of(config), probe);
+    private void configure(int count) {
+        if (count == 1) {
+            Map<String, String> config = new HashMap<>(settings);
+            config.putIfAbsent("log.dirs", dataDir.toString());
+            config.putIfAbsent("listeners", "PLAINTEXT://127.0.0.1:0");
+            nodes.add(new Node(1, dataDir, config));
+            return;
+        }
+        List<Integer> controllerPorts = new ArrayList<>();
+        List<Integer> brokerPorts = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            controllerPorts.add(freePort());
+            brokerPorts.add(freePort());
+        }
+        StringBuilder voters = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            voters.append(i == 0 ? "" : ",").append(i + 1).append("@127.0.0.1:").append(controllerPorts.get(i));
+        }
+        for (int i = 0; i < count; i++) {
+            int id = i + 1;
+            Path dir = dataDir.resolve("n" + id);
+            Map<String, String> config = new HashMap<>(settings);
+            config.put("node.id", Integer.toString(id));
+            config.put("process.roles", "broker,controller");
+            config.put("controller.quorum.voters", voters.toString());
+            config.put("controller.listener.names", "CONTROLLER");
+            config.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            config.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPorts.get(i) + ",CONTROLLER://127.0.0.1:"
+                    + controllerPorts.get(i));
+            // Elections within a fraction of a second keep failover tests short.
+            config.putIfAbsent("controller.quorum.election.timeout.ms", "300");
+            config.put("log.dirs", dir.toString());
+            nodes.add(new Node(id, dir, config));
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts every stopped node, at once: a node of a quorum waits in its start for a majority. */
+    private void startAll() {
+        List<Node> stopped = nodes.stream().filter(n -> n.broker == null).toList();
+        if (stopped.size() == 1) {
+            startNode(stopped.get(0));
+            return;
+        }
+        ExecutorService threads = Executors.newFixedThreadPool(stopped.size());
+        try {
+            List<CompletableFuture<Void>> starts = stopped.stream()
+                    .map(n -> CompletableFuture.runAsync(() -> startNode(n), threads)).toList();
+            for (CompletableFuture<Void> start : starts) {
+                try {
+                    start.join();
+                } catch (CompletionException e) {
+                    throw e.getCause() instanceof RuntimeException r ? r : e;
+                }
+            }
+        } finally {
+            threads.shutdown();
+        }
+    }
+
+    private void startNode(Node node) {
+        Broker broker = new Broker(BrokerConfig.of(node.config), probe);
         try {
             broker.start();
         } catch (IOException e) {
             broker.close();
-            throw new UncheckedIOException("Gregor did not start", e);
+            throw new UncheckedIOException("Gregor node " + node.id + " did not start", e);
         }
+        node.broker = broker;
         // A restart comes back on the same address, as a real node would: clients keep their bootstrap servers.
-        settings.putIfAbsent("listeners", "PLAINTEXT://" + broker.bootstrapServers());
+        if (node.config.get("listeners").endsWith(":0")) {
+            node.config.put("listeners", "PLAINTEXT://" + broker.bootstrapServers());
+        }
     }
 
-    /** The {@code bootstrap.servers} value for clients. */
+    /** The {@code bootstrap.servers} value for clients: every running node. */
     public String bootstrapServers() {
-        return broker.bootstrapServers();
+        return running().stream().map(n -> n.broker.bootstrapServers()).collect(Collectors.joining(","));
     }
 
-    /** The running node (for tests that look inside). */
+    private List<Node> running() {
+        return nodes.stream().filter(n -> n.broker != null).toList();
+    }
+
+    /** The first running node (for tests that look inside). */
     public Broker broker() {
-        return broker;
+        return running().get(0).broker;
     }
 
+    /** Node {@code id} (1..n), or null while it is stopped. */
+    public Broker broker(int id) {
+        return node(id).broker;
+    }
+
+    private Node node(int id) {
+        if (id < 1 || id > nodes.size()) {
+            throw new IllegalArgumentException("no node " + id + " in a cluster of " + nodes.size());
+        }
+        return nodes.get(id - 1);
+    }
+
+    /** How many nodes the cluster has, running or not. */
+    public int size() {
+        return nodes.size();
+    }
+
+    /** Stops node {@code id} cleanly; {@link #start(int)} brings it back on the same data and addresses. */
+    public void stop(int id) {
+        Node node = node(id);
+        if (node.broker != null) {
+            closeClients();
+            node.broker.close();
+            node.broker = null;
+        }
+    }
+
+    /** Starts node {@code id} again after {@link #stop(int)}. */
+    public void start(int id) {
+        Node node = node(id);
+        if (node.broker == null) {
+            startNode(node);
+        }
+    }
+
+    /** The data directory: of the only node, or the parent of {@code n1}, {@code n2}, ... of a cluster. */
     public Path dataDir() {
         return dataDir;
     }
@@ -186,11 +324,16 @@ public final class GregorCluster implements AutoCloseable {
         return new KafkaConsumer<>(clientConfig(overrides), new StringDeserializer(), new StringDeserializer());
     }
 
-    /** Stops the node (cleanly) and starts it again on the same data and address; clients may stay connected. */
+    /** Stops every node (cleanly) and starts them again on the same data and addresses; clients may stay connected. */
     public void restart() {
         closeClients();
-        broker.close();
-        startNode();
+        for (Node node : nodes) {
+            if (node.broker != null) {
+                node.broker.close();
+                node.broker = null;
+            }
+        }
+        startAll();
     }
 
     private void closeClients() {
@@ -203,8 +346,11 @@ public final class GregorCluster implements AutoCloseable {
     @Override
     public void close() {
         closeClients();
-        if (broker != null) {
-            broker.close();
+        for (Node node : nodes) {
+            if (node.broker != null) {
+                node.broker.close();
+                node.broker = null;
+            }
         }
         if (ownsDir) {
             try (Stream<Path> files = Files.walk(dataDir)) {

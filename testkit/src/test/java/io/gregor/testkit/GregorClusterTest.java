@@ -45,6 +45,6 @@ class GregorClusterTest {
     void awaitSaysWhatDidNotHappen() {
         assertThatThrownBy(() -> Await.until("the impossible", Duration.ofMillis(50), () -> false))
                 .isInstanceOf(AssertionError.class).hasMessageContaining("the impossible");
-        assertThatThrownBy(() -> GregorCluster.nodes(3)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> GregorCluster.nodes(0)).isInstanceOf(IllegalArgumentException.class);
     }
 }

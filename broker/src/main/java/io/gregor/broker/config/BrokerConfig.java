@@ -68,6 +68,7 @@ public final class BrokerConfig {
         if (logDirs().isEmpty()) {
             throw new ConfigException(LOG_DIRS, originals.get(LOG_DIRS), "at least one log directory is required");
         }
+        validateQuorum();
         Map<String, String> protocols = securityProtocolMap();
         for (Endpoint listener : listeners()) {
             String protocol = protocols.get(listener.listenerName());
@@ -82,6 +83,139 @@ public final class BrokerConfig {
                         + "(only PLAINTEXT); it is refused rather than served without its security");
             }
         }
+    }
+
+    /**
+     * The settings of Kafka's KRaft combined mode: either none of them (a single node), or process.roles=broker,controller
+     * with controller.quorum.voters naming this node and controller.listener.names naming one of the listeners, on
+     * the port the voters list gives this node.
+     */
+    private void validateQuorum() {
+        List<String> roles = listValue(PROCESS_ROLES);
+        List<String> voterList = listValue(CONTROLLER_QUORUM_VOTERS);
+        List<String> bootstrap = listValue(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS);
+        if (roles != null && !roles.isEmpty()) {
+            for (String role : roles) {
+                if (!role.equals("broker") && !role.equals("controller")) {
+                    throw new ConfigException(PROCESS_ROLES, valueString(PROCESS_ROLES),
+                            "unknown role '" + role + "' (known: broker, controller)");
+                }
+            }
+            if (!roles.contains("broker") || !roles.contains("controller")) {
+                throw new ConfigException(PROCESS_ROLES, valueString(PROCESS_ROLES), "nodes with only the "
+                        + (roles.contains("broker") ? "broker" : "controller") + " role are not supported yet; "
+                        + "use process.roles=broker,controller (every node votes in the metadata quorum)");
+            }
+        }
+        boolean noVoters = voterList == null || voterList.isEmpty();
+        if (noVoters && bootstrap != null && !bootstrap.isEmpty()) {
+            throw new ConfigException(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, valueString(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS),
+                    "dynamic quorums (KIP-853) are not supported yet: list every voter in " + CONTROLLER_QUORUM_VOTERS);
+        }
+        if (noVoters) {
+            return;
+        }
+        if (roles == null || roles.isEmpty()) {
+            throw new ConfigException(CONTROLLER_QUORUM_VOTERS, valueString(CONTROLLER_QUORUM_VOTERS),
+                    "set process.roles=broker,controller as well");
+        }
+        List<QuorumVoter> parsed = voters();
+        QuorumVoter self = parsed.stream().filter(v -> v.nodeId() == nodeId()).findFirst().orElseThrow(() ->
+                new ConfigException(CONTROLLER_QUORUM_VOTERS, valueString(CONTROLLER_QUORUM_VOTERS),
+                        "node.id " + nodeId() + " is not one of the voters"));
+        if (parsed.stream().map(QuorumVoter::nodeId).distinct().count() != parsed.size()) {
+            throw new ConfigException(CONTROLLER_QUORUM_VOTERS, valueString(CONTROLLER_QUORUM_VOTERS),
+                    "a node id appears twice");
+        }
+        Endpoint controller = controllerListener().orElseThrow(() -> new ConfigException(CONTROLLER_LISTENER_NAMES,
+                valueString(CONTROLLER_LISTENER_NAMES), "must name one of the listeners when "
+                        + CONTROLLER_QUORUM_VOTERS + " is set (e.g. CONTROLLER, with CONTROLLER://host:port in listeners)"));
+        if (controller.port() != self.port()) {
+            throw new ConfigException(LISTENERS, valueString(LISTENERS), "the controller listener " + controller
+                    + " must listen on port " + self.port() + ", the port " + CONTROLLER_QUORUM_VOTERS
+                    + " gives node " + nodeId());
+        }
+        if (brokerListeners().isEmpty()) {
+            throw new ConfigException(LISTENERS, valueString(LISTENERS), "no listener is left for Kafka clients "
+                    + "besides the controller listener");
+        }
+        String inter = (String) values.get(INTER_BROKER_LISTENER_NAME);
+        if (inter != null && brokerListeners().stream().noneMatch(e -> e.listenerName().equalsIgnoreCase(inter))) {
+            throw new ConfigException(INTER_BROKER_LISTENER_NAME, inter, "is not one of the (non-controller) listeners");
+        }
+    }
+
+    /** One entry of controller.quorum.voters. */
+    public record QuorumVoter(int nodeId, String host, int port) {
+    }
+
+    /** The voters of the metadata quorum; empty for a single node. */
+    public List<QuorumVoter> voters() {
+        List<String> list = listValue(CONTROLLER_QUORUM_VOTERS);
+        if (list == null) {
+            return List.of();
+        }
+        List<QuorumVoter> result = new ArrayList<>();
+        for (String entry : list) {
+            int at = entry.indexOf('@');
+            int colon = entry.lastIndexOf(':');
+            if (at <= 0 || colon <= at + 1) {
+                throw new ConfigException(CONTROLLER_QUORUM_VOTERS, valueString(CONTROLLER_QUORUM_VOTERS),
+                        "expected id@host:port, not '" + entry + "'");
+            }
+            try {
+                String host = entry.substring(at + 1, colon);
+                if (host.startsWith("[") && host.endsWith("]")) {
+                    host = host.substring(1, host.length() - 1);
+                }
+                int id = Integer.parseInt(entry.substring(0, at).trim());
+                int port = Integer.parseInt(entry.substring(colon + 1).trim());
+                if (id < 0 || port < 1 || port > 65535) {
+                    throw new NumberFormatException();
+                }
+                result.add(new QuorumVoter(id, host.trim(), port));
+            } catch (NumberFormatException e) {
+                throw new ConfigException(CONTROLLER_QUORUM_VOTERS, valueString(CONTROLLER_QUORUM_VOTERS),
+                        "expected id@host:port with a node id >= 0 and a port in 1-65535, not '" + entry + "'");
+            }
+        }
+        return result;
+    }
+
+    /** True when this node is one voter of a quorum of several. */
+    public boolean clustered() {
+        return voters().size() > 1;
+    }
+
+    /** The listener that carries the metadata quorum (Ratis), if controller.listener.names names one. */
+    public java.util.Optional<Endpoint> controllerListener() {
+        List<String> names = listValue(CONTROLLER_LISTENER_NAMES);
+        if (names == null || names.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        String name = names.get(0).toUpperCase(java.util.Locale.ROOT);
+        return listeners().stream().filter(e -> e.listenerName().equals(name)).findFirst();
+    }
+
+    /** The listeners served to Kafka clients: every listener except the controller listeners. */
+    public List<Endpoint> brokerListeners() {
+        List<String> names = listValue(CONTROLLER_LISTENER_NAMES);
+        if (names == null || names.isEmpty()) {
+            return listeners();
+        }
+        java.util.Set<String> controller = new java.util.HashSet<>();
+        names.forEach(n -> controller.add(n.toUpperCase(java.util.Locale.ROOT)));
+        return listeners().stream().filter(e -> !controller.contains(e.listenerName())).toList();
+    }
+
+    /** The listener other nodes reach this one on. */
+    public String interBrokerListenerName() {
+        String inter = (String) values.get(INTER_BROKER_LISTENER_NAME);
+        return inter != null ? inter.toUpperCase(java.util.Locale.ROOT) : brokerListeners().get(0).listenerName();
+    }
+
+    public int controllerQuorumElectionTimeoutMs() {
+        return intValue(CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS);
     }
 
     /** The security protocol of each listener name, upper case. */
@@ -166,7 +300,7 @@ public final class BrokerConfig {
     public List<Endpoint> advertisedListeners() {
         List<String> adv = listValue(ADVERTISED_LISTENERS);
         if (adv == null || adv.isEmpty()) {
-            return listeners();
+            return brokerListeners();
         }
         return adv.stream().map(uri -> Endpoint.parse(ADVERTISED_LISTENERS, uri)).toList();
     }

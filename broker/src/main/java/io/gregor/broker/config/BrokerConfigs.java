@@ -75,6 +75,13 @@ public final class BrokerConfigs {
     public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
     public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
     public static final String LEGACY_PROTOCOL_ENABLE = "legacy.protocol.enable";
+    public static final String PROCESS_ROLES = "process.roles";
+    public static final String CONTROLLER_QUORUM_VOTERS = "controller.quorum.voters";
+    public static final String CONTROLLER_QUORUM_BOOTSTRAP_SERVERS = "controller.quorum.bootstrap.servers";
+    public static final String CONTROLLER_LISTENER_NAMES = "controller.listener.names";
+    public static final String CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS = "controller.quorum.election.timeout.ms";
+    public static final String INTER_BROKER_LISTENER_NAME = "inter.broker.listener.name";
+    public static final String BROKER_RACK = "broker.rack";
 
     private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
 
@@ -178,6 +185,34 @@ public final class BrokerConfigs {
                 "Serve the request versions and message formats v0/v1 that Kafka 4.0 removed (KIP-896): Produce v0-2, "
                         + "Fetch v0-3, ListOffsets v0, OffsetCommit v0-1, OffsetFetch v0 and others, used by pykafka "
                         + "and clients older than Kafka 2.1. false refuses them as Kafka 4.x does (the connection is closed)."));
+    }
+
+    static {
+        add(ConfigKey.of(PROCESS_ROLES, LIST, null,
+                "Roles of this node: broker,controller (both: the node votes in the metadata quorum and holds partitions). "
+                        + "Unset, the node is a single-node cluster. Nodes with only one of the roles are not supported "
+                        + "yet and are refused at start."));
+        add(ConfigKey.of(CONTROLLER_QUORUM_VOTERS, LIST, null,
+                "The voters of the metadata quorum, as id@host:port of each node's CONTROLLER listener, e.g. "
+                        + "1@10.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093. The same on every node; this node must be "
+                        + "one of them. The metadata log is replicated on Apache Ratis over these addresses; a "
+                        + "majority must be up for metadata to change. No storage-format step: the cluster id is "
+                        + "agreed through the quorum on first start."));
+        add(ConfigKey.of(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, LIST, null,
+                "Kafka's dynamic-quorum bootstrap (KIP-853). Not supported yet: list the voters in "
+                        + "controller.quorum.voters instead (refused at start when that is missing)."));
+        add(ConfigKey.of(CONTROLLER_LISTENER_NAMES, LIST, null,
+                "Names of the listeners that carry the metadata quorum's traffic (the first one is used); they are "
+                        + "not served to Kafka clients. Required with controller.quorum.voters."));
+        add(ConfigKey.atLeast(CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS, INT, "1000", 10,
+                "Time without a message from the metadata leader after which a voter starts an election (randomised "
+                        + "between this and twice this); a leader that hears from no majority for twice this steps down."));
+        add(ConfigKey.of(INTER_BROKER_LISTENER_NAME, STRING, null,
+                "Listener that nodes use to reach each other; by default the first listener that is not a controller "
+                        + "listener."));
+        add(ConfigKey.of(BROKER_RACK, STRING, null,
+                "Rack of this node, registered with the controller and shown to clients in Metadata and DescribeCluster "
+                        + "(replica placement does not use it yet)."));
     }
 
     private BrokerConfigs() {

@@ -13,6 +13,7 @@ import io.gregor.metadata.MetadataRecord.TopicConfigsSet;
 import io.gregor.metadata.MetadataRecord.TopicCreated;
 import io.gregor.metadata.MetadataRecord.TopicDeleted;
 import io.gregor.metadata.MetadataRecord;
+import io.gregor.metadata.PartitionRegistration;
 import io.gregor.metadata.TopicImage;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -35,16 +36,22 @@ public final class TopicOperations {
 
     private final MetadataManager metadata;
     private final Supplier<BrokerConfig> config;
-    private final Supplier<Integer> liveBrokers;
+    private final java.util.Random random = new java.util.Random();
 
-    public TopicOperations(MetadataManager metadata, Supplier<BrokerConfig> config, Supplier<Integer> liveBrokers) {
+    public TopicOperations(MetadataManager metadata, Supplier<BrokerConfig> config) {
         this.metadata = metadata;
         this.config = config;
-        this.liveBrokers = liveBrokers;
     }
 
-    /** A topic to create; -1 partitions or replication factor means the broker default. */
-    public record NewTopic(String name, int partitions, short replicationFactor, Map<String, String> configs) {
+    /**
+     * A topic to create; -1 partitions or replication factor means the broker default; {@code assignments}, when not
+     * null, gives the replicas of each partition (and then the count).
+     */
+    public record NewTopic(String name, int partitions, short replicationFactor, Map<String, String> configs,
+                           List<List<Integer>> assignments) {
+        public NewTopic(String name, int partitions, short replicationFactor, Map<String, String> configs) {
+            this(name, partitions, replicationFactor, configs, null);
+        }
     }
 
     /** The outcome for one topic. */
@@ -83,10 +90,20 @@ public final class TopicOperations {
                     continue;
                 }
                 inBatch.add(topic.name());
-                int partitions = topic.partitions() < 0 ? config.get().numPartitions() : topic.partitions();
+                int partitions = topic.assignments() != null ? topic.assignments().size()
+                        : topic.partitions() < 0 ? config.get().numPartitions() : topic.partitions();
+                int rf = topic.replicationFactor() < 0 ? config.get().defaultReplicationFactor() : topic.replicationFactor();
+                List<List<Integer>> placement = topic.assignments() != null ? topic.assignments()
+                        : ReplicaPlacement.place(liveBrokers(image), 0, partitions, rf, random.nextInt(1 << 16));
                 TopicImage created = new TopicImage(topic.name(), Uuid.randomUuid(), partitions, topic.configs());
+                for (int p = 0; p < partitions; p++) {
+                    created = created.withRegistration(p, PartitionRegistration.of(placement.get(p)));
+                }
                 if (!validateOnly) {
                     records.add(new TopicCreated(created.name(), created.id(), partitions, created.configs()));
+                    for (int p = 0; p < partitions; p++) {
+                        records.add(new MetadataRecord.PartitionState(created.id(), p, created.registration(p)));
+                    }
                 }
                 results.add(new CreateResult(topic.name(), ApiError.NONE, created));
             }
@@ -114,11 +131,22 @@ public final class TopicOperations {
         if (topic.replicationFactor() == 0 || topic.replicationFactor() < -1) {
             return ApiError.of(Errors.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0, or -1 to use the default value.");
         }
-        int brokers = liveBrokers.get();
-        if (rf > brokers) {
+        List<Integer> live = liveBrokers(image);
+        if (topic.assignments() != null) {
+            ApiError badAssignment = checkAssignments(topic.assignments(), image);
+            if (badAssignment != null) {
+                return badAssignment;
+            }
+            rf = topic.assignments().get(0).size();
+        }
+        if (rf > live.size()) {
             return ApiError.of(Errors.INVALID_REPLICATION_FACTOR, "Unable to replicate the partition " + rf
                     + " time(s): The target replication factor of " + rf + " cannot be reached because only "
-                    + brokers + " broker(s) are registered.");
+                    + live.size() + " broker(s) are registered.");
+        }
+        if (rf > 1) {
+            return ApiError.of(Errors.INVALID_REPLICATION_FACTOR, "Replication factor " + rf + " needs replication across"
+                    + " nodes, which this version of Gregor does not do yet; use replication factor 1.");
         }
         try {
             TopicConfigs.validate(topic.configs());
@@ -126,6 +154,33 @@ public final class TopicOperations {
             return ApiError.of(Errors.INVALID_CONFIG, e.getMessage());
         }
         return ApiError.NONE;
+    }
+
+    /** The unfenced registered brokers, by id. */
+    static List<Integer> liveBrokers(MetadataImage image) {
+        return image.brokers().values().stream().filter(b -> !b.fenced()).map(b -> b.id()).sorted().toList();
+    }
+
+    /** Replica assignments must name registered brokers, each once per partition, the same count for every partition. */
+    private static ApiError checkAssignments(List<List<Integer>> assignments, MetadataImage image) {
+        for (int p = 0; p < assignments.size(); p++) {
+            List<Integer> replicas = assignments.get(p);
+            if (replicas.isEmpty() || replicas.size() != assignments.get(0).size()) {
+                return ApiError.of(Errors.INVALID_REPLICA_ASSIGNMENT, "All partitions should have the same number of "
+                        + "replicas, and at least one.");
+            }
+            if (new HashSet<>(replicas).size() != replicas.size()) {
+                return ApiError.of(Errors.INVALID_REPLICA_ASSIGNMENT, "Duplicate brokers not allowed in replica "
+                        + "assignment: " + replicas + " for partition id " + p + ".");
+            }
+            for (int broker : replicas) {
+                if (image.broker(broker) == null) {
+                    return ApiError.of(Errors.INVALID_REPLICA_ASSIGNMENT, "Replica assignment for partition " + p
+                            + " names broker " + broker + ", which is not registered.");
+                }
+            }
+        }
+        return null;
     }
 
     /** Kafka refuses names that differ only by '.' versus '_' (they collide in metric names). */
@@ -177,7 +232,11 @@ public final class TopicOperations {
         });
     }
 
-    public record PartitionsChange(String name, int count) {
+    /** A topic's new partition count, with the replicas of each new partition when the client gave them. */
+    public record PartitionsChange(String name, int count, List<List<Integer>> assignments) {
+        public PartitionsChange(String name, int count) {
+            this(name, count, null);
+        }
     }
 
     public CompletableFuture<List<ApiError>> createPartitions(List<PartitionsChange> changes, boolean validateOnly) {
@@ -196,8 +255,32 @@ public final class TopicOperations {
                 } else if (change.count() > MAX_PARTITIONS) {
                     results.add(ApiError.of(Errors.INVALID_PARTITIONS, "At most " + MAX_PARTITIONS + " partitions per topic."));
                 } else {
+                    List<Integer> live = liveBrokers(image);
+                    int rf = topic.registration(0) != null ? topic.registration(0).replicas().size() : 1;
+                    List<List<Integer>> placement = change.assignments() != null ? change.assignments()
+                            : ReplicaPlacement.place(live, topic.partitions(), change.count() - topic.partitions(), rf,
+                                    random.nextInt(1 << 16));
+                    ApiError invalid = change.assignments() == null ? null : checkAssignments(change.assignments(), image);
+                    if (invalid == null && change.assignments() != null
+                            && change.assignments().size() != change.count() - topic.partitions()) {
+                        invalid = ApiError.of(Errors.INVALID_REPLICA_ASSIGNMENT, "Increasing the number of partitions by "
+                                + (change.count() - topic.partitions()) + " but " + change.assignments().size()
+                                + " assignments provided.");
+                    }
+                    if (invalid == null && rf > live.size()) {
+                        invalid = ApiError.of(Errors.INVALID_REPLICATION_FACTOR, "Only " + live.size()
+                                + " broker(s) are registered, fewer than the replication factor " + rf + ".");
+                    }
+                    if (invalid != null) {
+                        results.add(invalid);
+                        continue;
+                    }
                     if (!validateOnly) {
                         records.add(new PartitionsAdded(topic.id(), change.count()));
+                        for (int i = 0; i < placement.size(); i++) {
+                            records.add(new MetadataRecord.PartitionState(topic.id(), topic.partitions() + i,
+                                    PartitionRegistration.of(placement.get(i))));
+                        }
                     }
                     results.add(ApiError.NONE);
                 }

@@ -5,12 +5,16 @@ import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.coordinator.group.GroupRecord;
 import io.gregor.coordinator.group.LegacyGroupRecords;
 import io.gregor.coordinator.runtime.CoordinatorLog;
+import io.gregor.metadata.ApiError;
+import io.gregor.metadata.MetadataCache;
 import io.gregor.replication.FileSliceRecords;
 import io.gregor.replication.Partition;
 import io.gregor.replication.ReplicaManager;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.BiConsumer;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
@@ -44,26 +48,37 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
      * setting), compacted, so the log cleaner keeps the latest record of each key, with {@code segmentBytes}
      * (offsets.topic.segment.bytes) as its segment size. An existing topic keeps its settings and partition count.
      *
+     * <p>{@code create} creates a topic where the metadata can change (here on the active controller, or by asking
+     * it) and completes with the outcome.
+     *
      * @return the topic's partition count
      */
-    public static int ensureTopic(TopicOperations topics, ReplicaManager partitions, int numPartitions,
-                                  short replicationFactor, int liveBrokers, int segmentBytes) {
-        short replicas = (short) Math.max(1, Math.min(replicationFactor, liveBrokers));
-        var results = topics.create(List.of(new TopicOperations.NewTopic(TOPIC, numPartitions, replicas,
-                Map.of("cleanup.policy", "compact", "retention.ms", "-1", "retention.bytes", "-1",
-                        "segment.bytes", String.valueOf(segmentBytes)))), false).join();
-        var error = results.get(0).error();
-        if (!error.isSuccess() && error.error() != Errors.TOPIC_ALREADY_EXISTS) {
-            throw new IllegalStateException("Cannot create " + TOPIC + ": " + error.message());
+    /** Creation through {@code topics}, on the active controller. */
+    public static Function<TopicOperations.NewTopic, CompletableFuture<ApiError>> createWith(TopicOperations topics) {
+        return topic -> topics.create(List.of(topic), false).thenApply(results -> results.get(0).error());
+    }
+
+    public static int ensureTopic(MetadataCache metadata,
+                                  Function<TopicOperations.NewTopic, CompletableFuture<ApiError>> create,
+                                  int numPartitions, short replicationFactor, int liveBrokers, int segmentBytes) {
+        if (metadata.image().topic(TOPIC) == null) {
+            short replicas = (short) Math.max(1, Math.min(replicationFactor, liveBrokers));
+            ApiError error = create.apply(new TopicOperations.NewTopic(TOPIC, numPartitions, replicas,
+                    Map.of("cleanup.policy", "compact", "retention.ms", "-1", "retention.bytes", "-1",
+                            "segment.bytes", String.valueOf(segmentBytes)))).join();
+            if (!error.isSuccess() && error.error() != Errors.TOPIC_ALREADY_EXISTS) {
+                throw new IllegalStateException("Cannot create " + TOPIC + ": " + error.message());
+            }
         }
-        int count = 0;
-        while (partitions.partition(TOPIC, count) != null) {
-            count++;
+        // Created by the active controller, perhaps on another node: wait until this node has applied it.
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (metadata.image().topic(TOPIC) == null) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException(TOPIC + " was created but has not reached this node's metadata");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5));
         }
-        if (count == 0) {
-            throw new IllegalStateException(TOPIC + " has no partitions on this node");
-        }
-        return count;
+        return metadata.image().topic(TOPIC).partitions();
     }
 
     @Override

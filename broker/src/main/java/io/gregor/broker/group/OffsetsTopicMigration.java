@@ -89,7 +89,8 @@ public final class OffsetsTopicMigration {
                             + deleted.get(0).error().message());
                 }
             }
-            int count = OffsetsTopic.ensureTopic(topics, partitions, numPartitions, replicationFactor, liveBrokers, segmentBytes);
+            int count = OffsetsTopic.ensureTopic(metadata, OffsetsTopic.createWith(topics), numPartitions,
+                    replicationFactor, liveBrokers, segmentBytes);
             Map<Integer, List<GroupRecord>> byPartition = new TreeMap<>();
             for (GroupRecord r : records) {
                 byPartition.computeIfAbsent(Utils.abs(r.groupId().hashCode()) % count, p -> new ArrayList<>()).add(r);

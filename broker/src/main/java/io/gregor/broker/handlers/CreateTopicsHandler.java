@@ -32,14 +32,12 @@ import org.apache.kafka.common.protocol.Errors;
 public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequestData> {
 
     private final Supplier<BrokerConfig> config;
-    private final LocalNode node;
     private final MetadataCache metadata;
     private final TopicOperations topics;
 
-    public CreateTopicsHandler(Supplier<BrokerConfig> config, LocalNode node, MetadataCache metadata, TopicOperations topics) {
+    public CreateTopicsHandler(Supplier<BrokerConfig> config, MetadataCache metadata, TopicOperations topics) {
         super(ApiKeys.CREATE_TOPICS, 2, 7);
         this.config = config;
-        this.node = node;
         this.metadata = metadata;
         this.topics = topics;
     }
@@ -60,7 +58,10 @@ public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequest
             int partitions = topic.assignments().isEmpty() ? topic.numPartitions() : topic.assignments().size();
             short rf = topic.assignments().isEmpty() ? topic.replicationFactor()
                     : (short) topic.assignments().iterator().next().brokerIds().size();
-            toCreate.add(new NewTopic(topic.name(), partitions, rf, configs));
+            List<List<Integer>> assignments = topic.assignments().isEmpty() ? null : topic.assignments().stream()
+                    .sorted(java.util.Comparator.comparingInt(a -> a.partitionIndex()))
+                    .map(a -> List.copyOf(a.brokerIds())).toList();
+            toCreate.add(new NewTopic(topic.name(), partitions, rf, configs, assignments));
         }
         return topics.create(toCreate, request.validateOnly()).thenApply(results -> {
             for (CreateResult created : results) {
@@ -82,12 +83,11 @@ public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequest
             return ApiError.of(Errors.INVALID_REQUEST,
                     "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
         }
-        int self = node.nodeId();
-        for (var assignment : topic.assignments()) {
-            if (assignment.brokerIds().isEmpty() || assignment.brokerIds().stream().anyMatch(id -> id != self)) {
-                return ApiError.of(Errors.INVALID_REPLICA_ASSIGNMENT, "Replica assignment for partition "
-                        + assignment.partitionIndex() + " names brokers " + assignment.brokerIds()
-                        + " but only broker " + self + " is registered.");
+        for (int p = 0; p < topic.assignments().size(); p++) {
+            int index = p;
+            if (topic.assignments().stream().noneMatch(a -> a.partitionIndex() == index)) {
+                return ApiError.of(Errors.INVALID_REPLICA_ASSIGNMENT, "Partitions should be numbered 0 to "
+                        + (topic.assignments().size() - 1) + "; partition " + p + " has no assignment.");
             }
         }
         return null;
@@ -109,7 +109,9 @@ public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequest
             r.setTopicId(created.topic().id());
         }
         if (version >= 5) {
-            r.setNumPartitions(created.topic().partitions()).setReplicationFactor((short) 1);
+            var first = created.topic().registration(0);
+            r.setNumPartitions(created.topic().partitions())
+                    .setReplicationFactor((short) (first == null ? 1 : first.replicas().size()));
             List<CreatableTopicConfigs> configs = new ArrayList<>();
             for (ConfigDescriber.Entry e : ConfigDescriber.topic(created.topic().configs(), config.get(),
                     metadata.image().brokerConfigs())) {

@@ -1,6 +1,5 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.config.Endpoint;
 import io.gregor.broker.network.RequestContext;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
@@ -40,9 +39,11 @@ public final class DescribeClusterHandler extends BrokerHandler<DescribeClusterR
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.UNSUPPORTED_ENDPOINT_TYPE.code())
                     .setErrorMessage("Unknown endpoint type " + endpointType + "."));
         }
-        Endpoint endpoint = node.advertisedFor(context.listenerName());
-        response.setControllerId(node.nodeId()).brokers().add(new DescribeClusterBroker()
-                .setBrokerId(node.nodeId()).setHost(endpoint.host()).setPort(endpoint.port()).setRack(null));
+        response.setControllerId(node.controllerId());
+        for (LocalNode.BrokerAddress b : node.liveBrokers(context.listenerName())) {
+            response.brokers().add(new DescribeClusterBroker().setBrokerId(b.id()).setHost(b.host()).setPort(b.port())
+                    .setRack(b.rack()));
+        }
         return CompletableFuture.completedFuture(response);
     }
 }

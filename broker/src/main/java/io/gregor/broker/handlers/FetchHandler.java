@@ -70,12 +70,14 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
         boolean byId = version >= 13;
         List<FetchParams.PartitionFetch> wanted = new ArrayList<>();
         List<Boolean> unknownId = new ArrayList<>();
+        List<TopicImage> topicOf = new ArrayList<>();
         for (FetchRequestData.FetchTopic t : request.topics()) {
             TopicImage topic = byId ? image.topic(t.topicId()) : image.topic(t.topic());
             for (FetchRequestData.FetchPartition p : t.partitions()) {
                 wanted.add(new FetchParams.PartitionFetch(topic == null ? null : topic.name(), p.partition(), p.fetchOffset(),
                         p.partitionMaxBytes(), p.currentLeaderEpoch()));
                 unknownId.add(byId && topic == null);
+                topicOf.add(topic);
             }
         }
         int maxBytes = Math.min(request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes(),
@@ -83,12 +85,12 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
         FetchParams params = new FetchParams(request.maxWaitMs(), request.minBytes(), maxBytes,
                 legacyMagic >= 0 ? LEGACY_REACH : 1f, wanted);
         return replicas.fetchMessages(params)
-                .thenApply(read -> response(request, version, legacyMagic, maxBytes, wanted, unknownId, read));
+                .thenApply(read -> response(request, version, legacyMagic, maxBytes, wanted, unknownId, topicOf, read));
     }
 
     private FetchResponseData response(FetchRequestData request, short version, byte legacyMagic, int maxBytes,
                                        List<FetchParams.PartitionFetch> wanted, List<Boolean> unknownId,
-                                       List<FetchPartitionData> read) {
+                                       List<TopicImage> topicOf, List<FetchPartitionData> read) {
         boolean byId = version >= 13;
         boolean readCommitted = request.isolationLevel() == 1;
         FetchResponseData response = new FetchResponseData().setSessionId(0).setErrorCode(Errors.NONE.code());
@@ -103,8 +105,8 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
                 PartitionData data = new PartitionData().setPartitionIndex(p.partition())
                         .setHighWatermark(found.highWatermark()).setLastStableOffset(found.lastStableOffset())
                         .setLogStartOffset(version >= 5 ? found.logStartOffset() : -1).setRecords(MemoryRecords.EMPTY);
-                Errors error = found.error() == Errors.UNKNOWN_TOPIC_OR_PARTITION && unknownId.get(i)
-                        ? Errors.UNKNOWN_TOPIC_ID : found.error();
+                Errors error = found.error() != Errors.UNKNOWN_TOPIC_OR_PARTITION ? found.error()
+                        : unknownId.get(i) ? Errors.UNKNOWN_TOPIC_ID : NotHere.error(topicOf.get(i), p.partition());
                 data.setErrorCode(error.code());
                 if (error == Errors.NONE) {
                     if (readCommitted) {

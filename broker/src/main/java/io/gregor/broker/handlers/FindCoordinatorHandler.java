@@ -3,6 +3,7 @@ package io.gregor.broker.handlers;
 import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.broker.config.Endpoint;
 import io.gregor.broker.network.RequestContext;
+import io.gregor.metadata.MetadataCache;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -22,35 +23,59 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
  */
 public final class FindCoordinatorHandler extends BrokerHandler<FindCoordinatorRequestData> {
 
+    private static final String OFFSETS_TOPIC = "__consumer_offsets";
+
     private final LocalNode node;
+    private final MetadataCache metadata;
     private final GroupCoordinatorService groups;
 
-    public FindCoordinatorHandler(LocalNode node, GroupCoordinatorService groups) {
+    public FindCoordinatorHandler(LocalNode node, MetadataCache metadata, GroupCoordinatorService groups) {
         super(ApiKeys.FIND_COORDINATOR, 0, 6);
         this.node = node;
+        this.metadata = metadata;
         this.groups = groups;
+    }
+
+    /**
+     * The node that coordinates the group in {@code partition} of {@code __consumer_offsets}: its leader when that is
+     * another live node, this node while it holds the partition (loaded or loading), else null.
+     */
+    private LocalNode.BrokerAddress coordinatorOf(int partition, String listenerName) {
+        var topic = partition < 0 ? null : metadata.image().topic(OFFSETS_TOPIC);
+        var registration = topic == null ? null : topic.registration(partition);
+        if (registration != null && registration.leader() != node.nodeId()) {
+            return registration.leader() < 0 ? null : node.broker(registration.leader(), listenerName);
+        }
+        if (!groups.isHere(partition)) {
+            return null;
+        }
+        Endpoint self = node.advertisedFor(listenerName);
+        return new LocalNode.BrokerAddress(node.nodeId(), self.host(), self.port(), null);
     }
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, FindCoordinatorRequestData request) {
         short version = context.apiVersion();
-        Endpoint endpoint = node.advertisedFor(context.listenerName());
         List<String> keys = version >= 4 ? request.coordinatorKeys() : List.of(request.key());
         List<Coordinator> coordinators = new ArrayList<>();
         for (String key : keys) {
             Errors error = Errors.NONE;
+            LocalNode.BrokerAddress coordinator = null;
             if (request.keyType() == CoordinatorType.TRANSACTION.id()) {
                 error = Errors.COORDINATOR_NOT_AVAILABLE;
             } else if (request.keyType() != CoordinatorType.GROUP.id()) {
                 error = Errors.INVALID_REQUEST;
-            } else if (!groups.isHere(groups.partitionFor(key == null ? "" : key))) {
-                error = Errors.COORDINATOR_NOT_AVAILABLE;
+            } else {
+                coordinator = coordinatorOf(groups.partitionFor(key == null ? "" : key), context.listenerName());
+                if (coordinator == null) {
+                    error = Errors.COORDINATOR_NOT_AVAILABLE;
+                }
             }
             boolean ok = error == Errors.NONE;
             coordinators.add(new Coordinator().setKey(key).setErrorCode(error.code())
                     .setErrorMessage(ok ? null : error.message())
-                    .setNodeId(ok ? node.nodeId() : -1).setHost(ok ? endpoint.host() : "")
-                    .setPort(ok ? endpoint.port() : -1));
+                    .setNodeId(ok ? coordinator.id() : -1).setHost(ok ? coordinator.host() : "")
+                    .setPort(ok ? coordinator.port() : -1));
         }
         FindCoordinatorResponseData response = new FindCoordinatorResponseData();
         if (version >= 4) {

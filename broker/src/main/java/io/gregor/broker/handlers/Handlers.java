@@ -2,6 +2,8 @@ package io.gregor.broker.handlers;
 
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.controller.BrokerConfigOperations;
+import io.gregor.broker.controller.ClusterOperations;
+import io.gregor.broker.controller.ControllerChannel;
 import io.gregor.broker.controller.TopicOperations;
 import io.gregor.broker.network.ApiVersionsHandler;
 import io.gregor.broker.network.HandlerRegistry;
@@ -22,28 +24,29 @@ public final class Handlers {
      */
     public record Components(Supplier<BrokerConfig> config, LocalNode node, MetadataCache metadata, TopicOperations topics,
                              BrokerConfigOperations brokerConfigs,
-                             ReplicaManager replicas, ProducerIdManager producerIds, GroupCoordinatorService groups) {
+                             ReplicaManager replicas, ProducerIdManager producerIds, GroupCoordinatorService groups,
+                             ControllerChannel controller, ClusterOperations cluster) {
     }
 
     public static HandlerRegistry registry(Components c) {
         HandlerRegistry registry = new HandlerRegistry(c.config().get().legacyProtocolEnable());
         registry.register(new ApiVersionsHandler(registry))
-                .register(new MetadataHandler(c.config(), c.node(), c.metadata(), c.topics(), c.replicas()))
+                .register(new MetadataHandler(c.config(), c.node(), c.metadata(), c.topics(), c.replicas(), c.controller()))
                 .register(new ProduceHandler(c.metadata(), c.replicas()))
                 .register(new FetchHandler(c.config(), c.metadata(), c.replicas()))
                 .register(new ListOffsetsHandler(c.metadata(), c.replicas()))
-                .register(new CreateTopicsHandler(c.config(), c.node(), c.metadata(), c.topics()))
+                .register(new ForwardingHandler<>(new CreateTopicsHandler(c.config(), c.metadata(), c.topics()), c.controller()))
                 .register(new InitProducerIdHandler(c.producerIds()))
-                .register(new DeleteTopicsHandler(c.topics()))
-                .register(new CreatePartitionsHandler(c.node(), c.metadata(), c.topics()))
+                .register(new ForwardingHandler<>(new DeleteTopicsHandler(c.topics()), c.controller()))
+                .register(new ForwardingHandler<>(new CreatePartitionsHandler(c.topics()), c.controller()))
                 .register(new DescribeConfigsHandler(c.config(), c.node(), c.metadata()))
-                .register(new AlterConfigsHandler(c.node(), c.topics(), c.brokerConfigs()))
-                .register(new IncrementalAlterConfigsHandler(c.node(), c.topics(), c.brokerConfigs()))
+                .register(new ForwardingHandler<>(new AlterConfigsHandler(c.node(), c.topics(), c.brokerConfigs()), c.controller()))
+                .register(new ForwardingHandler<>(new IncrementalAlterConfigsHandler(c.node(), c.topics(), c.brokerConfigs()), c.controller()))
                 .register(new DeleteRecordsHandler(c.replicas()))
                 .register(new DescribeClusterHandler(c.node()))
                 .register(new DescribeLogDirsHandler(c.config(), c.replicas()))
                 .register(new OffsetForLeaderEpochHandler(c.replicas()))
-                .register(new FindCoordinatorHandler(c.node(), c.groups()))
+                .register(new FindCoordinatorHandler(c.node(), c.metadata(), c.groups()))
                 .register(new JoinGroupHandler(c.groups()))
                 .register(new SyncGroupHandler(c.groups()))
                 .register(new HeartbeatHandler(c.groups()))
@@ -55,7 +58,9 @@ public final class Handlers {
                 .register(new DeleteGroupsHandler(c.groups()))
                 .register(new OffsetDeleteHandler(c.groups()))
                 .register(new ConsumerGroupHeartbeatHandler(c.groups()))
-                .register(new ConsumerGroupDescribeHandler(c.metadata(), c.groups()));
+                .register(new ConsumerGroupDescribeHandler(c.metadata(), c.groups()))
+                .register(new BrokerRegistrationHandler(c.controller(), c.cluster()))
+                .register(new AllocateProducerIdsHandler(c.controller(), c.producerIds()));
         return registry;
     }
 }

@@ -44,7 +44,7 @@ public final class ListOffsetsHandler extends BrokerHandler<ListOffsetsRequestDa
                 topicResponse.partitions().add(result);
                 Partition partition = topic == null ? null : replicas.partition(topic.name(), p.partitionIndex());
                 if (partition == null) {
-                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                    result.setErrorCode(NotHere.error(topic, p.partitionIndex()).code());
                     continue;
                 }
                 Errors epochError = partition.checkLeaderEpoch(p.currentLeaderEpoch());

@@ -4,8 +4,9 @@ import java.util.function.Supplier;
 import io.gregor.replication.ReplicaManager;
 import io.gregor.metadata.MetadataCache;
 import io.gregor.broker.config.BrokerConfig;
-import io.gregor.broker.config.Endpoint;
+import io.gregor.broker.controller.ControllerChannel;
 import io.gregor.metadata.MetadataImage;
+import io.gregor.metadata.PartitionRegistration;
 import io.gregor.metadata.TopicImage;
 import io.gregor.broker.controller.TopicOperations;
 import io.gregor.broker.controller.TopicOperations.NewTopic;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponsePartition;
@@ -39,9 +41,12 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
     private final MetadataCache metadata;
     private final TopicOperations topics;
     private final ReplicaManager replicas;
+    private final ControllerChannel controller;
 
-    public MetadataHandler(Supplier<BrokerConfig> config, LocalNode node, MetadataCache metadata, TopicOperations topics, ReplicaManager replicas) {
+    public MetadataHandler(Supplier<BrokerConfig> config, LocalNode node, MetadataCache metadata, TopicOperations topics,
+                           ReplicaManager replicas, ControllerChannel controller) {
         super(ApiKeys.METADATA, 0, 13);
+        this.controller = controller;
         this.config = config;
         this.node = node;
         this.metadata = metadata;
@@ -53,11 +58,13 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
     public CompletableFuture<ApiMessage> handle(RequestContext context, MetadataRequestData request) {
         short version = context.apiVersion();
         MetadataImage image = metadata.image();
+        java.util.Set<Integer> live = new java.util.HashSet<>();
+        node.liveBrokers(context.listenerName()).forEach(b -> live.add(b.id()));
         boolean allTopics = request.topics() == null || version == 0 && request.topics().isEmpty();
         if (allTopics) {
             List<MetadataResponseTopic> topics = new ArrayList<>();
             for (TopicImage topic : image.topics()) {
-                topics.add(describe(topic, version));
+                topics.add(describe(topic, version, live));
             }
             return CompletableFuture.completedFuture(response(context, topics));
         }
@@ -70,13 +77,13 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
                     || wanted.name().isEmpty() && wanted.topicId() != null && !Uuid.ZERO_UUID.equals(wanted.topicId());
             if (byTopicId) {
                 TopicImage topic = image.topic(wanted.topicId());
-                byId.add(topic != null ? describe(topic, version) : new MetadataResponseTopic()
+                byId.add(topic != null ? describe(topic, version, live) : new MetadataResponseTopic()
                         .setTopicId(wanted.topicId()).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
                 continue;
             }
             TopicImage topic = image.topic(wanted.name());
             if (topic != null) {
-                byName.put(wanted.name(), describe(topic, version));
+                byName.put(wanted.name(), describe(topic, version, live));
             } else if (TopicOperations.invalidNameReason(wanted.name()) != null) {
                 byName.put(wanted.name(), error(wanted.name(), Errors.INVALID_TOPIC_EXCEPTION));
             } else if (allowAutoCreate && config.get().autoCreateTopicsEnable()) {
@@ -89,15 +96,37 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
         if (toCreate.isEmpty()) {
             return CompletableFuture.completedFuture(response(context, concat(byName, byId)));
         }
+        if (!controller.isActive()) {
+            return forwardCreate(toCreate).handle((ignored, failure) -> {
+                MetadataImage now = metadata.image();
+                for (NewTopic created : toCreate) {
+                    TopicImage topic = now.topic(created.name());
+                    // Not applied here yet: the client asks again (LEADER_NOT_AVAILABLE is retriable for every client).
+                    byName.put(created.name(), topic != null ? describe(topic, version, live)
+                            : error(created.name(), Errors.LEADER_NOT_AVAILABLE));
+                }
+                return response(context, concat(byName, byId));
+            });
+        }
         return topics.create(toCreate, false).handle((results, failure) -> {
             MetadataImage now = metadata.image();
             for (NewTopic created : toCreate) {
                 TopicImage topic = now.topic(created.name());
-                byName.put(created.name(), topic != null ? describe(topic, version)
+                byName.put(created.name(), topic != null ? describe(topic, version, live)
                         : error(created.name(), failure == null ? errorOf(results, created.name()) : Errors.LEADER_NOT_AVAILABLE));
             }
             return response(context, concat(byName, byId));
         });
+    }
+
+    /** Auto-creation on a node that is not the active controller: a CreateTopics request to the controller. */
+    private CompletableFuture<ApiMessage> forwardCreate(List<NewTopic> toCreate) {
+        CreateTopicsRequestData request = new CreateTopicsRequestData().setTimeoutMs(30_000);
+        for (NewTopic topic : toCreate) {
+            request.topics().add(new CreateTopicsRequestData.CreatableTopic().setName(topic.name()).setNumPartitions(-1)
+                    .setReplicationFactor((short) -1));
+        }
+        return controller.send(request, (short) 7, java.time.Duration.ofSeconds(10), r -> false);
     }
 
     private static Errors errorOf(List<TopicOperations.CreateResult> results, String name) {
@@ -115,7 +144,7 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
         return new MetadataResponseTopic().setName(name).setErrorCode(error.code()).setIsInternal(false);
     }
 
-    private MetadataResponseTopic describe(TopicImage topic, short version) {
+    private MetadataResponseTopic describe(TopicImage topic, short version, java.util.Set<Integer> live) {
         int self = node.nodeId();
         MetadataResponseTopic result = new MetadataResponseTopic()
                 .setName(topic.name())
@@ -125,25 +154,37 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
         for (int p = 0; p < topic.partitions(); p++) {
             var partition = replicas.partition(topic.name(), p);
             var state = partition == null ? null : partition.state();
-            result.partitions().add(new MetadataResponsePartition()
-                    .setPartitionIndex(p)
-                    .setErrorCode(partition == null ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code())
-                    .setLeaderId(state == null ? -1 : state.leaderId())
-                    .setLeaderEpoch(state == null ? 0 : state.leaderEpoch())
-                    .setReplicaNodes(state == null ? List.of(self) : new java.util.ArrayList<>(state.replicas()))
-                    .setIsrNodes(state == null ? List.of(self) : new java.util.ArrayList<>(state.isr()))
-                    .setOfflineReplicas(List.of()));
+            PartitionRegistration registration = topic.registration(p);
+            MetadataResponsePartition out = new MetadataResponsePartition().setPartitionIndex(p).setOfflineReplicas(List.of());
+            if (state != null) {
+                out.setErrorCode(Errors.NONE.code()).setLeaderId(state.leaderId()).setLeaderEpoch(state.leaderEpoch())
+                        .setReplicaNodes(new ArrayList<>(state.replicas())).setIsrNodes(new ArrayList<>(state.isr()));
+            } else if (registration != null && registration.leader() >= 0 && registration.leader() != self
+                    && live.contains(registration.leader())) {
+                out.setErrorCode(Errors.NONE.code()).setLeaderId(registration.leader())
+                        .setLeaderEpoch(registration.leaderEpoch()).setReplicaNodes(new ArrayList<>(registration.replicas()))
+                        .setIsrNodes(new ArrayList<>(registration.isr()));
+            } else {
+                List<Integer> replicasOf = registration == null ? List.of(self) : registration.replicas();
+                out.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1)
+                        .setLeaderEpoch(registration == null ? 0 : registration.leaderEpoch())
+                        .setReplicaNodes(new ArrayList<>(replicasOf))
+                        .setIsrNodes(new ArrayList<>(registration == null ? replicasOf : registration.isr()))
+                        .setOfflineReplicas(replicasOf.stream().filter(r -> !live.contains(r)).toList());
+            }
+            result.partitions().add(out);
         }
         return result;
     }
 
     private MetadataResponseData response(RequestContext context, List<MetadataResponseTopic> topics) {
-        Endpoint endpoint = node.advertisedFor(context.listenerName());
         MetadataResponseData response = new MetadataResponseData()
-                .setControllerId(node.nodeId())
+                .setControllerId(node.controllerId())
                 .setClusterId(node.clusterId());
-        response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
-                .setNodeId(node.nodeId()).setHost(endpoint.host()).setPort(endpoint.port()).setRack(null));
+        for (LocalNode.BrokerAddress b : node.liveBrokers(context.listenerName())) {
+            response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
+                    .setNodeId(b.id()).setHost(b.host()).setPort(b.port()).setRack(b.rack()));
+        }
         response.topics().addAll(topics);
         return response;
     }

@@ -65,7 +65,8 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
                 }
                 Partition partition = topic == null ? null : replicas.partition(topic.name(), data.index());
                 if (partition == null) {
-                    result.setErrorCode((byId && topic == null ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
+                    result.setErrorCode((byId && topic == null ? Errors.UNKNOWN_TOPIC_ID
+                            : NotHere.error(topic, data.index())).code());
                     continue;
                 }
                 pending.add(append(partition, (MemoryRecords) data.records(), acks, request.timeoutMs(),

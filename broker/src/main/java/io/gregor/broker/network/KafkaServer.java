@@ -54,7 +54,7 @@ public final class KafkaServer implements AutoCloseable {
         boolean epoll = Epoll.isAvailable();
         int threads = config.numNetworkThreads() > 0 ? config.numNetworkThreads() : Runtime.getRuntime().availableProcessors();
         group = new MultiThreadIoEventLoopGroup(threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-        for (Endpoint endpoint : config.listeners()) {
+        for (Endpoint endpoint : config.brokerListeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(group)
                     .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)

@@ -19,8 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The partitions this node hosts, kept in line with the metadata image: creates logs for new topics and partitions
- * and hands them to the {@link ReplicaManager}, deletes them with their topic, applies config changes. Reads and
+ * The partitions this node hosts, kept in line with the metadata image: creates logs for the partitions whose
+ * registration names this node and hands them to the {@link ReplicaManager}, deletes them with their topic (or when
+ * they move away), applies config changes. Reads and
  * appends are the replica manager's.
  */
 public final class PartitionManager implements MetadataManager.Listener {
@@ -29,10 +30,12 @@ public final class PartitionManager implements MetadataManager.Listener {
 
     private final LogManager logManager;
     private final ReplicaManager replicas;
+    private final int nodeId;
     private volatile BrokerConfig config;
 
     public PartitionManager(BrokerConfig config, LogManager logManager, ReplicaManager replicas) {
         this.config = config;
+        this.nodeId = config.nodeId();
         this.logManager = logManager;
         this.replicas = replicas;
     }
@@ -56,6 +59,15 @@ public final class PartitionManager implements MetadataManager.Listener {
         }
     }
 
+    /**
+     * Whether this node holds a replica of partition {@code index}: the registration names it, or the partition has
+     * none (created before clustering, on this node).
+     */
+    public static boolean hosts(TopicImage topic, int index, int nodeId) {
+        var registration = topic.registration(index);
+        return registration == null || registration.hasReplica(nodeId);
+    }
+
     @Override
     public void onImage(MetadataImage previous, MetadataImage next) {
         for (TopicImage old : previous.topics()) {
@@ -66,8 +78,22 @@ public final class PartitionManager implements MetadataManager.Listener {
         }
         for (TopicImage topic : next.topics()) {
             TopicImage before = previous.topic(topic.id());
-            for (int p = before == null ? 0 : before.partitions(); p < topic.partitions(); p++) {
-                ensurePartition(topic, p);
+            if (before != null && before.partitions() == topic.partitions()
+                    && before.registrations().equals(topic.registrations())) {
+                if (!before.configs().equals(topic.configs())) {
+                    applyConfigs(topic);
+                }
+                continue;
+            }
+            for (int p = 0; p < topic.partitions(); p++) {
+                if (hosts(topic, p, nodeId)) {
+                    ensurePartition(topic, p);
+                } else if (replicas.partition(topic.name(), p) != null) {
+                    // Moved to other nodes (replica reassignment): this node no longer holds it.
+                    replicas.removePartition(topic.name(), p);
+                    logManager.delete(topic.name(), p);
+                    log.info("Partition {}-{} is no longer held by node {}; deleted its log", topic.name(), p, nodeId);
+                }
             }
             if (before != null && !before.configs().equals(topic.configs())) {
                 applyConfigs(topic);
@@ -90,7 +116,7 @@ public final class PartitionManager implements MetadataManager.Listener {
                 continue;
             }
             TopicImage owner = image.topic(topic);
-            if (owner == null || index >= owner.partitions()) {
+            if (owner == null || index >= owner.partitions() || !hosts(owner, index, nodeId)) {
                 log.info("Deleting stray partition directory {} (no such partition in the metadata)", dirName);
                 logManager.delete(topic, index);
             }

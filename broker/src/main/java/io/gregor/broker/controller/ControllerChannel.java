@@ -1,0 +1,148 @@
+package io.gregor.broker.controller;
+
+import io.gregor.broker.network.NodeClient;
+import io.gregor.metadata.BrokerRegistration;
+import io.gregor.metadata.MetadataCache;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.IntSupplier;
+import java.util.function.Predicate;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.protocol.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The way from this node to the active controller (the leader of the metadata quorum): whether this node is it, and
+ * Kafka-protocol requests to it on its inter-broker listener, retried while there is no controller, it cannot be
+ * reached, or it answers NOT_CONTROLLER (leadership moved) until the deadline.
+ */
+public final class ControllerChannel implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControllerChannel.class);
+    private static final long RETRY_BACKOFF_MS = 100;
+
+    private final int nodeId;
+    private final IntSupplier leaderId;
+    private final java.util.function.BooleanSupplier isLeader;
+    private final MetadataCache metadata;
+    private final String listenerName;
+    private final NodeClient client;
+    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "gregor-controller-channel");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /**
+     * @param leaderId     the node id of the metadata quorum's leader, -1 when none is known
+     * @param isLeader     whether this node is the leader and ready to append
+     * @param listenerName the listener nodes reach each other on (inter.broker.listener.name)
+     */
+    public ControllerChannel(int nodeId, IntSupplier leaderId, java.util.function.BooleanSupplier isLeader,
+                             MetadataCache metadata, String listenerName, NodeClient client) {
+        this.nodeId = nodeId;
+        this.leaderId = leaderId;
+        this.isLeader = isLeader;
+        this.metadata = metadata;
+        this.listenerName = listenerName;
+        this.client = client;
+    }
+
+    /** True when this node is the active controller: metadata writes run here. */
+    public boolean isActive() {
+        return isLeader.getAsBoolean();
+    }
+
+    /** The active controller's node id, or -1 while there is none. */
+    public int controllerId() {
+        return leaderId.getAsInt();
+    }
+
+    /** The active controller's inter-broker address, or null while it is unknown or not registered yet. */
+    public InetSocketAddress controllerAddress() {
+        int id = leaderId.getAsInt();
+        BrokerRegistration controller = id < 0 ? null : metadata.image().broker(id);
+        BrokerRegistration.Endpoint endpoint = controller == null ? null : controller.endpoint(listenerName);
+        return endpoint == null ? null : InetSocketAddress.createUnresolved(endpoint.host(), endpoint.port());
+    }
+
+    /**
+     * Sends {@code request} to the active controller and completes with its response; retried (see the class comment)
+     * while {@code retriable} says the response's error means "ask again", until {@code timeout}. Completes
+     * exceptionally with a {@link TimeoutException} when no controller answered in time.
+     */
+    public CompletableFuture<ApiMessage> send(ApiMessage request, short version, Duration timeout,
+                                              Predicate<ApiMessage> retriable) {
+        CompletableFuture<ApiMessage> result = new CompletableFuture<>();
+        attempt(request, version, System.nanoTime() + timeout.toNanos(), retriable, result, null);
+        return result;
+    }
+
+    private void attempt(ApiMessage request, short version, long deadlineNs, Predicate<ApiMessage> retriable,
+                         CompletableFuture<ApiMessage> result, String lastProblem) {
+        long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+        if (leftMs <= 0) {
+            result.completeExceptionally(new TimeoutException("No active controller answered within the deadline"
+                    + (lastProblem == null ? "" : " (last: " + lastProblem + ")")));
+            return;
+        }
+        InetSocketAddress address = controllerAddress();
+        if (address == null || controllerId() == nodeId && !isActive()) {
+            retryLater(request, version, deadlineNs, retriable, result, "no active controller known");
+            return;
+        }
+        InetSocketAddress resolved = new InetSocketAddress(address.getHostString(), address.getPort());
+        client.send(resolved, request, version, Duration.ofMillis(Math.min(leftMs, 30_000))).whenComplete((response, e) -> {
+            if (e != null) {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (cause instanceof TimeoutException) {
+                    client.disconnect(resolved);
+                }
+                retryLater(request, version, deadlineNs, retriable, result, cause.toString());
+            } else if (retriable.test(response)) {
+                retryLater(request, version, deadlineNs, retriable, result, "answered " + errorOf(response));
+            } else {
+                result.complete(response);
+            }
+        });
+    }
+
+    private void retryLater(ApiMessage request, short version, long deadlineNs, Predicate<ApiMessage> retriable,
+                            CompletableFuture<ApiMessage> result, String problem) {
+        log.debug("Controller request {} to retry: {}", request.apiKey(), problem);
+        try {
+            retries.schedule(() -> attempt(request, version, deadlineNs, retriable, result, problem), RETRY_BACKOFF_MS,
+                    TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            result.completeExceptionally(new IOException("controller channel is closed"));
+        }
+    }
+
+    /** A top-level {@code ErrorCode} of a response, if it has one, else NONE. */
+    public static Errors errorOf(ApiMessage response) {
+        try {
+            Object code = response.getClass().getMethod("errorCode").invoke(response);
+            return Errors.forCode((Short) code);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            return Errors.NONE;
+        }
+    }
+
+    /** Retries NOT_CONTROLLER answers (the leadership moved between looking it up and asking). */
+    public static boolean notController(Message response) {
+        return response instanceof ApiMessage m && errorOf(m) == Errors.NOT_CONTROLLER;
+    }
+
+    @Override
+    public void close() {
+        retries.shutdownNow();
+    }
+}
