@@ -3,6 +3,7 @@ package io.gregor.broker;
 import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.BrokerConfigs;
 import io.gregor.broker.config.Endpoint;
+import io.gregor.broker.group.OffsetsLeadership;
 import io.gregor.broker.group.OffsetsTopic;
 import io.gregor.broker.group.OffsetsTopicMigration;
 import io.gregor.broker.handlers.Handlers;
@@ -18,6 +19,8 @@ import io.gregor.broker.controller.ControllerChannel;
 import io.gregor.broker.network.NodeClient;
 import io.gregor.metadata.BrokerRegistration;
 import io.gregor.metadata.ApiError;
+import org.apache.kafka.common.message.BrokerHeartbeatRequestData;
+import org.apache.kafka.common.message.BrokerHeartbeatResponseData;
 import org.apache.kafka.common.message.BrokerRegistrationRequestData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.CreateTopicsResponseData;
@@ -122,13 +125,15 @@ public final class Broker implements AutoCloseable {
             OffsetsTopic offsetsTopic = new OffsetsTopic(replicas);
             GroupCoordinatorService groups = lifecycle.started("group coordinator", new GroupCoordinatorService(
                     groupConfig(staticConfig), offsetsTopic, new ImageTopicCatalog(metadata), groupTime, ioPool));
+            metadata.addListener(new OffsetsLeadership(staticConfig.nodeId(), groups));
 
             NodeClient nodeClient = lifecycle.started("node client", new NodeClient("gregor-node-" + staticConfig.nodeId(),
                     staticConfig.socketRequestMaxBytes()));
             controller = lifecycle.started("controller channel", new ControllerChannel(staticConfig.nodeId(),
                     () -> raft == null ? -1 : raft.leaderId(), () -> raft != null && raft.isLeader(), metadata,
                     staticConfig.interBrokerListenerName(), nodeClient));
-            cluster = new ClusterOperations(metadata);
+            cluster = new ClusterOperations(metadata, Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_SESSION_TIMEOUT_MS)),
+                    () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime()));
             HandlerRegistry registry = Handlers.registry(new Handlers.Components(() -> config, node, metadata, topics,
                     new BrokerConfigOperations(metadata, () -> config), replicas,
                     new ProducerIdManager(metadata, controller), groups, controller, cluster));
@@ -152,6 +157,7 @@ public final class Broker implements AutoCloseable {
 
                 @Override
                 public void onBecomeReadyLeader() {
+                    cluster.activate();
                     writeClusterIdIfMissing();
                     // Partitions of a data directory from before clustering had no registration: this node held them.
                     cluster.adoptUnregisteredPartitions(staticConfig.nodeId()).whenComplete((n, e) -> {
@@ -175,6 +181,9 @@ public final class Broker implements AutoCloseable {
             advertised = resolveAdvertised(server.boundAddresses());
             server.markReady();
             registerWithController();
+            if (staticConfig.clustered()) {
+                startHeartbeats();
+            }
             loadGroups(logDir, topics, offsetsTopic, groups, ioPool);
             scheduleHousekeeping(logManager);
             staticConfig.warnings().forEach(log::warn);
@@ -400,6 +409,69 @@ public final class Broker implements AutoCloseable {
                 metadata.image().broker(staticConfig.nodeId()).epoch(), controller.controllerId());
     }
 
+    /**
+     * A node of a cluster sends a heartbeat to the active controller every broker.heartbeat.interval.ms; the active
+     * controller fences nodes whose heartbeats stopped for broker.session.timeout.ms.
+     */
+    private void startHeartbeats() {
+        ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor(daemonThreads("gregor-heartbeat"));
+        lifecycle.started("heartbeats", beats, beats::shutdownNow);
+        long interval = Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_HEARTBEAT_INTERVAL_MS));
+        beats.scheduleWithFixedDelay(() -> heartbeat(false).whenComplete((fenced, e) -> {
+            if (e != null) {
+                log.debug("Heartbeat to the active controller failed: {}", e.toString());
+            }
+        }), interval, interval, TimeUnit.MILLISECONDS);
+        long session = Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_SESSION_TIMEOUT_MS));
+        long check = Math.max(10, Math.min(500, session / 4));
+        beats.scheduleWithFixedDelay(() -> {
+            if (controller.isActive()) {
+                cluster.fenceExpired().whenComplete((fenced, e) -> {
+                    if (e == null && !fenced.isEmpty()) {
+                        log.warn("Fenced nodes {}: no heartbeat for {} ms", fenced, session);
+                    }
+                });
+            }
+        }, check, check, TimeUnit.MILLISECONDS);
+    }
+
+    /** One heartbeat, here or through the controller channel; completes with whether the node should shut down. */
+    private CompletableFuture<Boolean> heartbeat(boolean wantShutDown) {
+        BrokerRegistration self = metadata.image().broker(staticConfig.nodeId());
+        long epoch = self == null ? -1 : self.epoch();
+        if (controller.isActive()) {
+            return cluster.heartbeat(staticConfig.nodeId(), epoch, wantShutDown).thenApply(b -> b.shouldShutDown());
+        }
+        BrokerHeartbeatRequestData request = new BrokerHeartbeatRequestData().setBrokerId(staticConfig.nodeId())
+                .setBrokerEpoch(epoch).setCurrentMetadataOffset(metadata.image().offset()).setWantShutDown(wantShutDown);
+        long timeout = Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_HEARTBEAT_INTERVAL_MS));
+        return controller.send(request, (short) 1, Duration.ofMillis(Math.max(timeout, 1000)), ControllerChannel::notController)
+                .thenApply(r -> ((BrokerHeartbeatResponseData) r).shouldShutDown());
+    }
+
+    /**
+     * Controlled shutdown of a node of a cluster: asks the active controller to move its leaderships away and waits
+     * (a few seconds at most) until that is done, so clients find the new leaders at once instead of after the
+     * session timeout.
+     */
+    private void controlledShutdown() {
+        if (!staticConfig.clustered() || controller == null || metadata == null
+                || metadata.image().broker(staticConfig.nodeId()) == null) {
+            return;
+        }
+        long startNs = System.nanoTime();
+        try {
+            boolean done = heartbeat(true).get(5, TimeUnit.SECONDS);
+            log.info("Controlled shutdown of node {} {} in {} ms", staticConfig.nodeId(), done ? "done" : "not confirmed",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.warn("Controlled shutdown of node {} failed, the controller will fence it after the session timeout: {}",
+                    staticConfig.nodeId(), e.toString());
+        }
+    }
+
     /** Waits until the metadata log holds the cluster id, and refuses to join a cluster other than the configured one. */
     private void awaitClusterId() {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -538,13 +610,31 @@ public final class Broker implements AutoCloseable {
         stopped.await();
     }
 
-    /** Stops the listeners first, then every other component in reverse start order (storage last, writing the clean-shutdown marker). */
+    /**
+     * Stops the node: a node of a cluster first hands its leaderships over (controlled shutdown); then the listeners
+     * stop, then every other component in reverse start order (storage last, writing the clean-shutdown marker).
+     */
     @Override
-    public synchronized void close() {
+    public void close() {
+        close(true);
+    }
+
+    /**
+     * Stops without a controlled shutdown: to the other nodes of a cluster this looks like a crash (they fence this
+     * node after the session timeout); the data on this node's disk is still closed cleanly. For tests.
+     */
+    public void halt() {
+        close(false);
+    }
+
+    private synchronized void close(boolean controlled) {
         if (closed) {
             return;
         }
         closed = true;
+        if (controlled) {
+            controlledShutdown();
+        }
         // The listeners go first so no request arrives while the rest stops.
         lifecycle.stopFirst(SERVER);
         lifecycle.stop();

@@ -143,4 +143,90 @@ class ClusterIT {
             assertThat(cluster.broker(first).activeControllerId()).isEqualTo(second);
         }
     }
+
+    @Test
+    void aSilentNodeIsFencedAndLeadsAgainWhenItIsBack() throws Exception {
+        try (GregorCluster cluster = GregorCluster.nodes(3).with("broker.session.timeout.ms", "1500")
+                .with("broker.heartbeat.interval.ms", "300").start()) {
+            cluster.createTopic("fenced", 3);
+            Map<Integer, Integer> leaderOf = leaders(cluster.admin(), "fenced");
+            assertThat(leaderOf.values()).containsExactlyInAnyOrder(1, 2, 3);
+            int controller = cluster.broker(1).activeControllerId();
+            int silent = controller == 3 ? 2 : 3;
+            int partitionOfSilent = leaderOf.entrySet().stream().filter(e -> e.getValue() == silent).findFirst()
+                    .orElseThrow().getKey();
+            try (KafkaProducer<String, String> producer = cluster.producer("acks", "all")) {
+                for (int p = 0; p < 3; p++) {
+                    producer.send(new ProducerRecord<>("fenced", p, "k", "before-" + p)).get();
+                }
+            }
+            cluster.halt(silent);
+            try (Admin admin = adminOf(cluster, controller)) {
+                Await.until("node " + silent + " fenced", Duration.ofSeconds(20),
+                        () -> admin.describeCluster().nodes().get().stream().noneMatch(n -> n.id() == silent));
+                Await.until("its partition without a leader", Duration.ofSeconds(10),
+                        () -> !leaders(admin, "fenced").containsKey(partitionOfSilent));
+            }
+            // The partitions of the live nodes go on.
+            try (KafkaProducer<String, String> producer = cluster.producer("acks", "all", "delivery.timeout.ms", "20000",
+                    "request.timeout.ms", "10000")) {
+                for (int p = 0; p < 3; p++) {
+                    if (p != partitionOfSilent) {
+                        producer.send(new ProducerRecord<>("fenced", p, "k", "during-" + p)).get();
+                    }
+                }
+            }
+            cluster.start(silent);
+            try (Admin admin = adminOf(cluster, controller)) {
+                Await.until("node " + silent + " leads its partition again", Duration.ofSeconds(20),
+                        () -> Integer.valueOf(silent).equals(leaders(admin, "fenced").get(partitionOfSilent)));
+            }
+            List<String> read = new ArrayList<>();
+            try (KafkaConsumer<String, String> consumer = cluster.consumer()) {
+                List<org.apache.kafka.common.TopicPartition> all = List.of(new org.apache.kafka.common.TopicPartition("fenced", 0),
+                        new org.apache.kafka.common.TopicPartition("fenced", 1), new org.apache.kafka.common.TopicPartition("fenced", 2));
+                consumer.assign(all);
+                consumer.seekToBeginning(all);
+                Await.until("5 records read back", Duration.ofSeconds(30), () -> {
+                    consumer.poll(Duration.ofMillis(200)).forEach(r -> read.add(r.value()));
+                    return read.size() >= 5;
+                });
+            }
+            assertThat(read).hasSize(5).contains("before-" + partitionOfSilent).doesNotContain("during-" + partitionOfSilent);
+        }
+    }
+
+    @Test
+    void aNodeThatShutsDownLeavesAtOnce() throws Exception {
+        // The default session timeout (9 s) would take longer than the wait below: the controlled shutdown fences it.
+        try (GregorCluster cluster = GregorCluster.nodes(3).start()) {
+            int controller = cluster.broker(1).activeControllerId();
+            int leaving = controller == 1 ? 2 : 1;
+            long startNs = System.nanoTime();
+            cluster.stop(leaving);
+            try (Admin admin = adminOf(cluster, controller)) {
+                Await.until("node " + leaving + " gone from DescribeCluster", Duration.ofSeconds(5),
+                        () -> admin.describeCluster().nodes().get().stream().noneMatch(n -> n.id() == leaving));
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - startNs)).isLessThan(Duration.ofSeconds(9));
+        }
+    }
+
+    /** Partition index to leader id, for the partitions that have a leader. */
+    private static Map<Integer, Integer> leaders(Admin admin, String topic) {
+        try {
+            Map<Integer, Integer> result = new HashMap<>();
+            for (TopicPartitionInfo p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
+                if (p.leader() != null) {
+                    result.put(p.partition(), p.leader().id());
+                }
+            }
+            return result;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
 }

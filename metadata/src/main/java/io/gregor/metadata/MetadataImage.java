@@ -112,6 +112,14 @@ public final class MetadataImage {
                             b.epoch() >= 0 ? b.epoch() : newOffset, b.endpoints(), b.rack(), b.fenced()));
                     nodes = Map.copyOf(next);
                 }
+                case MetadataRecord.BrokerFenceChanged f -> {
+                    BrokerRegistration current = nodes.get(f.nodeId());
+                    if (current != null && current.epoch() == f.epoch()) {
+                        Map<Integer, BrokerRegistration> next = new HashMap<>(nodes);
+                        next.put(f.nodeId(), current.withFenced(f.fenced()));
+                        nodes = Map.copyOf(next);
+                    }
+                }
                 case MetadataRecord.PartitionState p -> replace(names, ids, p.topicId(),
                         t -> p.partition() < t.partitions() ? t.withRegistration(p.partition(), p.registration()) : t);
             }

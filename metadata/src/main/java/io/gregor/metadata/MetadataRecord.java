@@ -55,6 +55,10 @@ public sealed interface MetadataRecord {
         }
     }
 
+    /** The active controller fenced (a silent or shutting-down node) or unfenced a node of broker epoch {@code epoch}. */
+    record BrokerFenceChanged(int nodeId, long epoch, boolean fenced) implements MetadataRecord {
+    }
+
     /** The whole registration of one partition: written at creation and at every change (leader, ISR, replicas). */
     record PartitionState(Uuid topicId, int partition, PartitionRegistration registration) implements MetadataRecord {
     }

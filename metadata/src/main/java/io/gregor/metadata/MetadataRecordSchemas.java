@@ -80,6 +80,11 @@ final class MetadataRecordSchemas {
             new Field("leader_epoch", Type.INT32, "leader epoch"),
             new Field("partition_epoch", Type.INT32, "partition epoch"));
 
+    private static final Schema BROKER_FENCE_CHANGED_V0 = new Schema(
+            new Field("node_id", Type.INT32, "node id"),
+            new Field("epoch", Type.INT64, "the broker epoch the change is for"),
+            new Field("fenced", Type.BOOLEAN, "fenced or unfenced"));
+
     /** Every record type with its schema versions (index = version). Ids are never reused. */
     enum RecordType {
         TOPIC_CREATED(1, TOPIC_CREATED_V0),
@@ -90,7 +95,8 @@ final class MetadataRecordSchemas {
         PRODUCER_IDS_ALLOCATED(6, PRODUCER_IDS_ALLOCATED_V0),
         CLUSTER_ID_SET(7, CLUSTER_ID_SET_V0),
         BROKER_REGISTERED(8, BROKER_REGISTERED_V0),
-        PARTITION_STATE(9, PARTITION_STATE_V0);
+        PARTITION_STATE(9, PARTITION_STATE_V0),
+        BROKER_FENCE_CHANGED(10, BROKER_FENCE_CHANGED_V0);
 
         final short id;
         final Schema[] versions;
@@ -125,6 +131,7 @@ final class MetadataRecordSchemas {
                 case ClusterIdSet c -> CLUSTER_ID_SET;
                 case BrokerRegistered b -> BROKER_REGISTERED;
                 case PartitionState p -> PARTITION_STATE;
+                case MetadataRecord.BrokerFenceChanged f -> BROKER_FENCE_CHANGED;
             };
         }
     }
@@ -193,6 +200,8 @@ final class MetadataRecordSchemas {
                 s.set("node_id", b.nodeId()).set("incarnation_id", b.incarnationId()).set("endpoints", endpoints)
                         .set("rack", b.rack()).set("epoch", b.epoch()).set("fenced", b.fenced());
             }
+            case MetadataRecord.BrokerFenceChanged f -> s.set("node_id", f.nodeId()).set("epoch", f.epoch())
+                    .set("fenced", f.fenced());
             case PartitionState p -> {
                 PartitionRegistration r = p.registration();
                 s.set("topic_id", p.topicId()).set("partition", p.partition()).set("replicas", r.replicas().toArray())
@@ -222,6 +231,8 @@ final class MetadataRecordSchemas {
                 yield new BrokerRegistered(s.getInt("node_id"), uuid(s, "incarnation_id"), endpoints, s.getString("rack"),
                         s.getLong("epoch"), (Boolean) s.get("fenced"));
             }
+            case BROKER_FENCE_CHANGED -> new MetadataRecord.BrokerFenceChanged(s.getInt("node_id"), s.getLong("epoch"),
+                    (Boolean) s.get("fenced"));
             case PARTITION_STATE -> new PartitionState(uuid(s, "topic_id"), s.getInt("partition"),
                     new PartitionRegistration(ints(s.getArray("replicas")), ints(s.getArray("isr")), s.getInt("leader"),
                             s.getInt("leader_epoch"), s.getInt("partition_epoch")));

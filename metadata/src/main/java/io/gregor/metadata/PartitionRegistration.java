@@ -19,6 +19,11 @@ public record PartitionRegistration(List<Integer> replicas, List<Integer> isr, i
         return new PartitionRegistration(replicas, replicas, replicas.get(0), 0, 0);
     }
 
+    /** The same replicas and ISR with another leader: both epochs raised. */
+    public PartitionRegistration withLeader(int newLeader, List<Integer> newIsr) {
+        return new PartitionRegistration(replicas, newIsr, newLeader, leaderEpoch + 1, partitionEpoch + 1);
+    }
+
     public boolean hasReplica(int nodeId) {
         return replicas.contains(nodeId);
     }

@@ -32,6 +32,7 @@ class MetadataRecordTest {
                 new MetadataRecord.BrokerRegistered(2, ID, List.of(new BrokerRegistration.Endpoint("PLAINTEXT", "10.0.0.2", 9092)),
                         "rack-a"),
                 new MetadataRecord.BrokerRegistered(3, ID, List.of(), null, 17, true),
+                new MetadataRecord.BrokerFenceChanged(3, 17, false),
                 new MetadataRecord.PartitionState(ID, 2, new PartitionRegistration(List.of(2, 3, 1), List.of(2, 1), 2, 4, 9)));
     }
 

@@ -78,6 +78,11 @@ public final class Partition {
         this.state = next;
     }
 
+    /** Whether node {@code nodeId} leads this partition (appends and client reads go to the leader only). */
+    public boolean isLeader(int nodeId) {
+        return state.leaderId() == nodeId;
+    }
+
     public int leaderEpoch() {
         return state.leaderEpoch();
     }

@@ -71,7 +71,10 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         return Map.copyOf(partitions);
     }
 
-    /** Hosts {@code log} as partition {@code index} of {@code topic}, led by this node; returns it. */
+    /**
+     * Hosts {@code log} as partition {@code index} of {@code topic}, led by this node until {@link Partition#updateState}
+     * says otherwise; returns it.
+     */
     public Partition addPartition(String topic, Uuid topicId, int index, Log partitionLog, int minInsyncReplicas) {
         if (partitionLog.highWatermark() < partitionLog.flushedOffset()) {
             partitionLog.updateHighWatermark(partitionLog.flushedOffset());
@@ -113,6 +116,10 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
      * topic refuses records without a key; the topic's compression.type is applied.
      */
     public CompletableFuture<AppendResult> appendRecords(Partition partition, ByteBuffer records, short acks, long timeoutMs) {
+        if (!partition.isLeader(nodeId)) {
+            return CompletableFuture.completedFuture(AppendResult.failed(Errors.NOT_LEADER_OR_FOLLOWER,
+                    "Node " + nodeId + " is not the leader of " + partition));
+        }
         if (acks == -1 && partition.isrSize() < partition.minInsyncReplicas()) {
             return CompletableFuture.completedFuture(AppendResult.failed(Errors.NOT_ENOUGH_REPLICAS, "The size of the current ISR "
                     + partition.isrSize() + " is insufficient to satisfy the min.isr requirement of "
@@ -247,9 +254,14 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
      * once they are durable (concurrent appends share fsyncs). A coordinator replays its records at once and answers
      * after the commit.
      *
+     * @throws org.apache.kafka.common.errors.NotLeaderOrFollowerException when this node does not lead the partition
      * @throws RuntimeException when nothing was appended
      */
     public Appended appendForCoordinator(Partition partition, ByteBuffer records) {
+        if (!partition.isLeader(nodeId)) {
+            throw new org.apache.kafka.common.errors.NotLeaderOrFollowerException("Node " + nodeId
+                    + " is not the leader of " + partition);
+        }
         LogAppendInfo info = partition.log().append(records, partition.leaderEpoch());
         return new Appended(info.firstOffset(), flusher.flush(partition.log(), info.lastOffset() + 1));
     }
@@ -327,6 +339,9 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
                 continue;
             }
             Errors epochError = partition.checkLeaderEpoch(p.currentLeaderEpoch());
+            if (epochError == Errors.NONE && !partition.isLeader(nodeId)) {
+                epochError = Errors.NOT_LEADER_OR_FOLLOWER;
+            }
             if (epochError != Errors.NONE) {
                 out.add(FetchPartitionData.error(epochError));
                 hasError = true;
@@ -396,6 +411,9 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
      * or the first record at or after a timestamp. INVALID_REQUEST for another negative timestamp.
      */
     public OffsetResult fetchOffsetForTimestamp(Partition partition, long timestamp) {
+        if (!partition.isLeader(nodeId)) {
+            return new OffsetResult(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1);
+        }
         Log partitionLog = partition.log();
         long hw = partitionLog.highWatermark();
         if (timestamp == LATEST || timestamp == LATEST_TIERED) {

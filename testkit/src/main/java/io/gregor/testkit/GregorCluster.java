@@ -261,7 +261,20 @@ public final class GregorCluster implements AutoCloseable {
         }
     }
 
-    /** Starts node {@code id} again after {@link #stop(int)}. */
+    /**
+     * Stops node {@code id} without a controlled shutdown, as a crash looks to the other nodes (they fence it after
+     * broker.session.timeout.ms); its files are still closed cleanly, unlike kill -9.
+     */
+    public void halt(int id) {
+        Node node = node(id);
+        if (node.broker != null) {
+            closeClients();
+            node.broker.halt();
+            node.broker = null;
+        }
+    }
+
+    /** Starts node {@code id} again after {@link #stop(int)} or {@link #halt(int)}. */
     public void start(int id) {
         Node node = node(id);
         if (node.broker == null) {

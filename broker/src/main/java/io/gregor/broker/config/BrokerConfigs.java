@@ -82,6 +82,8 @@ public final class BrokerConfigs {
     public static final String CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS = "controller.quorum.election.timeout.ms";
     public static final String INTER_BROKER_LISTENER_NAME = "inter.broker.listener.name";
     public static final String BROKER_RACK = "broker.rack";
+    public static final String BROKER_HEARTBEAT_INTERVAL_MS = "broker.heartbeat.interval.ms";
+    public static final String BROKER_SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
 
     private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
 
@@ -210,6 +212,11 @@ public final class BrokerConfigs {
         add(ConfigKey.of(INTER_BROKER_LISTENER_NAME, STRING, null,
                 "Listener that nodes use to reach each other; by default the first listener that is not a controller "
                         + "listener."));
+        add(ConfigKey.atLeast(BROKER_HEARTBEAT_INTERVAL_MS, INT, "2000", 1,
+                "How often a node of a cluster sends a heartbeat to the active controller."));
+        add(ConfigKey.atLeast(BROKER_SESSION_TIMEOUT_MS, INT, "9000", 1,
+                "A node of a cluster whose heartbeats stop for this long is fenced: it leaves Metadata responses and "
+                        + "its partitions get other leaders (or none, until it is back, for those it alone holds)."));
         add(ConfigKey.of(BROKER_RACK, STRING, null,
                 "Rack of this node, registered with the controller and shown to clients in Metadata and DescribeCluster "
                         + "(replica placement does not use it yet)."));

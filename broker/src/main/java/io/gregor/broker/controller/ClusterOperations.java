@@ -20,9 +20,125 @@ import org.apache.kafka.common.protocol.Errors;
  */
 public final class ClusterOperations {
     private final MetadataManager metadata;
+    private final long sessionTimeoutMs;
+    private final java.util.function.LongSupplier clock;
+    /** When each node was last heard from, on the active controller only (not logged: liveness is not metadata). */
+    private final java.util.Map<Integer, Long> lastContact = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public ClusterOperations(MetadataManager metadata) {
+    /**
+     * @param sessionTimeoutMs a node not heard from for this long is fenced (broker.session.timeout.ms)
+     * @param clock            milliseconds, monotonic
+     */
+    public ClusterOperations(MetadataManager metadata, long sessionTimeoutMs, java.util.function.LongSupplier clock) {
         this.metadata = metadata;
+        this.sessionTimeoutMs = sessionTimeoutMs;
+        this.clock = clock;
+    }
+
+    /** This node just became the active controller: every registered node gets a full session to be heard from. */
+    public void activate() {
+        long now = clock.getAsLong();
+        lastContact.clear();
+        metadata.image().brokers().keySet().forEach(id -> lastContact.put(id, now));
+    }
+
+    /** What a heartbeat answers. */
+    public record Heartbeat(Errors error, boolean fenced, boolean shouldShutDown) {
+    }
+
+    /**
+     * A heartbeat of node {@code nodeId} at broker epoch {@code epoch}: refreshes its session; unfences it when it
+     * was fenced (and does not shut down), electing it leader of the partitions that had none and that it is in sync
+     * for; a node that wants to shut down is fenced at once, its leaderships moving (controlled shutdown), and
+     * answered {@code shouldShutDown} once that is committed. STALE_BROKER_EPOCH for an epoch that is not the node's
+     * current registration (answered after a restart: the node registers again).
+     */
+    public CompletableFuture<Heartbeat> heartbeat(int nodeId, long epoch, boolean wantShutDown) {
+        lastContact.put(nodeId, clock.getAsLong());
+        return metadata.write(image -> {
+            BrokerRegistration broker = image.broker(nodeId);
+            if (broker == null || broker.epoch() != epoch) {
+                return ControllerResult.noChange(new Heartbeat(Errors.STALE_BROKER_EPOCH, true, false));
+            }
+            if (wantShutDown) {
+                if (broker.fenced()) {
+                    return ControllerResult.noChange(new Heartbeat(Errors.NONE, true, true));
+                }
+                return ControllerResult.of(fence(image, broker), new Heartbeat(Errors.NONE, true, true));
+            }
+            if (broker.fenced()) {
+                return ControllerResult.of(unfence(image, broker), new Heartbeat(Errors.NONE, false, false));
+            }
+            return ControllerResult.noChange(new Heartbeat(Errors.NONE, false, false));
+        });
+    }
+
+    /** On the active controller, now and then: fences every unfenced node not heard from for a session timeout. */
+    public CompletableFuture<List<Integer>> fenceExpired() {
+        long now = clock.getAsLong();
+        return metadata.write(image -> {
+            List<MetadataRecord> records = new ArrayList<>();
+            List<Integer> fenced = new ArrayList<>();
+            MetadataImage working = image;
+            for (BrokerRegistration broker : image.brokers().values()) {
+                Long seen = lastContact.putIfAbsent(broker.id(), now);
+                if (!broker.fenced() && seen != null && now - seen > sessionTimeoutMs) {
+                    List<MetadataRecord> change = fence(working, broker);
+                    records.addAll(change);
+                    working = working.apply(working.offset(), change);
+                    fenced.add(broker.id());
+                }
+            }
+            return ControllerResult.of(records, fenced);
+        });
+    }
+
+    /** Fences {@code broker}: it leaves every ISR it can leave, and partitions it led get a leader from the rest. */
+    private static List<MetadataRecord> fence(MetadataImage image, BrokerRegistration broker) {
+        List<MetadataRecord> records = new ArrayList<>();
+        records.add(new MetadataRecord.BrokerFenceChanged(broker.id(), broker.epoch(), true));
+        java.util.Set<Integer> unavailable = new java.util.HashSet<>();
+        unavailable.add(broker.id());
+        image.brokers().values().stream().filter(BrokerRegistration::fenced).forEach(b -> unavailable.add(b.id()));
+        for (TopicImage topic : image.topics()) {
+            topic.registrations().forEach((p, r) -> {
+                if (!r.isr().contains(broker.id()) && r.leader() != broker.id()) {
+                    return;
+                }
+                List<Integer> isr = r.isr().stream().filter(id -> !unavailable.contains(id)).toList();
+                // The last member stays in the ISR (Kafka does the same): it is the only one known to have everything.
+                List<Integer> newIsr = isr.isEmpty() ? r.isr() : isr;
+                int leader = r.leader() != broker.id() && !unavailable.contains(r.leader()) ? r.leader()
+                        : isr.isEmpty() ? -1 : isr.get(0);
+                if (leader != r.leader()) {
+                    records.add(new MetadataRecord.PartitionState(topic.id(), p, r.withLeader(leader, newIsr)));
+                } else if (!newIsr.equals(r.isr())) {
+                    records.add(new MetadataRecord.PartitionState(topic.id(), p, new PartitionRegistration(r.replicas(),
+                            newIsr, r.leader(), r.leaderEpoch(), r.partitionEpoch() + 1)));
+                }
+            });
+        }
+        return records;
+    }
+
+    /** Unfences {@code broker}: partitions without a leader whose ISR holds it get it as leader. */
+    private static List<MetadataRecord> unfence(MetadataImage image, BrokerRegistration broker) {
+        List<MetadataRecord> records = new ArrayList<>();
+        records.add(new MetadataRecord.BrokerFenceChanged(broker.id(), broker.epoch(), false));
+        records.addAll(electLeaderless(image, broker.id()));
+        return records;
+    }
+
+    private static List<MetadataRecord> electLeaderless(MetadataImage image, int nodeId) {
+        List<MetadataRecord> records = new ArrayList<>();
+        for (TopicImage topic : image.topics()) {
+            topic.registrations().forEach((p, r) -> {
+                if (r.leader() < 0 && r.isr().contains(nodeId)) {
+                    records.add(new MetadataRecord.PartitionState(topic.id(), p, r.withLeader(nodeId, r.isr())));
+                }
+            });
+        }
+        return records;
     }
 
     /** What a registration answers: NONE with the broker epoch, or an error (wrong cluster id). */
@@ -44,8 +160,13 @@ public final class ClusterOperations {
             if (current != null && current.incarnationId().equals(incarnationId)) {
                 return ControllerResult.noChange(new Registered(Errors.NONE, null, current.epoch()));
             }
-            return ControllerResult.of(List.of(new MetadataRecord.BrokerRegistered(nodeId, incarnationId, endpoints, rack)),
-                    new Registered(Errors.NONE, null, -1));
+            lastContact.put(nodeId, clock.getAsLong());
+            // A node registers once it has caught up with the metadata log: it is unfenced at once, and leads again
+            // the partitions that lost their leader while it was away and that it is still in sync for.
+            List<MetadataRecord> records = new ArrayList<>();
+            records.add(new MetadataRecord.BrokerRegistered(nodeId, incarnationId, endpoints, rack));
+            records.addAll(electLeaderless(image, nodeId));
+            return ControllerResult.of(records, new Registered(Errors.NONE, null, -1));
         }).thenApply(r -> r.brokerEpoch() >= 0 || r.error() != Errors.NONE ? r
                 : new Registered(Errors.NONE, null, metadata.image().broker(nodeId).epoch()));
     }

@@ -60,6 +60,7 @@ public final class Handlers {
                 .register(new ConsumerGroupHeartbeatHandler(c.groups()))
                 .register(new ConsumerGroupDescribeHandler(c.metadata(), c.groups()))
                 .register(new BrokerRegistrationHandler(c.controller(), c.cluster()))
+                .register(new BrokerHeartbeatHandler(c.controller(), c.cluster()))
                 .register(new AllocateProducerIdsHandler(c.controller(), c.producerIds()));
         return registry;
     }

@@ -4,6 +4,7 @@ import io.gregor.broker.config.BrokerConfig;
 import io.gregor.broker.config.TopicConfigs;
 import io.gregor.metadata.MetadataImage;
 import io.gregor.metadata.MetadataManager;
+import io.gregor.metadata.PartitionRegistration;
 import io.gregor.metadata.TopicImage;
 import io.gregor.replication.Partition;
 import io.gregor.replication.ReplicaManager;
@@ -88,6 +89,7 @@ public final class PartitionManager implements MetadataManager.Listener {
             for (int p = 0; p < topic.partitions(); p++) {
                 if (hosts(topic, p, nodeId)) {
                     ensurePartition(topic, p);
+                    applyRegistration(topic, p);
                 } else if (replicas.partition(topic.name(), p) != null) {
                     // Moved to other nodes (replica reassignment): this node no longer holds it.
                     replicas.removePartition(topic.name(), p);
@@ -138,6 +140,31 @@ public final class PartitionManager implements MetadataManager.Listener {
                 TopicConfigs.minInsyncReplicas(topic.configs(), config));
         partition.updateConfig(TopicConfigs.minInsyncReplicas(topic.configs(), config),
                 TopicConfigs.effective(TopicConfigs.COMPRESSION_TYPE, topic.configs(), config));
+    }
+
+    /** The partition's replication state as its registration gives it (leader, epochs, replicas, ISR). */
+    private void applyRegistration(TopicImage topic, int index) {
+        PartitionRegistration registration = topic.registration(index);
+        Partition partition = replicas.partition(topic.name(), index);
+        if (registration == null || partition == null) {
+            return;
+        }
+        Partition.State next = new Partition.State(registration.leader(), registration.leaderEpoch(),
+                registration.partitionEpoch(), registration.replicas(), registration.isr());
+        Partition.State current = partition.state();
+        if (!next.equals(current)) {
+            if (registration.leaderEpoch() < current.leaderEpoch() && current.partitionEpoch() > 0) {
+                log.warn("Registration of {} goes back from leader epoch {} to {}; ignored", partition,
+                        current.leaderEpoch(), registration.leaderEpoch());
+                return;
+            }
+            partition.updateState(next);
+            if (next.leaderId() != current.leaderId()) {
+                log.info("Partition {}: leader {} (epoch {}), replicas {}, ISR {}", partition,
+                        next.leaderId() < 0 ? "none" : "node " + next.leaderId(), next.leaderEpoch(), next.replicas(),
+                        next.isr());
+            }
+        }
     }
 
     private void removeTopic(TopicImage topic) {
