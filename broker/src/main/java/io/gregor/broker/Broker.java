@@ -19,6 +19,13 @@ import io.gregor.broker.controller.ControllerChannel;
 import io.gregor.broker.network.NodeClient;
 import io.gregor.metadata.BrokerRegistration;
 import io.gregor.metadata.ApiError;
+import io.gregor.replication.ReplicaFetcherManager;
+import org.apache.kafka.common.message.AlterPartitionRequestData;
+import org.apache.kafka.common.message.AlterPartitionResponseData;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
 import org.apache.kafka.common.message.BrokerHeartbeatRequestData;
 import org.apache.kafka.common.message.BrokerHeartbeatResponseData;
 import org.apache.kafka.common.message.BrokerRegistrationRequestData;
@@ -116,7 +123,11 @@ public final class Broker implements AutoCloseable {
             replicas = lifecycle.started("replica manager", new ReplicaManager(staticConfig.nodeId(), ioPool));
 
             metadata = lifecycle.started("metadata", new MetadataManager());
-            partitions = new PartitionManager(staticConfig, logManager, replicas);
+            NodeClient nodeClient = lifecycle.started("node client", new NodeClient("gregor-node-" + staticConfig.nodeId(),
+                    staticConfig.socketRequestMaxBytes()));
+            ReplicaFetcherManager fetchers = lifecycle.started("replica fetchers", new ReplicaFetcherManager(
+                    staticConfig.nodeId(), replicas, new NodeLeaderEndpoint(nodeClient), fetcherSettings()));
+            partitions = new PartitionManager(staticConfig, logManager, replicas, fetchers);
             metadata.addListener(partitions);
             metadata.addListener(this::onMetadata);
             TopicOperations topics = new TopicOperations(metadata, () -> config);
@@ -127,8 +138,6 @@ public final class Broker implements AutoCloseable {
                     groupConfig(staticConfig), offsetsTopic, new ImageTopicCatalog(metadata), groupTime, ioPool));
             metadata.addListener(new OffsetsLeadership(staticConfig.nodeId(), groups));
 
-            NodeClient nodeClient = lifecycle.started("node client", new NodeClient("gregor-node-" + staticConfig.nodeId(),
-                    staticConfig.socketRequestMaxBytes()));
             controller = lifecycle.started("controller channel", new ControllerChannel(staticConfig.nodeId(),
                     () -> raft == null ? -1 : raft.leaderId(), () -> raft != null && raft.isLeader(), metadata,
                     staticConfig.interBrokerListenerName(), nodeClient));
@@ -181,6 +190,18 @@ public final class Broker implements AutoCloseable {
             advertised = resolveAdvertised(server.boundAddresses());
             server.markReady();
             registerWithController();
+            replicas.setIsrChanges(new ReplicaManager.IsrChanges() {
+                @Override
+                public void propose(io.gregor.replication.Partition partition, List<Integer> newIsr) {
+                    proposeIsr(partition, newIsr);
+                }
+
+                @Override
+                public boolean eligible(int replicaId) {
+                    BrokerRegistration b = metadata.image().broker(replicaId);
+                    return b != null && !b.fenced();
+                }
+            });
             if (staticConfig.clustered()) {
                 startHeartbeats();
             }
@@ -212,11 +233,10 @@ public final class Broker implements AutoCloseable {
                         staticConfig.offsetsTopicNumPartitions(), staticConfig.offsetsTopicReplicationFactor(), 1,
                         staticConfig.offsetsTopicSegmentBytes());
             }
-            // Replication factor 1 until partitions are replicated across nodes (a higher one is refused for now).
             int count = OffsetsTopic.ensureTopic(metadata, topic -> controller.isActive()
                             ? OffsetsTopic.createWith(topics).apply(topic) : forwardCreate(topic),
-                    staticConfig.offsetsTopicNumPartitions(), staticConfig.offsetsTopicReplicationFactor(), 1,
-                    staticConfig.offsetsTopicSegmentBytes());
+                    staticConfig.offsetsTopicNumPartitions(), staticConfig.offsetsTopicReplicationFactor(),
+                    awaitBrokersForOffsetsTopic(), staticConfig.offsetsTopicSegmentBytes());
             groups.startup(count);
             List<CompletableFuture<Long>> loads = new ArrayList<>();
             var offsets = metadata.image().topic(OffsetsTopic.TOPIC);
@@ -241,6 +261,23 @@ public final class Broker implements AutoCloseable {
                 groupsLoaded.complete(load);
             }
         });
+    }
+
+    /**
+     * The live brokers {@code __consumer_offsets} may be replicated over: at a cluster's first start the nodes
+     * register one by one, so this waits (up to 30 s) until as many as its replication factor asks (at most the
+     * number of voters) are registered, rather than creating it with fewer replicas for good.
+     */
+    private int awaitBrokersForOffsetsTopic() {
+        int wanted = Math.min(staticConfig.offsetsTopicReplicationFactor(), Math.max(1, staticConfig.voters().size()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            int live = (int) metadata.image().brokers().values().stream().filter(b -> !b.fenced()).count();
+            if (live >= wanted || metadata.image().topic(OffsetsTopic.TOPIC) != null || System.nanoTime() - deadline > 0) {
+                return Math.max(1, live);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
     }
 
     /** Creates a topic through the active controller on another node (CreateTopics); completes with the outcome. */
@@ -422,6 +459,8 @@ public final class Broker implements AutoCloseable {
                 log.debug("Heartbeat to the active controller failed: {}", e.toString());
             }
         }), interval, interval, TimeUnit.MILLISECONDS);
+        long lag = Long.parseLong(staticConfig.valueString(BrokerConfigs.REPLICA_LAG_TIME_MAX_MS));
+        beats.scheduleWithFixedDelay(() -> replicas.shrinkIsrs(lag), lag / 2, Math.max(1, lag / 2), TimeUnit.MILLISECONDS);
         long session = Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_SESSION_TIMEOUT_MS));
         long check = Math.max(10, Math.min(500, session / 4));
         beats.scheduleWithFixedDelay(() -> {
@@ -433,6 +472,88 @@ public final class Broker implements AutoCloseable {
                 });
             }
         }, check, check, TimeUnit.MILLISECONDS);
+    }
+
+    /** Replica fetcher settings (replica.fetch.* properties). */
+    private ReplicaFetcherManager.Settings fetcherSettings() {
+        return new ReplicaFetcherManager.Settings(
+                Integer.parseInt(staticConfig.valueString(BrokerConfigs.REPLICA_FETCH_WAIT_MAX_MS)),
+                Integer.parseInt(staticConfig.valueString(BrokerConfigs.REPLICA_FETCH_MAX_BYTES)),
+                Integer.parseInt(staticConfig.valueString(BrokerConfigs.REPLICA_FETCH_RESPONSE_MAX_BYTES)),
+                Long.parseLong(staticConfig.valueString(BrokerConfigs.REPLICA_FETCH_BACKOFF_MS)));
+    }
+
+    /** How a follower reaches its leader: Kafka requests on the leader's inter-broker listener. */
+    private final class NodeLeaderEndpoint implements ReplicaFetcherManager.LeaderEndpoint {
+        private final NodeClient client;
+
+        NodeLeaderEndpoint(NodeClient client) {
+            this.client = client;
+        }
+
+        private InetSocketAddress addressOf(int leaderId) {
+            BrokerRegistration leader = metadata.image().broker(leaderId);
+            BrokerRegistration.Endpoint e = leader == null ? null : leader.endpoint(staticConfig.interBrokerListenerName());
+            if (e == null) {
+                throw new IllegalStateException("node " + leaderId + " has no " + staticConfig.interBrokerListenerName()
+                        + " endpoint registered");
+            }
+            return new InetSocketAddress(e.host(), e.port());
+        }
+
+        @Override
+        public CompletableFuture<FetchResponseData> fetch(int leaderId, FetchRequestData request) {
+            return client.send(addressOf(leaderId), request, (short) 12, Duration.ofMillis(request.maxWaitMs() + 30_000L))
+                    .thenApply(r -> (FetchResponseData) r);
+        }
+
+        @Override
+        public CompletableFuture<OffsetForLeaderEpochResponseData> epochEnds(int leaderId,
+                                                                             OffsetForLeaderEpochRequestData request) {
+            return client.send(addressOf(leaderId), request, (short) 4, Duration.ofSeconds(30))
+                    .thenApply(r -> (OffsetForLeaderEpochResponseData) r);
+        }
+    }
+
+    /**
+     * The leader of {@code partition} asks the active controller to change its ISR (AlterPartition); the change
+     * takes effect when its record reaches this node. A refusal or failure clears the proposal so it can be made again.
+     */
+    private void proposeIsr(io.gregor.replication.Partition partition, List<Integer> newIsr) {
+        var state = partition.state();
+        CompletableFuture<Errors> outcome;
+        if (controller.isActive()) {
+            outcome = cluster.alterPartition(staticConfig.nodeId(), partition.topicId(), partition.index(),
+                    state.leaderEpoch(), state.partitionEpoch(), newIsr).thenApply(ClusterOperations.IsrChanged::error);
+        } else {
+            BrokerRegistration self = metadata.image().broker(staticConfig.nodeId());
+            AlterPartitionRequestData.PartitionData data = new AlterPartitionRequestData.PartitionData()
+                    .setPartitionIndex(partition.index()).setLeaderEpoch(state.leaderEpoch())
+                    .setPartitionEpoch(state.partitionEpoch());
+            for (int member : newIsr) {
+                BrokerRegistration b = metadata.image().broker(member);
+                data.newIsrWithEpochs().add(new AlterPartitionRequestData.BrokerState().setBrokerId(member)
+                        .setBrokerEpoch(b == null ? -1 : b.epoch()));
+            }
+            AlterPartitionRequestData request = new AlterPartitionRequestData().setBrokerId(staticConfig.nodeId())
+                    .setBrokerEpoch(self == null ? -1 : self.epoch());
+            request.topics().add(new AlterPartitionRequestData.TopicData().setTopicId(partition.topicId())
+                    .setPartitions(new ArrayList<>(List.of(data))));
+            outcome = controller.send(request, (short) 3, Duration.ofSeconds(30), ControllerChannel::notController)
+                    .thenApply(r -> {
+                        var response = (AlterPartitionResponseData) r;
+                        if (response.errorCode() != Errors.NONE.code()) {
+                            return Errors.forCode(response.errorCode());
+                        }
+                        return Errors.forCode(response.topics().get(0).partitions().get(0).errorCode());
+                    });
+        }
+        outcome.whenComplete((error, e) -> {
+            if (e != null || error != Errors.NONE) {
+                log.info("ISR change of {} to {} not made: {}", partition, newIsr, e != null ? e.toString() : error);
+                replicas.isrChangeFailed(partition);
+            }
+        });
     }
 
     /** One heartbeat, here or through the controller channel; completes with whether the node should shut down. */

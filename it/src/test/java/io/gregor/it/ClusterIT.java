@@ -109,10 +109,9 @@ class ClusterIT {
                 admin.createTopics(List.of(new NewTopic("via-follower", 3, (short) 1))).all().get();
                 assertThat(admin.describeTopics(List.of("via-follower")).allTopicNames().get().get("via-follower")
                         .partitions()).hasSize(3);
-                // Replication across nodes is not there yet: refused with Kafka's error, not silently placed once.
-                assertThatThrownBy(() -> admin.createTopics(List.of(new NewTopic("replicated", 1, (short) 3))).all().get())
-                        .isInstanceOf(ExecutionException.class).cause().isInstanceOf(InvalidReplicationFactorException.class)
-                        .hasMessageContaining("replication across nodes");
+                // More replicas than nodes: Kafka's error.
+                assertThatThrownBy(() -> admin.createTopics(List.of(new NewTopic("too-many", 1, (short) 4))).all().get())
+                        .isInstanceOf(ExecutionException.class).cause().isInstanceOf(InvalidReplicationFactorException.class);
             }
         }
     }
@@ -209,6 +208,72 @@ class ClusterIT {
                         () -> admin.describeCluster().nodes().get().stream().noneMatch(n -> n.id() == leaving));
             }
             assertThat(Duration.ofNanos(System.nanoTime() - startNs)).isLessThan(Duration.ofSeconds(9));
+        }
+    }
+
+    @Test
+    void replicatedPartitionsLoseNothingAcknowledgedWhenTheirLeaderDies() throws Exception {
+        try (GregorCluster cluster = GregorCluster.nodes(3).with("broker.session.timeout.ms", "1500")
+                .with("broker.heartbeat.interval.ms", "300").with("replica.lag.time.max.ms", "3000").start()) {
+            cluster.admin().createTopics(List.of(new NewTopic("replicated", 2, (short) 3)
+                    .configs(Map.of("min.insync.replicas", "2")))).all().get();
+            TopicDescription described = cluster.admin().describeTopics(List.of("replicated")).allTopicNames().get()
+                    .get("replicated");
+            for (TopicPartitionInfo p : described.partitions()) {
+                assertThat(p.replicas()).extracting(Node::id).containsExactlyInAnyOrder(1, 2, 3);
+                assertThat(p.isr()).hasSize(3);
+            }
+            List<String> acknowledged = new ArrayList<>();
+            try (KafkaProducer<String, String> producer = cluster.producer("acks", "all")) {
+                for (int i = 0; i < 200; i++) {
+                    producer.send(new ProducerRecord<>("replicated", i % 2, "k" + i, "first-" + i)).get();
+                    acknowledged.add("first-" + i);
+                }
+            }
+            // Every replica holds every acknowledged record.
+            for (int id = 1; id <= 3; id++) {
+                int node = id;
+                Await.until("node " + id + " has both partitions' records", Duration.ofSeconds(30), () ->
+                        cluster.broker(node).partitions().partition("replicated", 0).logEndOffset() == 100
+                                && cluster.broker(node).partitions().partition("replicated", 1).logEndOffset() == 100);
+            }
+            int leader = leaders(cluster.admin(), "replicated").get(0);
+            cluster.halt(leader);
+            int survivor = leader == 1 ? 2 : 1;
+            try (Admin admin = adminOf(cluster, survivor)) {
+                Await.until("a new leader for partition 0", Duration.ofSeconds(30), () -> {
+                    Integer now = leaders(admin, "replicated").get(0);
+                    return now != null && now != leader;
+                });
+            }
+            try (KafkaProducer<String, String> producer = cluster.producer("acks", "all", "delivery.timeout.ms", "60000",
+                    "request.timeout.ms", "10000")) {
+                for (int i = 0; i < 100; i++) {
+                    producer.send(new ProducerRecord<>("replicated", i % 2, "k" + i, "second-" + i)).get();
+                    acknowledged.add("second-" + i);
+                }
+            }
+            // The old leader comes back, truncates to what the new leader has, catches up and rejoins the ISR.
+            cluster.start(leader);
+            try (Admin admin = adminOf(cluster, survivor)) {
+                Await.until("node " + leader + " back in every ISR", Duration.ofSeconds(60), () ->
+                        admin.describeTopics(List.of("replicated")).allTopicNames().get().get("replicated").partitions()
+                                .stream().allMatch(p -> p.isr().size() == 3));
+            }
+            List<String> read = new ArrayList<>();
+            try (KafkaConsumer<String, String> consumer = cluster.consumer()) {
+                List<org.apache.kafka.common.TopicPartition> both = List.of(
+                        new org.apache.kafka.common.TopicPartition("replicated", 0),
+                        new org.apache.kafka.common.TopicPartition("replicated", 1));
+                consumer.assign(both);
+                consumer.seekToBeginning(both);
+                Await.until("300 records read back", Duration.ofSeconds(30), () -> {
+                    consumer.poll(Duration.ofMillis(200)).forEach(r -> read.add(r.value()));
+                    return read.size() >= 300;
+                });
+            }
+            assertThat(read).hasSize(300).containsExactlyInAnyOrderElementsOf(acknowledged);
+            assertThat(cluster.broker(leader).partitions().partition("replicated", 0).logEndOffset()).isEqualTo(150);
         }
     }
 

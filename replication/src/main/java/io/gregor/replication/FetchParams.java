@@ -11,10 +11,22 @@ import java.util.List;
  * @param reach how far past a partition's budget the read may go (1 for stored batches; more for a reader whose
  *     answer is converted to an older, larger message format and cut to the budget afterwards)
  * @param partitions the partitions, in the order of the response
+ * @param replicaId the follower that fetches, -1 for a consumer (a follower reads up to the log end, and its fetch
+ *     offset tells the leader what it holds durably)
  */
-public record FetchParams(long maxWaitMs, int minBytes, int maxBytes, float reach, List<PartitionFetch> partitions) {
+public record FetchParams(long maxWaitMs, int minBytes, int maxBytes, float reach, List<PartitionFetch> partitions,
+                          int replicaId) {
     public FetchParams {
         partitions = List.copyOf(partitions);
+    }
+
+    /** A consumer's fetch. */
+    public FetchParams(long maxWaitMs, int minBytes, int maxBytes, float reach, List<PartitionFetch> partitions) {
+        this(maxWaitMs, minBytes, maxBytes, reach, partitions, -1);
+    }
+
+    public boolean fromFollower() {
+        return replicaId >= 0;
     }
 
     /**

@@ -22,6 +22,20 @@ public final class Partition {
     private volatile State state;
     private volatile int minInsyncReplicas;
     private volatile String compressionType = Recompression.PRODUCER;
+    /** On the leader: what each follower has durably (its last fetch offset), and when it was last caught up. */
+    private final java.util.Map<Integer, Follower> followers = new java.util.concurrent.ConcurrentHashMap<>();
+    /** On the leader: the ISR proposed to the controller and not yet committed, null when none is pending. */
+    private volatile List<Integer> pendingIsr;
+
+    /**
+     * A follower as its leader sees it.
+     *
+     * @param durableEnd   its log end offset at its last fetch, which it has fsynced (followers fetch again only after
+     *                     syncing what they appended)
+     * @param caughtUpMs   the last time it had everything the leader had when it fetched
+     */
+    public record Follower(long durableEnd, long caughtUpMs) {
+    }
 
     /**
      * The replication state, replaced as a whole when it changes.
@@ -74,8 +88,90 @@ public final class Partition {
         return state;
     }
 
-    public void updateState(State next) {
+    /**
+     * Replaces the replication state. When this node became leader for a new epoch, every other replica starts unknown
+     * (caught up as of now if it is in the ISR, so it gets {@code replica.lag.time.max.ms} to show up); a pending ISR
+     * change ends with a new partition epoch.
+     */
+    public void updateState(State next, long nowMs) {
+        State previous = this.state;
+        if (next.leaderEpoch() != previous.leaderEpoch() || next.leaderId() != previous.leaderId()) {
+            followers.clear();
+            for (int replica : next.replicas()) {
+                if (replica != next.leaderId()) {
+                    followers.put(replica, new Follower(-1, next.isr().contains(replica) ? nowMs : -1));
+                }
+            }
+        }
+        if (next.partitionEpoch() != previous.partitionEpoch()) {
+            pendingIsr = null;
+        }
         this.state = next;
+    }
+
+    public void updateState(State next) {
+        updateState(next, System.currentTimeMillis());
+    }
+
+    /** On the leader: records a follower's fetch from {@code fetchOffset}; {@code leaderEnd} is the leader's log end. */
+    public void recordFollowerFetch(int replicaId, long fetchOffset, long leaderEnd, long nowMs) {
+        followers.compute(replicaId, (id, was) -> new Follower(fetchOffset,
+                fetchOffset >= leaderEnd ? nowMs : was == null ? -1 : was.caughtUpMs()));
+    }
+
+    public Follower follower(int replicaId) {
+        return followers.get(replicaId);
+    }
+
+    /**
+     * The ISR that acks=all and the high watermark go by: the committed ISR, or while a change is pending, the larger
+     * of it and the proposed one (a follower being added counts at once, one being removed until the removal is
+     * committed), so the high watermark never passes what a member of either ISR lacks.
+     */
+    public List<Integer> maximalIsr() {
+        List<Integer> pending = pendingIsr;
+        if (pending == null) {
+            return state.isr();
+        }
+        java.util.LinkedHashSet<Integer> union = new java.util.LinkedHashSet<>(state.isr());
+        union.addAll(pending);
+        return List.copyOf(union);
+    }
+
+    public void setPendingIsr(List<Integer> proposed) {
+        this.pendingIsr = proposed == null ? null : List.copyOf(proposed);
+    }
+
+    private volatile long isrRetryAfterMs;
+
+    /** Before this time no ISR change is proposed (one was just refused). */
+    public long isrRetryAfterMs() {
+        return isrRetryAfterMs;
+    }
+
+    public void setIsrRetryAfterMs(long ms) {
+        this.isrRetryAfterMs = ms;
+    }
+
+    public boolean hasPendingIsr() {
+        return pendingIsr != null;
+    }
+
+    /**
+     * On the leader: the high watermark the replicas allow, the lowest durable end over the maximal ISR
+     * ({@code leaderDurable} for this node); -1 while a member has not fetched yet.
+     */
+    public long isrDurableEnd(long leaderDurable) {
+        long min = leaderDurable;
+        for (int replica : maximalIsr()) {
+            if (replica == state.leaderId()) {
+                continue;
+            }
+            Follower f = followers.get(replica);
+            long end = f == null ? -1 : f.durableEnd();
+            min = Math.min(min, end);
+        }
+        return min;
     }
 
     /** Whether node {@code nodeId} leads this partition (appends and client reads go to the leader only). */

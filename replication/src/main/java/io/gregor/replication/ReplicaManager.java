@@ -138,6 +138,7 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         }
         AppendResult done = new AppendResult(Errors.NONE, null, info.firstOffset(), info.logAppendTimeMs(),
                 partitionLog.logStartOffset());
+        wakeFollowers(partition);
         if (acks != -1) {
             flusher.markDirty(partitionLog);
             return CompletableFuture.completedFuture(done);
@@ -151,7 +152,7 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
      */
     private CompletableFuture<AppendResult> delayedProduce(Partition partition, long requiredOffset, long timeoutMs,
                                                            AppendResult done) {
-        DelayedProduce op = new DelayedProduce(partition, requiredOffset, timeoutMs, done);
+        DelayedProduce op = new DelayedProduce(partition, requiredOffset, timeoutMs, done, nodeId);
         flusher.flush(partition.log(), requiredOffset).whenComplete((v, error) -> {
             if (error != null) {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -173,15 +174,26 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         private final AppendResult done;
         private volatile AppendResult failure;
 
-        DelayedProduce(Partition partition, long requiredOffset, long timeoutMs, AppendResult done) {
+        DelayedProduce(Partition partition, long requiredOffset, long timeoutMs, AppendResult done, int nodeId) {
             this.partition = partition;
             this.requiredOffset = requiredOffset;
             this.timeoutMs = timeoutMs;
             this.done = done;
+            this.nodeId = nodeId;
+            this.leaderEpoch = partition.leaderEpoch();
         }
+
+        private final int nodeId;
+        private final int leaderEpoch;
 
         @Override
         protected boolean tryComplete() {
+            if (!partition.isLeader(nodeId) || partition.leaderEpoch() != leaderEpoch) {
+                // Leadership moved: these records may be truncated away, so they are never acknowledged from here.
+                failure = AppendResult.failed(Errors.NOT_LEADER_OR_FOLLOWER, "Leadership of " + partition
+                        + " moved before the records were committed");
+                return forceComplete();
+            }
             return partition.highWatermark() >= requiredOffset && forceComplete();
         }
 
@@ -189,6 +201,10 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         protected void onComplete() {
             if (failure != null) {
                 result.complete(failure);
+            } else if (partition.highWatermark() >= requiredOffset && partition.isrSize() < partition.minInsyncReplicas()) {
+                result.complete(AppendResult.failed(Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND, "The records of " + partition
+                        + " are committed, but the ISR shrank to " + partition.isrSize() + ", below min.insync.replicas "
+                        + partition.minInsyncReplicas()));
             } else if (partition.highWatermark() >= requiredOffset) {
                 result.complete(done);
             } else {
@@ -263,21 +279,172 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
                     + " is not the leader of " + partition);
         }
         LogAppendInfo info = partition.log().append(records, partition.leaderEpoch());
-        return new Appended(info.firstOffset(), flusher.flush(partition.log(), info.lastOffset() + 1));
+        wakeFollowers(partition);
+        if (partition.state().replicas().size() == 1) {
+            return new Appended(info.firstOffset(), flusher.flush(partition.log(), info.lastOffset() + 1));
+        }
+        // Replicated: committed once the high watermark passes the records (durable on the ISR), as acks=all.
+        AppendResult appended = new AppendResult(Errors.NONE, null, info.firstOffset(), -1, partition.logStartOffset());
+        CompletableFuture<Void> committed = delayedProduce(partition, info.lastOffset() + 1, COORDINATOR_COMMIT_TIMEOUT_MS,
+                appended).thenCompose(result -> result.error() == Errors.NONE ? CompletableFuture.<Void>completedFuture(null)
+                : CompletableFuture.<Void>failedFuture(result.error().exception(result.message())));
+        return new Appended(info.firstOffset(), committed);
     }
 
     @Override
     public void onFlushed(Log flushedLog, long flushedOffset) {
         Partition partition = byLog.get(flushedLog);
+        if (partition == null) {
+            return;
+        }
+        if (partition.isLeader(nodeId)) {
+            maybeAdvanceHighWatermark(partition);
+        }
+    }
+
+    /**
+     * On the leader: moves the high watermark to the lowest durable end over the maximal ISR (this node's fsynced
+     * offset, each follower's last fetch offset), never backwards, and wakes what waits on it.
+     */
+    private void maybeAdvanceHighWatermark(Partition partition) {
+        Log partitionLog = partition.log();
         boolean advanced;
-        // Flushes of one log may report from two threads (inline and group commit): only ever move the HW forward.
-        synchronized (flushedLog) {
-            advanced = flushedOffset > flushedLog.highWatermark();
+        // Flushes and follower fetches report from several threads: only ever move the HW forward.
+        synchronized (partitionLog) {
+            long candidate = partition.isrDurableEnd(partitionLog.flushedOffset());
+            advanced = candidate > partitionLog.highWatermark();
             if (advanced) {
-                flushedLog.updateHighWatermark(flushedOffset);
+                partitionLog.updateHighWatermark(candidate);
             }
         }
-        if (advanced && partition != null) {
+        if (advanced) {
+            delayed.onChange(partition);
+        }
+    }
+
+    // ---- Replication -----------------------------------------------------------------------------------------------
+
+    /**
+     * The partition's replication state changed (new leader, epoch or ISR): parked produces and fetches look again
+     * (a produce parked under a leadership that is gone fails instead of waiting).
+     */
+    public void onStateChange(Partition partition) {
+        delayed.onChange(partition);
+        if (partition.isLeader(nodeId)) {
+            Log partitionLog = partition.log();
+            if (partition.leaderEpoch() > partitionLog.latestEpoch()) {
+                // The new epoch starts at the log end (followers ask OffsetForLeaderEpoch for it before any append).
+                partitionLog.assignEpoch(partition.leaderEpoch(), partitionLog.logEndOffset());
+            }
+            maybeAdvanceHighWatermark(partition);
+        }
+    }
+
+    /** New records on the leader: the followers' parked fetches can take them at once. */
+    private void wakeFollowers(Partition partition) {
+        if (partition.state().replicas().size() > 1) {
+            delayed.onChange(partition);
+        }
+    }
+
+    /** Told when the ISR of a partition this node leads should change; it asks the controller (AlterPartition). */
+    public interface IsrChanges {
+        void propose(Partition partition, List<Integer> newIsr);
+
+        /** Whether node {@code replicaId} may join an ISR (registered, not fenced, not shutting down). */
+        boolean eligible(int replicaId);
+    }
+
+    private volatile IsrChanges isrChanges = new IsrChanges() {
+        @Override
+        public void propose(Partition partition, List<Integer> newIsr) {
+        }
+
+        @Override
+        public boolean eligible(int replicaId) {
+            return false;
+        }
+    };
+
+    /** How long a coordinator's append on a replicated partition may wait for the ISR. */
+    private static final long COORDINATOR_COMMIT_TIMEOUT_MS = 30_000;
+
+    /** After a refused ISR change, the partition's next proposal waits this long. */
+    private static final long ISR_RETRY_BACKOFF_MS = 1_000;
+
+    public void setIsrChanges(IsrChanges changes) {
+        this.isrChanges = changes;
+    }
+
+    /**
+     * A follower's fetch of a partition this node leads: its fetch offset is what it holds durably; the high
+     * watermark may advance, and a follower that has caught up with the high watermark is proposed for the ISR.
+     */
+    private void onFollowerFetch(Partition partition, int replicaId, long fetchOffset) {
+        long now = System.currentTimeMillis();
+        partition.recordFollowerFetch(replicaId, fetchOffset, partition.log().logEndOffset(), now);
+        maybeAdvanceHighWatermark(partition);
+        if (!partition.maximalIsr().contains(replicaId) && !partition.hasPendingIsr()
+                && fetchOffset >= partition.highWatermark() && now >= partition.isrRetryAfterMs()
+                && isrChanges.eligible(replicaId)) {
+            List<Integer> expanded = new ArrayList<>(partition.state().isr());
+            expanded.add(replicaId);
+            partition.setPendingIsr(expanded);
+            log.info("Partition {}: follower {} caught up (offset {}), proposing ISR {}", partition, replicaId,
+                    fetchOffset, expanded);
+            isrChanges.propose(partition, expanded);
+        }
+    }
+
+    /**
+     * On the leader, now and then: proposes to drop from the ISR every follower that has not been caught up for
+     * {@code lagMs} (replica.lag.time.max.ms). The removal counts only once committed.
+     */
+    public void shrinkIsrs(long lagMs) {
+        long now = System.currentTimeMillis();
+        for (Partition partition : partitions.values()) {
+            if (!partition.isLeader(nodeId) || partition.hasPendingIsr() || now < partition.isrRetryAfterMs()) {
+                continue;
+            }
+            List<Integer> isr = partition.state().isr();
+            List<Integer> kept = new ArrayList<>();
+            for (int replica : isr) {
+                Partition.Follower f = replica == nodeId ? null : partition.follower(replica);
+                boolean lagging = replica != nodeId && (f == null || now - f.caughtUpMs() > lagMs);
+                if (!lagging) {
+                    kept.add(replica);
+                }
+            }
+            if (kept.size() < isr.size()) {
+                log.warn("Partition {}: followers {} have not caught up for {} ms, proposing ISR {}", partition,
+                        isr.stream().filter(r -> !kept.contains(r)).toList(), lagMs, kept);
+                partition.setPendingIsr(kept);
+                isrChanges.propose(partition, kept);
+            }
+        }
+    }
+
+    /** A proposed ISR change was refused or failed: the next fetch or check proposes again. */
+    public void isrChangeFailed(Partition partition) {
+        partition.setPendingIsr(null);
+        partition.setIsrRetryAfterMs(System.currentTimeMillis() + ISR_RETRY_BACKOFF_MS);
+    }
+
+    /**
+     * On a follower: appends batches fetched from the leader, keeping their offsets and epochs, then fsyncs them
+     * (the next fetch offset tells the leader they are durable); the high watermark follows the leader's.
+     */
+    public void appendAsFollower(Partition partition, ByteBuffer records, long leaderHighWatermark) {
+        Log partitionLog = partition.log();
+        if (records != null && records.hasRemaining()) {
+            partitionLog.appendAsFollower(records);
+        }
+        if (partitionLog.flushedOffset() < partitionLog.logEndOffset()) {
+            partitionLog.flush();
+        }
+        long hw = Math.min(leaderHighWatermark, partitionLog.logEndOffset());
+        if (hw > partitionLog.highWatermark()) {
+            partitionLog.updateHighWatermark(hw);
             delayed.onChange(partition);
         }
     }
@@ -290,6 +457,15 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
      * within the partition and response budgets. Parked until min bytes are there or max wait passes.
      */
     public CompletableFuture<List<FetchPartitionData>> fetchMessages(FetchParams params) {
+        if (params.fromFollower()) {
+            for (FetchParams.PartitionFetch p : params.partitions()) {
+                Partition partition = p.topic() == null ? null : partition(p.topic(), p.partition());
+                if (partition != null && partition.isLeader(nodeId) && partition.state().replicas().contains(params.replicaId())
+                        && partition.checkLeaderEpoch(p.currentLeaderEpoch()) == Errors.NONE) {
+                    onFollowerFetch(partition, params.replicaId(), p.fetchOffset());
+                }
+            }
+        }
         FetchPass first = read(params);
         if (first.hasError || first.bytes >= params.minBytes() || params.maxWaitMs() <= 0 || first.watched.isEmpty()) {
             return CompletableFuture.completedFuture(first.partitions);
@@ -339,7 +515,8 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
                 continue;
             }
             Errors epochError = partition.checkLeaderEpoch(p.currentLeaderEpoch());
-            if (epochError == Errors.NONE && !partition.isLeader(nodeId)) {
+            if (epochError == Errors.NONE && (!partition.isLeader(nodeId)
+                    || params.fromFollower() && !partition.state().replicas().contains(params.replicaId()))) {
                 epochError = Errors.NOT_LEADER_OR_FOLLOWER;
             }
             if (epochError != Errors.NONE) {
@@ -350,11 +527,13 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
             Log partitionLog = partition.log();
             long hw = partitionLog.highWatermark();
             long logStart = partitionLog.logStartOffset();
+            // Followers copy the whole log; consumers see what is committed.
+            long readLimit = params.fromFollower() ? Long.MAX_VALUE : hw;
             watched.add(partition);
             int budget = Math.max(0, Math.min(p.maxBytes(), params.maxBytes() - bytes));
             int reach = (int) Math.min(Integer.MAX_VALUE, (long) (budget * params.reach()));
             try {
-                var slice = partitionLog.read(p.fetchOffset(), reach, hw, bytes == 0);
+                var slice = partitionLog.read(p.fetchOffset(), reach, readLimit, bytes == 0);
                 FileSliceRecords records = slice.isEmpty() ? null : new FileSliceRecords(slice);
                 if (records != null) {
                     // A reach past the budget (down-conversion) counts only what the answer may hold.

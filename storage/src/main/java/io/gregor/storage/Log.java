@@ -147,6 +147,89 @@ public final class Log implements AutoCloseable {
         }
     }
 
+    /**
+     * Appends batches copied from the partition's leader, keeping their offsets and leader epochs (a follower's
+     * log becomes a copy of the leader's). The first batch must start at this log's end offset and offsets must
+     * follow on; compacted batches (fewer records than offsets) are accepted. Every batch is appended or none.
+     *
+     * @throws CorruptRecordException on a malformed batch or offsets that do not follow on
+     * @throws KafkaStorageException on an I/O error
+     */
+    public LogAppendInfo appendAsFollower(ByteBuffer records) {
+        ByteBuffer buffer = records.duplicate().order(ByteOrder.BIG_ENDIAN);
+        int start = buffer.position();
+        int end = buffer.limit();
+        if (start == end) {
+            throw new CorruptRecordException("Empty record set");
+        }
+        List<Integer> sizes = new ArrayList<>();
+        for (int position = start; position < end; ) {
+            if (end - position < RecordBatchHeader.HEADER_SIZE) {
+                throw new CorruptRecordException("Record batch truncated at " + position);
+            }
+            int size = RecordBatchHeader.sizeInBytes(buffer, position);
+            if (size < RecordBatchHeader.HEADER_SIZE || size > end - position) {
+                throw new CorruptRecordException("Record batch length " + size + " inconsistent with " + (end - position)
+                        + " bytes available");
+            }
+            RecordBatchHeader.validateContent(buffer, position, size, false);
+            sizes.add(size);
+            position += size;
+        }
+        lock.lock();
+        try {
+            ensureOpen();
+            long nowMs = time.milliseconds();
+            long next = logEndOffset;
+            long maxTimestamp = -1L;
+            long offsetOfMaxTimestamp = next;
+            int recordCount = 0;
+            List<FileBatchScanner.Entry> batches = new ArrayList<>(sizes.size());
+            List<Integer> batchEpochs = new ArrayList<>();
+            int position = start;
+            for (int size : sizes) {
+                long base = RecordBatchHeader.baseOffset(buffer, position);
+                if (base != next) {
+                    throw new CorruptRecordException("Batch from the leader starts at offset " + base + ", but the log of "
+                            + dir + " ends at " + next);
+                }
+                int delta = RecordBatchHeader.lastOffsetDelta(buffer, position);
+                long batchMax = RecordBatchHeader.maxTimestamp(buffer, position);
+                if (batchMax > maxTimestamp) {
+                    maxTimestamp = batchMax;
+                    offsetOfMaxTimestamp = base;
+                }
+                recordCount += RecordBatchHeader.recordCount(buffer, position);
+                batches.add(new FileBatchScanner.Entry(position - start, size, base, base + delta, batchMax));
+                batchEpochs.add(buffer.getInt(position + RecordBatchHeader.PARTITION_LEADER_EPOCH));
+                next = base + delta + 1L;
+                position += size;
+            }
+            long firstOffset = logEndOffset;
+            try {
+                LogSegment active = segments.lastEntry().getValue();
+                if (active.shouldRoll(end - start, next - 1, nowMs, config)) {
+                    active = roll(active, nowMs);
+                }
+                active.append(buffer.duplicate().position(start).limit(end), batches, probe, config.indexIntervalBytes());
+            } catch (IOException e) {
+                throw new KafkaStorageException("Append to " + dir + " at offset " + firstOffset + " failed: "
+                        + e.getMessage(), e);
+            }
+            logEndOffset = next;
+            for (int i = 0; i < batches.size(); i++) {
+                int epoch = batchEpochs.get(i);
+                if (epoch >= 0 && epoch > epochs.latestEpoch()) {
+                    epochs.assign(epoch, batches.get(i).baseOffset());
+                }
+            }
+            return new LogAppendInfo(firstOffset, next - 1, -1L, maxTimestamp, offsetOfMaxTimestamp, end - start,
+                    recordCount);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private LogAppendInfo appendValidated(ByteBuffer buffer, int start, int end, List<Integer> sizes, int leaderEpoch, LogConfig current) {
         long nowMs = time.milliseconds();
         long next = logEndOffset;

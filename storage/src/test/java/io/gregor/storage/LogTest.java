@@ -283,6 +283,46 @@ class LogTest {
     }
 
     @Test
+    void shouldCopyALeadersBatchesWithTheirOffsetsAndEpochs() throws IOException {
+        // A follower appends what the leader's log holds: same offsets, same epochs, after a truncation too.
+        open(smallSegments());
+        Log leader = Log.open(dir.resolve("leader-0"), smallSegments(), time, FailureProbe.NONE, true);
+        try {
+            for (int i = 0; i < 30; i++) {
+                leader.append(TestBatches.batch(1 + i % 2, 60, START_MS + i), i < 10 ? 0 : 4);
+            }
+            long offset = 0;
+            while (offset < leader.logEndOffset()) {
+                ByteBuffer chunk = TestBatches.bytesOf(leader.read(offset, 300, Long.MAX_VALUE, true));
+                LogAppendInfo info = log.appendAsFollower(chunk);
+                assertThat(info.firstOffset()).isEqualTo(offset);
+                offset = info.lastOffset() + 1;
+            }
+            assertThat(log.logEndOffset()).isEqualTo(leader.logEndOffset());
+            assertThat(log.latestEpoch()).isEqualTo(4);
+            assertThat(log.endOffsetForEpoch(0)).isEqualTo(leader.endOffsetForEpoch(0));
+            ByteBuffer all = TestBatches.bytesOf(log.read(0, Integer.MAX_VALUE, Long.MAX_VALUE, true));
+            ByteBuffer original = TestBatches.bytesOf(leader.read(0, Integer.MAX_VALUE, Long.MAX_VALUE, true));
+            assertThat(TestBatches.baseOffsets(all)).isEqualTo(TestBatches.baseOffsets(original));
+
+            // Batches that do not start at the log end are refused; nothing is appended.
+            ByteBuffer again = TestBatches.bytesOf(leader.read(0, 300, Long.MAX_VALUE, true));
+            assertThatThrownBy(() -> log.appendAsFollower(again)).isInstanceOf(CorruptRecordException.class)
+                    .hasMessageContaining("ends at " + leader.logEndOffset());
+            assertThat(log.logEndOffset()).isEqualTo(leader.logEndOffset());
+
+            long cut = leader.endOffsetForEpoch(0).endOffset();
+            log.truncateTo(cut);
+            assertThat(log.latestEpoch()).isZero();
+            ByteBuffer rest = TestBatches.bytesOf(leader.read(cut, 300, Long.MAX_VALUE, true));
+            assertThat(log.appendAsFollower(rest).firstOffset()).isEqualTo(cut);
+            assertThat(log.latestEpoch()).isEqualTo(4);
+        } finally {
+            leader.close();
+        }
+    }
+
+    @Test
     void shouldRejectEmptyAppend() {
         // An empty buffer is not a batch.
         open(LogConfig.defaults());

@@ -82,6 +82,12 @@ public final class BrokerConfigs {
     public static final String CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS = "controller.quorum.election.timeout.ms";
     public static final String INTER_BROKER_LISTENER_NAME = "inter.broker.listener.name";
     public static final String BROKER_RACK = "broker.rack";
+    public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
+    public static final String REPLICA_FETCH_MAX_BYTES = "replica.fetch.max.bytes";
+    public static final String REPLICA_FETCH_WAIT_MAX_MS = "replica.fetch.wait.max.ms";
+    public static final String REPLICA_FETCH_RESPONSE_MAX_BYTES = "replica.fetch.response.max.bytes";
+    public static final String REPLICA_FETCH_BACKOFF_MS = "replica.fetch.backoff.ms";
+    public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
     public static final String BROKER_HEARTBEAT_INTERVAL_MS = "broker.heartbeat.interval.ms";
     public static final String BROKER_SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
 
@@ -217,6 +223,20 @@ public final class BrokerConfigs {
         add(ConfigKey.atLeast(BROKER_SESSION_TIMEOUT_MS, INT, "9000", 1,
                 "A node of a cluster whose heartbeats stop for this long is fenced: it leaves Metadata responses and "
                         + "its partitions get other leaders (or none, until it is back, for those it alone holds)."));
+        add(ConfigKey.atLeast(REPLICA_LAG_TIME_MAX_MS, LONG, "30000", 1,
+                "A follower that has not caught up with its leader for this long leaves the ISR (acks=all then waits "
+                        + "only for the others, down to min.insync.replicas)."));
+        add(ConfigKey.atLeast(REPLICA_FETCH_MAX_BYTES, INT, "1048576", 1024,
+                "Bytes a follower asks for per partition in one fetch (at least one batch is sent)."));
+        add(ConfigKey.atLeast(REPLICA_FETCH_WAIT_MAX_MS, INT, "500", 0,
+                "How long a follower's fetch waits on the leader for new records."));
+        add(ConfigKey.atLeast(REPLICA_FETCH_RESPONSE_MAX_BYTES, INT, "10485760", 1024,
+                "Bytes a follower asks for in one fetch over all partitions."));
+        add(ConfigKey.atLeast(REPLICA_FETCH_BACKOFF_MS, LONG, "1000", 0,
+                "How long a follower waits after a failed fetch before it tries again."));
+        add(ConfigKey.of(UNCLEAN_LEADER_ELECTION_ENABLE, BOOLEAN, "false",
+                "Whether a replica outside the ISR may become leader (losing records). Gregor elects from the ISR only: "
+                        + "true is refused at start."));
         add(ConfigKey.of(BROKER_RACK, STRING, null,
                 "Rack of this node, registered with the controller and shown to clients in Metadata and DescribeCluster "
                         + "(replica placement does not use it yet)."));

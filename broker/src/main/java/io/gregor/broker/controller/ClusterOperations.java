@@ -73,6 +73,48 @@ public final class ClusterOperations {
         });
     }
 
+    /** What an ISR change answers: NONE with the partition's registration after it, or the reason it was refused. */
+    public record IsrChanged(Errors error, PartitionRegistration registration) {
+    }
+
+    /**
+     * AlterPartition from the leader of partition {@code partition} of topic {@code topicId}: replaces its ISR with
+     * {@code newIsr} when the leader and both epochs are current (else NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH or
+     * INVALID_UPDATE_VERSION) and every new member is a replica on an unfenced node (else INELIGIBLE_REPLICA).
+     */
+    public CompletableFuture<IsrChanged> alterPartition(int leaderId, Uuid topicId, int partition, int leaderEpoch,
+                                                        int partitionEpoch, List<Integer> newIsr) {
+        return metadata.write(image -> {
+            TopicImage topic = image.topic(topicId);
+            PartitionRegistration r = topic == null ? null : topic.registration(partition);
+            if (r == null) {
+                return ControllerResult.noChange(new IsrChanged(Errors.UNKNOWN_TOPIC_OR_PARTITION, null));
+            }
+            if (r.leader() != leaderId) {
+                return ControllerResult.noChange(new IsrChanged(Errors.NOT_LEADER_OR_FOLLOWER, r));
+            }
+            if (r.leaderEpoch() != leaderEpoch) {
+                return ControllerResult.noChange(new IsrChanged(Errors.FENCED_LEADER_EPOCH, r));
+            }
+            if (r.partitionEpoch() != partitionEpoch) {
+                return ControllerResult.noChange(new IsrChanged(Errors.INVALID_UPDATE_VERSION, r));
+            }
+            if (newIsr.isEmpty() || !newIsr.contains(leaderId) || new java.util.HashSet<>(newIsr).size() != newIsr.size()) {
+                return ControllerResult.noChange(new IsrChanged(Errors.INVALID_REQUEST, r));
+            }
+            for (int member : newIsr) {
+                BrokerRegistration broker = image.broker(member);
+                if (!r.replicas().contains(member) || broker == null || broker.fenced() && !r.isr().contains(member)) {
+                    return ControllerResult.noChange(new IsrChanged(Errors.INELIGIBLE_REPLICA, r));
+                }
+            }
+            PartitionRegistration next = new PartitionRegistration(r.replicas(), newIsr, r.leader(), r.leaderEpoch(),
+                    r.partitionEpoch() + 1);
+            return ControllerResult.of(List.of(new MetadataRecord.PartitionState(topicId, partition, next)),
+                    new IsrChanged(Errors.NONE, next));
+        });
+    }
+
     /** On the active controller, now and then: fences every unfenced node not heard from for a session timeout. */
     public CompletableFuture<List<Integer>> fenceExpired() {
         long now = clock.getAsLong();

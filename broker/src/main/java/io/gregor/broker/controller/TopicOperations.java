@@ -144,10 +144,7 @@ public final class TopicOperations {
                     + " time(s): The target replication factor of " + rf + " cannot be reached because only "
                     + live.size() + " broker(s) are registered.");
         }
-        if (rf > 1) {
-            return ApiError.of(Errors.INVALID_REPLICATION_FACTOR, "Replication factor " + rf + " needs replication across"
-                    + " nodes, which this version of Gregor does not do yet; use replication factor 1.");
-        }
+
         try {
             TopicConfigs.validate(topic.configs());
         } catch (ConfigException e) {

@@ -82,8 +82,9 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
         }
         int maxBytes = Math.min(request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes(),
                 config.get().fetchMaxBytes());
+        int replicaId = version >= 15 ? request.replicaState().replicaId() : request.replicaId();
         FetchParams params = new FetchParams(request.maxWaitMs(), request.minBytes(), maxBytes,
-                legacyMagic >= 0 ? LEGACY_REACH : 1f, wanted);
+                legacyMagic >= 0 ? LEGACY_REACH : 1f, wanted, replicaId);
         return replicas.fetchMessages(params)
                 .thenApply(read -> response(request, version, legacyMagic, maxBytes, wanted, unknownId, topicOf, read));
     }

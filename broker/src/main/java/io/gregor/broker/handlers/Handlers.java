@@ -61,6 +61,7 @@ public final class Handlers {
                 .register(new ConsumerGroupDescribeHandler(c.metadata(), c.groups()))
                 .register(new BrokerRegistrationHandler(c.controller(), c.cluster()))
                 .register(new BrokerHeartbeatHandler(c.controller(), c.cluster()))
+                .register(new AlterPartitionHandler(c.controller(), c.cluster()))
                 .register(new AllocateProducerIdsHandler(c.controller(), c.producerIds()));
         return registry;
     }

@@ -7,6 +7,7 @@ import io.gregor.metadata.MetadataManager;
 import io.gregor.metadata.PartitionRegistration;
 import io.gregor.metadata.TopicImage;
 import io.gregor.replication.Partition;
+import io.gregor.replication.ReplicaFetcherManager;
 import io.gregor.replication.ReplicaManager;
 import io.gregor.storage.Log;
 import io.gregor.storage.LogManager;
@@ -32,11 +33,14 @@ public final class PartitionManager implements MetadataManager.Listener {
     private final LogManager logManager;
     private final ReplicaManager replicas;
     private final int nodeId;
+    private final ReplicaFetcherManager fetchers;
     private volatile BrokerConfig config;
 
-    public PartitionManager(BrokerConfig config, LogManager logManager, ReplicaManager replicas) {
+    public PartitionManager(BrokerConfig config, LogManager logManager, ReplicaManager replicas,
+                            ReplicaFetcherManager fetchers) {
         this.config = config;
         this.nodeId = config.nodeId();
+        this.fetchers = fetchers;
         this.logManager = logManager;
         this.replicas = replicas;
     }
@@ -92,6 +96,7 @@ public final class PartitionManager implements MetadataManager.Listener {
                     applyRegistration(topic, p);
                 } else if (replicas.partition(topic.name(), p) != null) {
                     // Moved to other nodes (replica reassignment): this node no longer holds it.
+                    fetchers.stopFollowing(replicas.partition(topic.name(), p));
                     replicas.removePartition(topic.name(), p);
                     logManager.delete(topic.name(), p);
                     log.info("Partition {}-{} is no longer held by node {}; deleted its log", topic.name(), p, nodeId);
@@ -152,14 +157,27 @@ public final class PartitionManager implements MetadataManager.Listener {
         Partition.State next = new Partition.State(registration.leader(), registration.leaderEpoch(),
                 registration.partitionEpoch(), registration.replicas(), registration.isr());
         Partition.State current = partition.state();
-        if (!next.equals(current)) {
-            if (registration.leaderEpoch() < current.leaderEpoch() && current.partitionEpoch() > 0) {
-                log.warn("Registration of {} goes back from leader epoch {} to {}; ignored", partition,
-                        current.leaderEpoch(), registration.leaderEpoch());
-                return;
+        boolean fresh = !started.contains(partition);
+        if (next.equals(current) && !fresh) {
+            return;
+        }
+        if (registration.leaderEpoch() < current.leaderEpoch() && current.partitionEpoch() > 0) {
+            log.warn("Registration of {} goes back from leader epoch {} to {}; ignored", partition,
+                    current.leaderEpoch(), registration.leaderEpoch());
+            return;
+        }
+        partition.updateState(next);
+        started.add(partition);
+        replicas.onStateChange(partition);
+        if (next.leaderId() != current.leaderId() || next.leaderEpoch() != current.leaderEpoch() || fresh) {
+            if (next.leaderId() == nodeId || next.leaderId() < 0) {
+                // Leading (or nobody leads): nothing to copy from anyone.
+                fetchers.stopFollowing(partition);
+            } else {
+                // Following the new leader: truncate to where both logs agree, then copy from there.
+                fetchers.follow(partition, next.leaderId());
             }
-            partition.updateState(next);
-            if (next.leaderId() != current.leaderId()) {
+            if (next.leaderId() != current.leaderId() || !fresh) {
                 log.info("Partition {}: leader {} (epoch {}), replicas {}, ISR {}", partition,
                         next.leaderId() < 0 ? "none" : "node " + next.leaderId(), next.leaderEpoch(), next.replicas(),
                         next.isr());
@@ -167,9 +185,15 @@ public final class PartitionManager implements MetadataManager.Listener {
         }
     }
 
+    /** Partitions whose registration was applied since they were opened. */
+    private final java.util.Set<Partition> started = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private void removeTopic(TopicImage topic) {
         for (int p = 0; p < topic.partitions(); p++) {
-            if (replicas.removePartition(topic.name(), p) != null) {
+            Partition gone = replicas.removePartition(topic.name(), p);
+            if (gone != null) {
+                fetchers.stopFollowing(gone);
+                started.remove(gone);
                 logManager.delete(topic.name(), p);
             }
         }
