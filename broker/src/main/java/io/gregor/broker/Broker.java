@@ -177,10 +177,6 @@ public final class Broker implements AutoCloseable {
                     });
                 }
             });
-            if (staticConfig.clustered()) {
-                log.warn("Cluster mode is under construction: the metadata quorum {} is replicated, partitions are not yet",
-                        staticConfig.voters());
-            }
             raft.start();
             config = effectiveConfig(metadata.image());
             metadata.replayDone();

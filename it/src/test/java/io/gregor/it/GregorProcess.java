@@ -45,6 +45,23 @@ final class GregorProcess implements AutoCloseable {
         return node;
     }
 
+    /**
+     * Starts a node as a user would, {@code gregor start --config <file>} and nothing else; {@code port} is its client
+     * listener. Waits until the port accepts connections (a node of a cluster then still waits for its quorum).
+     */
+    static GregorProcess startWithConfig(Path config, Path dataDir, int port) throws IOException, InterruptedException {
+        Files.createDirectories(dataDir);
+        List<String> command = List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-Xmx384m", "-cp", System.getProperty("java.class.path"),
+                "io.gregor.cli.GregorCli", "start", "--config", config.toString());
+        Path logFile = dataDir.resolveSibling(dataDir.getFileName() + "-broker.log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
+        GregorProcess node = new GregorProcess(dataDir, port, process);
+        node.awaitReady(logFile);
+        return node;
+    }
+
     private void awaitReady(Path logFile) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {

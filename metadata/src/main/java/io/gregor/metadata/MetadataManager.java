@@ -47,8 +47,11 @@ public final class MetadataManager implements MetadataStateMachine, MetadataCach
         return image;
     }
 
-    /** Listeners are told about every change from now on; the replay at start is reported once, as one change. */
-    public void replayDone() {
+    /**
+     * Listeners are told about every change from now on; the replay at start is reported once, as one change. Holds
+     * the apply lock, so that no entry applied meanwhile reaches the listeners before (or while) they see the replay.
+     */
+    public synchronized void replayDone() {
         replaying = false;
         MetadataImage current = image;
         for (Listener listener : listeners) {

@@ -74,7 +74,7 @@ public final class PartitionManager implements MetadataManager.Listener {
     }
 
     @Override
-    public void onImage(MetadataImage previous, MetadataImage next) {
+    public synchronized void onImage(MetadataImage previous, MetadataImage next) {
         for (TopicImage old : previous.topics()) {
             TopicImage now = next.topic(old.id());
             if (now == null) {
@@ -177,7 +177,7 @@ public final class PartitionManager implements MetadataManager.Listener {
                 // Following the new leader: truncate to where both logs agree, then copy from there.
                 fetchers.follow(partition, next.leaderId());
             }
-            if (next.leaderId() != current.leaderId() || !fresh) {
+            if (!fresh) {
                 log.info("Partition {}: leader {} (epoch {}), replicas {}, ISR {}", partition,
                         next.leaderId() < 0 ? "none" : "node " + next.leaderId(), next.leaderEpoch(), next.replicas(),
                         next.isr());
