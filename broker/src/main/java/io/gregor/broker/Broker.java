@@ -6,6 +6,7 @@ import io.gregor.broker.config.Endpoint;
 import io.gregor.broker.group.OffsetsLeadership;
 import io.gregor.broker.group.OffsetsTopic;
 import io.gregor.broker.group.OffsetsTopicMigration;
+import io.gregor.broker.handlers.DescribeQuorumHandler;
 import io.gregor.broker.handlers.Handlers;
 import io.gregor.broker.handlers.LocalNode;
 import io.gregor.broker.handlers.ProducerIdManager;
@@ -145,7 +146,8 @@ public final class Broker implements AutoCloseable {
                     () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime()));
             HandlerRegistry registry = Handlers.registry(new Handlers.Components(() -> config, node, metadata, topics,
                     new BrokerConfigOperations(metadata, () -> config), replicas,
-                    new ProducerIdManager(metadata, controller), groups, controller, cluster));
+                    new ProducerIdManager(metadata, controller), groups, controller, cluster, this::quorumState,
+                    quorumVoters()));
             server = lifecycle.started(SERVER, new KafkaServer(staticConfig, registry, ioPool));
             // Bind while the metadata log starts: requests that arrive meanwhile wait until the node is ready.
             CompletableFuture<Void> bound = CompletableFuture.runAsync(() -> {
@@ -355,6 +357,19 @@ public final class Broker implements AutoCloseable {
         }
 
         @Override
+        public List<BrokerAddress> fencedBrokers(String listenerName) {
+            List<BrokerAddress> result = new ArrayList<>();
+            for (BrokerRegistration b : metadata.image().brokers().values()) {
+                BrokerRegistration.Endpoint e = b.endpoint(listenerName);
+                if (b.fenced() && e != null) {
+                    result.add(new BrokerAddress(b.id(), e.host(), e.port(), b.rack()));
+                }
+            }
+            result.sort(java.util.Comparator.comparingInt(BrokerAddress::id));
+            return result;
+        }
+
+        @Override
         public int controllerId() {
             int id = controller == null ? -1 : controller.controllerId();
             return id >= 0 && metadata.image().broker(id) != null ? id : staticConfig.nodeId();
@@ -468,6 +483,21 @@ public final class Broker implements AutoCloseable {
                 });
             }
         }, check, check, TimeUnit.MILLISECONDS);
+    }
+
+    private io.gregor.raft.RaftMetadataLog.QuorumState quorumState() {
+        RaftMetadataLog log = raft;
+        return log == null ? new io.gregor.raft.RaftMetadataLog.QuorumState(-1, -1, -1, List.of()) : log.quorum();
+    }
+
+    /** The voters with their CONTROLLER listener addresses (this node alone for a single node). */
+    private List<DescribeQuorumHandler.Voter> quorumVoters() {
+        String listener = staticConfig.controllerListener().map(Endpoint::listenerName).orElse("CONTROLLER");
+        if (staticConfig.voters().isEmpty()) {
+            return List.of(new DescribeQuorumHandler.Voter(staticConfig.nodeId(), listener, "127.0.0.1", 0));
+        }
+        return staticConfig.voters().stream()
+                .map(v -> new DescribeQuorumHandler.Voter(v.nodeId(), listener, v.host(), v.port())).toList();
     }
 
     /** Replica fetcher settings (replica.fetch.* properties). */

@@ -27,6 +27,7 @@ import picocli.CommandLine.ParseResult;
             StartCommand.class,
             TopicCommand.class,
             GroupCommand.class,
+            ClusterCommand.class,
             ProduceCommand.class,
             ConsumeCommand.class
         })

@@ -166,6 +166,11 @@ class ClusterIT {
                 Await.until("its partition without a leader", Duration.ofSeconds(10),
                         () -> !leaders(admin, "fenced").containsKey(partitionOfSilent));
             }
+            // gregor cluster status names the fenced node and the partition without a leader.
+            String status = clusterStatus(cluster.broker(controller).bootstrapServers());
+            assertThat(status).contains("\"id\":" + silent + ",\"host\"")
+                    .contains("\"state\":\"fenced\"")
+                    .contains("\"offline\":[{\"topic\":\"fenced\",\"partition\":" + partitionOfSilent + ",");
             // The partitions of the live nodes go on.
             try (KafkaProducer<String, String> producer = cluster.producer("acks", "all", "delivery.timeout.ms", "20000",
                     "request.timeout.ms", "10000")) {
@@ -275,6 +280,15 @@ class ClusterIT {
             assertThat(read).hasSize(300).containsExactlyInAnyOrderElementsOf(acknowledged);
             assertThat(cluster.broker(leader).partitions().partition("replicated", 0).logEndOffset()).isEqualTo(150);
         }
+    }
+
+    /** {@code gregor cluster status --output json} against {@code bootstrap}. */
+    private static String clusterStatus(String bootstrap) {
+        var cli = io.gregor.cli.GregorCli.commandLine();
+        java.io.StringWriter out = new java.io.StringWriter();
+        cli.setOut(new java.io.PrintWriter(out, true));
+        assertThat(cli.execute("cluster", "status", "-b", bootstrap, "--output", "json")).isZero();
+        return out.toString();
     }
 
     /** Partition index to leader id, for the partitions that have a leader. */

@@ -385,6 +385,43 @@ public final class RaftMetadataLog implements AutoCloseable {
         return info.isLeader() && info.isLeaderReady();
     }
 
+    /**
+     * The quorum as this node sees it: the leader and its term, the commit index, and per voter the index it has
+     * replicated and how long ago the leader heard from it (known on the leader only; -1 elsewhere).
+     */
+    public record QuorumState(int leaderId, long term, long commitIndex, java.util.List<VoterState> voters) {
+    }
+
+    /** One voter: its node id, the last index it holds (-1 unknown), ms since the leader last heard from it (-1). */
+    public record VoterState(int nodeId, long matchIndex, long lastContactAgoMs) {
+    }
+
+    public QuorumState quorum() {
+        RaftServer.Division current = division;
+        java.util.List<VoterState> voters = new java.util.ArrayList<>();
+        if (current == null || state == State.CLOSED) {
+            return new QuorumState(-1, -1, -1, voters);
+        }
+        DivisionInfo info = current.getInfo();
+        long commit = current.getRaftLog().getLastCommittedIndex();
+        java.util.Map<Integer, VoterState> known = new java.util.HashMap<>();
+        if (info.isLeader()) {
+            var followers = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
+            long[] match = info.getFollowerMatchIndices();
+            for (int i = 0; i < followers.size(); i++) {
+                int id = RaftVoter.nodeIdOf(followers.get(i).getId().getId().toStringUtf8());
+                known.put(id, new VoterState(id, i < match.length ? match[i] : -1,
+                        followers.get(i).getLastRpcElapsedTimeMs()));
+            }
+            known.put(settings.nodeId(), new VoterState(settings.nodeId(), current.getRaftLog().getLastEntryTermIndex() == null
+                    ? -1 : current.getRaftLog().getLastEntryTermIndex().getIndex(), 0));
+        }
+        for (RaftVoter voter : settings.effectiveVoters()) {
+            voters.add(known.getOrDefault(voter.nodeId(), new VoterState(voter.nodeId(), -1, -1)));
+        }
+        return new QuorumState(leaderId(), info.getCurrentTerm(), commit, voters);
+    }
+
     /** The node id of the current leader, or -1 while none is known. */
     public int leaderId() {
         RaftServer.Division current = division;

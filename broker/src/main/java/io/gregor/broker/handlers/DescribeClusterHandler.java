@@ -44,6 +44,12 @@ public final class DescribeClusterHandler extends BrokerHandler<DescribeClusterR
             response.brokers().add(new DescribeClusterBroker().setBrokerId(b.id()).setHost(b.host()).setPort(b.port())
                     .setRack(b.rack()));
         }
+        if (context.apiVersion() >= 2 && request.includeFencedBrokers()) {
+            for (LocalNode.BrokerAddress b : node.fencedBrokers(context.listenerName())) {
+                response.brokers().add(new DescribeClusterBroker().setBrokerId(b.id()).setHost(b.host()).setPort(b.port())
+                        .setRack(b.rack()).setIsFenced(true));
+            }
+        }
         return CompletableFuture.completedFuture(response);
     }
 }

@@ -10,6 +10,7 @@ import io.gregor.broker.network.HandlerRegistry;
 import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.metadata.MetadataCache;
 import io.gregor.replication.ReplicaManager;
+import java.util.List;
 import java.util.function.Supplier;
 
 /** Every API the broker serves; the ApiVersions response is derived from this list. */
@@ -25,7 +26,9 @@ public final class Handlers {
     public record Components(Supplier<BrokerConfig> config, LocalNode node, MetadataCache metadata, TopicOperations topics,
                              BrokerConfigOperations brokerConfigs,
                              ReplicaManager replicas, ProducerIdManager producerIds, GroupCoordinatorService groups,
-                             ControllerChannel controller, ClusterOperations cluster) {
+                             ControllerChannel controller, ClusterOperations cluster,
+                             java.util.function.Supplier<io.gregor.raft.RaftMetadataLog.QuorumState> quorum,
+                             List<DescribeQuorumHandler.Voter> voters) {
     }
 
     public static HandlerRegistry registry(Components c) {
@@ -62,6 +65,7 @@ public final class Handlers {
                 .register(new BrokerRegistrationHandler(c.controller(), c.cluster()))
                 .register(new BrokerHeartbeatHandler(c.controller(), c.cluster()))
                 .register(new AlterPartitionHandler(c.controller(), c.cluster()))
+                .register(new ForwardingHandler<>(new DescribeQuorumHandler(c.quorum(), c.voters()), c.controller()))
                 .register(new AllocateProducerIdsHandler(c.controller(), c.producerIds()));
         return registry;
     }

@@ -22,6 +22,9 @@ public interface LocalNode {
      */
     java.util.List<BrokerAddress> liveBrokers(String listenerName);
 
+    /** The fenced registered nodes with an endpoint on {@code listenerName} (DescribeCluster v2 may ask for them). */
+    java.util.List<BrokerAddress> fencedBrokers(String listenerName);
+
     /** Node {@code id} as clients of {@code listenerName} reach it, or null when it is unknown, fenced or lacks it. */
     default BrokerAddress broker(int id, String listenerName) {
         return liveBrokers(listenerName).stream().filter(b -> b.id() == id).findFirst().orElse(null);
