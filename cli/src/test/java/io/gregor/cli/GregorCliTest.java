@@ -39,7 +39,7 @@ class GregorCliTest {
     @Test
     void shouldShowClientOptionsInClientCommandHelp() {
         for (String command : new String[] {"topic list", "topic create", "group list", "group reset-offsets", "produce",
-            "consume"}) {
+            "consume", "cluster status"}) {
             String help = CliRun.run((command + " --help").split(" ")).out();
             assertThat(help).as(command).contains("--bootstrap-server", "--command-config", "GREGOR_BOOTSTRAP");
         }
@@ -51,8 +51,8 @@ class GregorCliTest {
     void shouldExitWithUsageErrorForMissingOrUnknownCommandsAndOptions(String args) {
         CliRun run = CliRun.run(args.isEmpty() ? new String[0] : args.split(" "));
         assertThat(run.exitCode()).isEqualTo(GregorCli.EXIT_USAGE);
-        // picocli prints the usage, or for a near-miss option only the suggestions.
-        assertThat(run.err()).containsAnyOf("Usage: gregor", "Possible solutions");
+        // picocli prints the usage, or for a near miss only the suggestions.
+        assertThat(run.err()).containsAnyOf("Usage: gregor", "Possible solutions", "Did you mean");
         assertThat(run.out()).isEmpty();
     }
 

@@ -206,16 +206,7 @@ public final class Log implements AutoCloseable {
                 position += size;
             }
             long firstOffset = logEndOffset;
-            try {
-                LogSegment active = segments.lastEntry().getValue();
-                if (active.shouldRoll(end - start, next - 1, nowMs, config)) {
-                    active = roll(active, nowMs);
-                }
-                active.append(buffer.duplicate().position(start).limit(end), batches, probe, config.indexIntervalBytes());
-            } catch (IOException e) {
-                throw new KafkaStorageException("Append to " + dir + " at offset " + firstOffset + " failed: "
-                        + e.getMessage(), e);
-            }
+            writeToActiveSegment(buffer, start, end, batches, next - 1, nowMs, config);
             logEndOffset = next;
             for (int i = 0; i < batches.size(); i++) {
                 int epoch = batchEpochs.get(i);
@@ -257,6 +248,17 @@ public final class Log implements AutoCloseable {
         }
         long firstOffset = logEndOffset;
         long lastOffset = next - 1;
+        writeToActiveSegment(buffer, start, end, batches, lastOffset, nowMs, current);
+        logEndOffset = next;
+        if (leaderEpoch >= 0 && leaderEpoch > epochs.latestEpoch()) {
+            epochs.assign(leaderEpoch, firstOffset);
+        }
+        return new LogAppendInfo(firstOffset, lastOffset, appendTime, maxTimestamp, offsetOfMaxTimestamp, end - start, recordCount);
+    }
+
+    /** Writes validated batches to the active segment, rolling it first when they would not belong in it. */
+    private void writeToActiveSegment(ByteBuffer buffer, int start, int end, List<FileBatchScanner.Entry> batches,
+                                      long lastOffset, long nowMs, LogConfig current) {
         try {
             LogSegment active = segments.lastEntry().getValue();
             if (active.shouldRoll(end - start, lastOffset, nowMs, current)) {
@@ -264,13 +266,9 @@ public final class Log implements AutoCloseable {
             }
             active.append(buffer.duplicate().position(start).limit(end), batches, probe, current.indexIntervalBytes());
         } catch (IOException e) {
-            throw new KafkaStorageException("Append to " + dir + " at offset " + firstOffset + " failed: " + e.getMessage(), e);
+            throw new KafkaStorageException("Append to " + dir + " at offset " + logEndOffset + " failed: "
+                    + e.getMessage(), e);
         }
-        logEndOffset = next;
-        if (leaderEpoch >= 0 && leaderEpoch > epochs.latestEpoch()) {
-            epochs.assign(leaderEpoch, firstOffset);
-        }
-        return new LogAppendInfo(firstOffset, lastOffset, appendTime, maxTimestamp, offsetOfMaxTimestamp, end - start, recordCount);
     }
 
     private LogSegment roll(LogSegment active, long nowMs) throws IOException {
