@@ -246,7 +246,10 @@ public final class ReplicaFetcherManager implements AutoCloseable {
                 asked.put(p.topic() + "-" + p.index(), f);
             }
             if (asked.isEmpty()) {
-                backoff();
+                // Only partitions still agreeing on an offset with a leader that may not know its new epoch yet:
+                // ask again soon rather than after a whole error backoff (this is on the failover path).
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(
+                        Math.min(50, Math.max(1, settings.backoffMs()))));
                 return;
             }
             byTopic.values().forEach(t -> request.topics().add(t));
