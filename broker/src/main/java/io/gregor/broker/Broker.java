@@ -268,14 +268,13 @@ public final class Broker implements AutoCloseable {
      */
     private int awaitBrokersForOffsetsTopic() {
         int wanted = Math.min(staticConfig.offsetsTopicReplicationFactor(), Math.max(1, staticConfig.voters().size()));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            int live = (int) metadata.image().brokers().values().stream().filter(b -> !b.fenced()).count();
-            if (live >= wanted || metadata.image().topic(OffsetsTopic.TOPIC) != null || System.nanoTime() - deadline > 0) {
-                return Math.max(1, live);
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-        }
+        metadata.awaitImage(image -> liveBrokerCount(image) >= wanted || image.topic(OffsetsTopic.TOPIC) != null,
+                Duration.ofSeconds(30));
+        return Math.max(1, liveBrokerCount(metadata.image()));
+    }
+
+    private static int liveBrokerCount(MetadataImage image) {
+        return (int) image.brokers().values().stream().filter(b -> !b.fenced()).count();
     }
 
     /** Creates a topic through the active controller on another node (CreateTopics); completes with the outcome. */
@@ -340,28 +339,27 @@ public final class Broker implements AutoCloseable {
 
         @Override
         public List<BrokerAddress> liveBrokers(String listenerName) {
-            List<BrokerAddress> result = new ArrayList<>();
-            for (BrokerRegistration b : metadata.image().brokers().values()) {
-                BrokerRegistration.Endpoint e = b.endpoint(listenerName);
-                if (!b.fenced() && e != null) {
-                    result.add(new BrokerAddress(b.id(), e.host(), e.port(), b.rack()));
-                }
-            }
+            List<BrokerAddress> result = registered(listenerName, false);
             if (metadata.image().broker(staticConfig.nodeId()) == null && !advertised.isEmpty()) {
                 Endpoint self = advertisedFor(listenerName);
                 result.add(new BrokerAddress(staticConfig.nodeId(), self.host(), self.port(),
                         staticConfig.valueString(BrokerConfigs.BROKER_RACK)));
+                result.sort(java.util.Comparator.comparingInt(BrokerAddress::id));
             }
-            result.sort(java.util.Comparator.comparingInt(BrokerAddress::id));
             return result;
         }
 
         @Override
         public List<BrokerAddress> fencedBrokers(String listenerName) {
+            return registered(listenerName, true);
+        }
+
+        /** The registered nodes that are (or are not) fenced and have an endpoint on {@code listenerName}, by id. */
+        private List<BrokerAddress> registered(String listenerName, boolean fenced) {
             List<BrokerAddress> result = new ArrayList<>();
             for (BrokerRegistration b : metadata.image().brokers().values()) {
                 BrokerRegistration.Endpoint e = b.endpoint(listenerName);
-                if (b.fenced() && e != null) {
+                if (b.fenced() == fenced && e != null) {
                     result.add(new BrokerAddress(b.id(), e.host(), e.port(), b.rack()));
                 }
             }
@@ -445,13 +443,12 @@ public final class Broker implements AutoCloseable {
             }
             break;
         }
-        while (metadata.image().broker(staticConfig.nodeId()) == null
-                || !incarnationId.equals(metadata.image().broker(staticConfig.nodeId()).incarnationId())) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("The registration of node " + staticConfig.nodeId()
-                        + " did not reach this node's metadata");
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        boolean applied = metadata.awaitImage(image -> image.broker(staticConfig.nodeId()) != null
+                        && incarnationId.equals(image.broker(staticConfig.nodeId()).incarnationId()),
+                Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        if (!applied) {
+            throw new IllegalStateException("The registration of node " + staticConfig.nodeId()
+                    + " did not reach this node's metadata");
         }
         log.info("Node {} registered with broker epoch {} (active controller: node {})", staticConfig.nodeId(),
                 metadata.image().broker(staticConfig.nodeId()).epoch(), controller.controllerId());
@@ -621,12 +618,8 @@ public final class Broker implements AutoCloseable {
 
     /** Waits until the metadata log holds the cluster id, and refuses to join a cluster other than the configured one. */
     private void awaitClusterId() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (metadata.image().clusterId() == null) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("The metadata quorum has not agreed on a cluster id within 30 s");
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        if (!metadata.awaitImage(image -> image.clusterId() != null, Duration.ofSeconds(30))) {
+            throw new IllegalStateException("The metadata quorum has not agreed on a cluster id within 30 s");
         }
         String agreed = metadata.image().clusterId();
         if (staticConfig.clusterId() != null && !staticConfig.clusterId().equals(agreed)) {

@@ -7,4 +7,19 @@ package io.gregor.metadata;
 public interface MetadataCache {
     /** The image after the last applied record; never null. */
     MetadataImage image();
+
+    /**
+     * Waits until the image satisfies {@code condition} (a record applied by the metadata log, perhaps written on
+     * another node), at most {@code timeout}; returns whether it did.
+     */
+    default boolean awaitImage(java.util.function.Predicate<MetadataImage> condition, java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.test(image())) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        return true;
+    }
 }

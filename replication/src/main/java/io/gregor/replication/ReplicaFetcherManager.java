@@ -130,7 +130,7 @@ public final class ReplicaFetcherManager implements AutoCloseable {
             if (current == null || current.leaderEpoch != partition.leaderEpoch()) {
                 partitions.put(partition, new Followed(partition));
             }
-            LockSupportWake.wake(thread);
+            java.util.concurrent.locks.LockSupport.unpark(thread);
         }
 
         void remove(Partition partition) {
@@ -285,16 +285,6 @@ public final class ReplicaFetcherManager implements AutoCloseable {
             if (anyError) {
                 backoff();
             }
-        }
-    }
-
-    /** Wakes a fetcher parked while it had nothing to fetch. */
-    private static final class LockSupportWake {
-        private LockSupportWake() {
-        }
-
-        static void wake(Thread thread) {
-            java.util.concurrent.locks.LockSupport.unpark(thread);
         }
     }
 }

@@ -71,12 +71,8 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
             }
         }
         // Created by the active controller, perhaps on another node: wait until this node has applied it.
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-        while (metadata.image().topic(TOPIC) == null) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException(TOPIC + " was created but has not reached this node's metadata");
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5));
+        if (!metadata.awaitImage(image -> image.topic(TOPIC) != null, java.time.Duration.ofSeconds(30))) {
+            throw new IllegalStateException(TOPIC + " was created but has not reached this node's metadata");
         }
         return metadata.image().topic(TOPIC).partitions();
     }
