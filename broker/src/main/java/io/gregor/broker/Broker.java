@@ -186,8 +186,15 @@ public final class Broker implements AutoCloseable {
             awaitClusterId();
             awaitBound(bound);
             advertised = resolveAdvertised(server.boundAddresses());
-            server.markReady();
-            registerWithController();
+            if (staticConfig.clustered()) {
+                // As Kafka, a cluster node answers clients only once it is registered: a client that sees a node in
+                // the cluster can then use it (for example as a replica of a new topic).
+                registerWithController();
+                server.markReady();
+            } else {
+                server.markReady();
+                registerWithController();
+            }
             replicas.setIsrChanges(new ReplicaManager.IsrChanges() {
                 @Override
                 public void propose(io.gregor.replication.Partition partition, List<Integer> newIsr) {
@@ -340,7 +347,10 @@ public final class Broker implements AutoCloseable {
         @Override
         public List<BrokerAddress> liveBrokers(String listenerName) {
             List<BrokerAddress> result = registered(listenerName, false);
-            if (metadata.image().broker(staticConfig.nodeId()) == null && !advertised.isEmpty()) {
+            // A single node answers with itself before its own registration is applied; a cluster node lists only what
+            // the metadata log says, so that a client never sees more brokers than the controller can place replicas on.
+            if (!staticConfig.clustered() && metadata.image().broker(staticConfig.nodeId()) == null
+                    && !advertised.isEmpty()) {
                 Endpoint self = advertisedFor(listenerName);
                 result.add(new BrokerAddress(staticConfig.nodeId(), self.host(), self.port(),
                         staticConfig.valueString(BrokerConfigs.BROKER_RACK)));
