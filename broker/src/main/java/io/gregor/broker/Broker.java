@@ -16,6 +16,7 @@ import io.gregor.metadata.MetadataManager;
 import io.gregor.metadata.MetadataRecord;
 import io.gregor.broker.controller.BrokerConfigOperations;
 import io.gregor.broker.controller.ClusterOperations;
+import io.gregor.broker.controller.ReassignmentOperations;
 import io.gregor.broker.controller.ControllerChannel;
 import io.gregor.broker.network.NodeClient;
 import io.gregor.metadata.BrokerRegistration;
@@ -146,7 +147,8 @@ public final class Broker implements AutoCloseable {
                     () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime()));
             HandlerRegistry registry = Handlers.registry(new Handlers.Components(() -> config, node, metadata, topics,
                     new BrokerConfigOperations(metadata, () -> config), replicas,
-                    new ProducerIdManager(metadata, controller), groups, controller, cluster, this::quorumState,
+                    new ProducerIdManager(metadata, controller), groups, controller, cluster,
+                    new ReassignmentOperations(metadata), this::quorumState,
                     quorumVoters()));
             server = lifecycle.started(SERVER, new KafkaServer(staticConfig, registry, ioPool));
             // Bind while the metadata log starts: requests that arrive meanwhile wait until the node is ready.
@@ -242,16 +244,21 @@ public final class Broker implements AutoCloseable {
                             ? OffsetsTopic.createWith(topics).apply(topic) : forwardCreate(topic),
                     staticConfig.offsetsTopicNumPartitions(), staticConfig.offsetsTopicReplicationFactor(),
                     awaitBrokersForOffsetsTopic(), staticConfig.offsetsTopicSegmentBytes());
-            groups.startup(count);
-            List<CompletableFuture<Long>> loads = new ArrayList<>();
-            var offsets = metadata.image().topic(OffsetsTopic.TOPIC);
-            for (int p = 0; p < count; p++) {
-                var registration = offsets.registration(p);
-                // This node coordinates the groups of the partitions it leads.
-                if (registration == null || registration.leader() == staticConfig.nodeId()) {
-                    loads.add(groups.load(p, registration == null ? 0 : registration.leaderEpoch()));
+            // Decided while no metadata entry is applied: the partitions led now exist on this node already, and any
+            // later leadership change reaches OffsetsLeadership (which acts once the coordinator has started).
+            List<CompletableFuture<Long>> loads = metadata.withAppliedImage(image -> {
+                groups.startup(count);
+                List<CompletableFuture<Long>> started = new ArrayList<>();
+                var offsets = image.topic(OffsetsTopic.TOPIC);
+                for (int p = 0; p < count; p++) {
+                    var registration = offsets.registration(p);
+                    // This node coordinates the groups of the partitions it leads.
+                    if (registration == null || registration.leader() == staticConfig.nodeId()) {
+                        started.add(groups.load(p, registration == null ? 0 : registration.leaderEpoch()));
+                    }
                 }
-            }
+                return started;
+            });
             return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).thenApply(v -> {
                 long records = loads.stream().mapToLong(CompletableFuture::join).sum();
                 long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
@@ -490,6 +497,18 @@ public final class Broker implements AutoCloseable {
                 });
             }
         }, check, check, TimeUnit.MILLISECONDS);
+        if (Boolean.parseBoolean(staticConfig.valueString(BrokerConfigs.AUTO_LEADER_REBALANCE_ENABLE))) {
+            long every = Long.parseLong(staticConfig.valueString(BrokerConfigs.LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS));
+            beats.scheduleWithFixedDelay(() -> {
+                if (controller.isActive()) {
+                    cluster.balanceLeaders().whenComplete((moved, e) -> {
+                        if (e == null && moved > 0) {
+                            log.info("Moved the leadership of {} partitions back to their preferred replicas", moved);
+                        }
+                    });
+                }
+            }, every, every, TimeUnit.SECONDS);
+        }
     }
 
     private io.gregor.raft.RaftMetadataLog.QuorumState quorumState() {

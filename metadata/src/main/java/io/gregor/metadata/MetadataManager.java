@@ -78,6 +78,15 @@ public final class MetadataManager implements MetadataStateMachine, MetadataCach
         return result;
     }
 
+    /**
+     * Runs {@code action} on the current image while no entry is being applied: every listener has seen this image,
+     * and none sees a later one until {@code action} returns (so what {@code action} starts, the listeners then
+     * follow). {@code action} must not wait for the metadata log.
+     */
+    public synchronized <T> T withAppliedImage(Function<MetadataImage, T> action) {
+        return action.apply(image);
+    }
+
     @Override
     public synchronized void apply(long index, byte[] entry) {
         MetadataImage previous = image;

@@ -80,6 +80,18 @@ final class MetadataRecordSchemas {
             new Field("leader_epoch", Type.INT32, "leader epoch"),
             new Field("partition_epoch", Type.INT32, "partition epoch"));
 
+    /** Version 1: the replicas a reassignment adds and removes (KIP-455). */
+    private static final Schema PARTITION_STATE_V1 = new Schema(
+            new Field("topic_id", Type.UUID, "topic id"),
+            new Field("partition", Type.INT32, "partition index"),
+            new Field("replicas", new ArrayOf(Type.INT32), "replica node ids, preferred leader first"),
+            new Field("isr", new ArrayOf(Type.INT32), "in-sync replica node ids"),
+            new Field("leader", Type.INT32, "leader node id, -1 for none"),
+            new Field("leader_epoch", Type.INT32, "leader epoch"),
+            new Field("partition_epoch", Type.INT32, "partition epoch"),
+            new Field("adding_replicas", new ArrayOf(Type.INT32), "replicas a running reassignment adds"),
+            new Field("removing_replicas", new ArrayOf(Type.INT32), "replicas a running reassignment removes"));
+
     private static final Schema BROKER_FENCE_CHANGED_V0 = new Schema(
             new Field("node_id", Type.INT32, "node id"),
             new Field("epoch", Type.INT64, "the broker epoch the change is for"),
@@ -95,7 +107,7 @@ final class MetadataRecordSchemas {
         PRODUCER_IDS_ALLOCATED(6, PRODUCER_IDS_ALLOCATED_V0),
         CLUSTER_ID_SET(7, CLUSTER_ID_SET_V0),
         BROKER_REGISTERED(8, BROKER_REGISTERED_V0),
-        PARTITION_STATE(9, PARTITION_STATE_V0),
+        PARTITION_STATE(9, PARTITION_STATE_V0, PARTITION_STATE_V1),
         BROKER_FENCE_CHANGED(10, BROKER_FENCE_CHANGED_V0);
 
         final short id;
@@ -206,7 +218,9 @@ final class MetadataRecordSchemas {
                 PartitionRegistration r = p.registration();
                 s.set("topic_id", p.topicId()).set("partition", p.partition()).set("replicas", r.replicas().toArray())
                         .set("isr", r.isr().toArray()).set("leader", r.leader()).set("leader_epoch", r.leaderEpoch())
-                        .set("partition_epoch", r.partitionEpoch());
+                        .set("partition_epoch", r.partitionEpoch())
+                        .set("adding_replicas", r.addingReplicas().toArray())
+                        .set("removing_replicas", r.removingReplicas().toArray());
             }
         }
         return s;
@@ -235,7 +249,9 @@ final class MetadataRecordSchemas {
                     (Boolean) s.get("fenced"));
             case PARTITION_STATE -> new PartitionState(uuid(s, "topic_id"), s.getInt("partition"),
                     new PartitionRegistration(ints(s.getArray("replicas")), ints(s.getArray("isr")), s.getInt("leader"),
-                            s.getInt("leader_epoch"), s.getInt("partition_epoch")));
+                            s.getInt("leader_epoch"), s.getInt("partition_epoch"),
+                            version >= 1 ? ints(s.getArray("adding_replicas")) : List.of(),
+                            version >= 1 ? ints(s.getArray("removing_replicas")) : List.of()));
         };
     }
 

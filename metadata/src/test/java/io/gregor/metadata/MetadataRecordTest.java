@@ -33,7 +33,23 @@ class MetadataRecordTest {
                         "rack-a"),
                 new MetadataRecord.BrokerRegistered(3, ID, List.of(), null, 17, true),
                 new MetadataRecord.BrokerFenceChanged(3, 17, false),
-                new MetadataRecord.PartitionState(ID, 2, new PartitionRegistration(List.of(2, 3, 1), List.of(2, 1), 2, 4, 9)));
+                new MetadataRecord.PartitionState(ID, 2, new PartitionRegistration(List.of(2, 3, 1), List.of(2, 1), 2, 4, 9)),
+                new MetadataRecord.PartitionState(ID, 3, new PartitionRegistration(List.of(4, 2, 1), List.of(2, 1), 2, 4, 9,
+                        List.of(4), List.of(1))));
+    }
+
+    @Test
+    void aPartitionStateOfVersionZeroReadsAsOneWithoutAReassignment() {
+        // Version 0 (before reassignments) laid out by hand: type, version, then its seven fields.
+        ByteBuffer v0 = ByteBuffer.allocate(1 + 4 + 2 + 2 + 16 + 4 + (4 + 8) + (4 + 4) + 4 + 4 + 4);
+        v0.put((byte) 1).putInt(1).putShort((short) 9).putShort((short) 0)
+                .putLong(ID.getMostSignificantBits()).putLong(ID.getLeastSignificantBits()).putInt(0)
+                .putInt(2).putInt(1).putInt(2).putInt(1).putInt(1).putInt(1).putInt(3).putInt(5);
+        PartitionRegistration read = ((MetadataRecord.PartitionState) MetadataRecord.decode(v0.array()).get(0))
+                .registration();
+        assertThat(read).isEqualTo(new PartitionRegistration(List.of(1, 2), List.of(1), 1, 3, 5));
+        assertThat(read.reassigning()).isFalse();
+        assertThat(read.targetReplicas()).containsExactly(1, 2);
     }
 
     @Test

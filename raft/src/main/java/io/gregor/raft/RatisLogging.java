@@ -23,12 +23,20 @@ final class RatisLogging {
      */
     static final String LIFECYCLE_LOGGER = "org.apache.ratis.util.LifeCycle";
 
+    /**
+     * Logs a WARN with a stack trace for every failed append to a voter that is down, many a second for as long as it
+     * is away. Whether a voter keeps up is in DescribeQuorum and {@code gregor cluster status}; the controller logs
+     * when it fences a node.
+     */
+    static final String APPENDER_LOGGER = "org.apache.ratis.server.leader.LogAppender";
+
     private RatisLogging() {}
 
     static void quietUnlessConfigured() {
         try {
             LogbackLevels.setIfUnset(LoggerFactory.getILoggerFactory(), RATIS_LOGGER, "WARN");
             LogbackLevels.setIfUnset(LoggerFactory.getILoggerFactory(), LIFECYCLE_LOGGER, "OFF");
+            LogbackLevels.setIfUnset(LoggerFactory.getILoggerFactory(), APPENDER_LOGGER, "ERROR");
         } catch (LinkageError absent) {
             // logback is not on the class path: nothing to do.
         }

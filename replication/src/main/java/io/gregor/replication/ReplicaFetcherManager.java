@@ -265,6 +265,16 @@ public final class ReplicaFetcherManager implements AutoCloseable {
                     Errors error = Errors.forCode(data.errorCode());
                     if (error != Errors.NONE) {
                         anyError = true;
+                        if (error == Errors.OFFSET_OUT_OF_RANGE && data.logStartOffset() >= 0
+                                && f.partition.log().logEndOffset() < data.logStartOffset()) {
+                            // The leader no longer has what this log ends at (retention, DeleteRecords): start over
+                            // where the leader's log starts.
+                            log.info("Partition {}: log end {} is below the log start {} of leader node {}; starting"
+                                    + " over there", f.partition, f.partition.log().logEndOffset(),
+                                    data.logStartOffset(), leaderId);
+                            f.partition.log().truncateFullyAndStartAt(data.logStartOffset());
+                            continue;
+                        }
                         if (error == Errors.OFFSET_OUT_OF_RANGE) {
                             f.truncated = false; // the logs diverged: agree on an offset again
                         }
@@ -273,7 +283,7 @@ public final class ReplicaFetcherManager implements AutoCloseable {
                     }
                     ByteBuffer records = data.records() instanceof MemoryRecords m ? m.buffer() : null;
                     try {
-                        replicas.appendAsFollower(f.partition, records, data.highWatermark());
+                        replicas.appendAsFollower(f.partition, records, data.highWatermark(), data.logStartOffset());
                     } catch (RuntimeException e) {
                         log.warn("Partition {}: cannot append what node {} sent ({}); agreeing on an offset again",
                                 f.partition, leaderId, e.getMessage());

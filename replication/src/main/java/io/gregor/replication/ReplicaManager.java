@@ -432,9 +432,11 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
 
     /**
      * On a follower: appends batches fetched from the leader, keeping their offsets and epochs, then fsyncs them
-     * (the next fetch offset tells the leader they are durable); the high watermark follows the leader's.
+     * (the next fetch offset tells the leader they are durable); the high watermark and the log start offset follow
+     * the leader's.
      */
-    public void appendAsFollower(Partition partition, ByteBuffer records, long leaderHighWatermark) {
+    public void appendAsFollower(Partition partition, ByteBuffer records, long leaderHighWatermark,
+                                 long leaderLogStartOffset) {
         Log partitionLog = partition.log();
         if (records != null && records.hasRemaining()) {
             partitionLog.appendAsFollower(records);
@@ -446,6 +448,9 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         if (hw > partitionLog.highWatermark()) {
             partitionLog.updateHighWatermark(hw);
             delayed.onChange(partition);
+        }
+        if (leaderLogStartOffset > partitionLog.logStartOffset()) {
+            partitionLog.maybeAdvanceLogStartOffset(leaderLogStartOffset);
         }
     }
 

@@ -566,6 +566,59 @@ public final class Log implements AutoCloseable {
         }
     }
 
+    /**
+     * Empties the log and starts it again at {@code offset} (a follower whose leader no longer has the records this
+     * log ends at: retention or DeleteRecords removed them there). Every segment goes; the log start, log end, high
+     * watermark and recovery point become {@code offset}.
+     */
+    public void truncateFullyAndStartAt(long offset) {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (offset < 0) {
+                throw new IllegalArgumentException("Cannot start " + dir + " at negative offset " + offset);
+            }
+            long nowMs = time.milliseconds();
+            for (LogSegment segment : new ArrayList<>(segments.values())) {
+                deleteSegment(segment, "restart at offset " + offset);
+            }
+            segments.put(offset, LogSegment.open(dir, offset, config.maxIndexBytes(), nowMs));
+            directoryDirty.set(true);
+            logStartOffset = offset;
+            logEndOffset = offset;
+            highWatermark = offset;
+            flushLock.lock();
+            try {
+                flushedOffset = offset;
+            } finally {
+                flushLock.unlock();
+            }
+            checkpoints.writeLogStartOffset(offset);
+            checkpoints.writeRecoveryPoint(offset);
+            epochs.truncateFromEnd(0);
+            LOG.info("{}: emptied and restarted at offset {}", dir, offset);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Restart of " + dir + " at " + offset + " failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A follower follows its leader's log start offset: moves its own up to {@code offset} when that is within what
+     * it holds up to its high watermark (never past it), deleting the segments wholly below.
+     */
+    public void maybeAdvanceLogStartOffset(long offset) {
+        lock.lock();
+        try {
+            if (offset > logStartOffset && offset <= highWatermark) {
+                deleteRecordsBefore(offset);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Records that leader epoch {@code epoch} starts at {@code startOffset}. */
     public void assignEpoch(int epoch, long startOffset) {
         epochs.assign(epoch, startOffset);

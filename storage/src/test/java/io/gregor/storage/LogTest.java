@@ -323,6 +323,55 @@ class LogTest {
     }
 
     @Test
+    void shouldStartOverAtALeadersLogStartAndKeepItAcrossARestart() throws IOException {
+        // A follower whose leader deleted the records it ends at empties its log and continues at the leader's start.
+        open(smallSegments());
+        for (int i = 0; i < 20; i++) {
+            log.append(TestBatches.batch(1, 100, START_MS + i), 1);
+        }
+        log.truncateFullyAndStartAt(500);
+        assertThat(log.logStartOffset()).isEqualTo(500);
+        assertThat(log.logEndOffset()).isEqualTo(500);
+        assertThat(log.latestEpoch()).isEqualTo(-1);
+        assertThatThrownBy(() -> log.read(10, 1000, Long.MAX_VALUE, true)).isInstanceOf(OffsetOutOfRangeException.class);
+
+        Log leader = Log.open(dir.resolve("leader-0"), smallSegments(), time, FailureProbe.NONE, true);
+        try {
+            leader.truncateFullyAndStartAt(500);
+            leader.append(TestBatches.batch(3, 100, START_MS), 2);
+            assertThat(log.appendAsFollower(TestBatches.bytesOf(leader.read(500, 10_000, Long.MAX_VALUE, true)))
+                    .firstOffset()).isEqualTo(500);
+        } finally {
+            leader.close();
+        }
+        assertThat(log.logEndOffset()).isEqualTo(503);
+        assertThat(log.latestEpoch()).isEqualTo(2);
+        log.flush();
+        log.close();
+        open(smallSegments());
+        assertThat(log.logStartOffset()).isEqualTo(500);
+        assertThat(log.logEndOffset()).isEqualTo(503);
+        assertThat(TestBatches.baseOffsets(TestBatches.bytesOf(log.read(500, 10_000, Long.MAX_VALUE, true))))
+                .containsExactly(500L);
+    }
+
+    @Test
+    void shouldFollowALeadersLogStartOnlyUpToTheHighWatermark() {
+        open(smallSegments());
+        for (int i = 0; i < 30; i++) {
+            log.append(TestBatches.batch(1, 100, START_MS + i), 1);
+        }
+        log.updateHighWatermark(10);
+        log.maybeAdvanceLogStartOffset(20);
+        assertThat(log.logStartOffset()).as("not past the high watermark").isZero();
+        log.updateHighWatermark(30);
+        log.maybeAdvanceLogStartOffset(20);
+        assertThat(log.logStartOffset()).isEqualTo(20);
+        log.maybeAdvanceLogStartOffset(5);
+        assertThat(log.logStartOffset()).as("never backwards").isEqualTo(20);
+    }
+
+    @Test
     void shouldRejectEmptyAppend() {
         // An empty buffer is not a batch.
         open(LogConfig.defaults());

@@ -83,6 +83,8 @@ public final class BrokerConfigs {
     public static final String INTER_BROKER_LISTENER_NAME = "inter.broker.listener.name";
     public static final String BROKER_RACK = "broker.rack";
     public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
+    public static final String AUTO_LEADER_REBALANCE_ENABLE = "auto.leader.rebalance.enable";
+    public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
     public static final String REPLICA_FETCH_MAX_BYTES = "replica.fetch.max.bytes";
     public static final String REPLICA_FETCH_WAIT_MAX_MS = "replica.fetch.wait.max.ms";
     public static final String REPLICA_FETCH_RESPONSE_MAX_BYTES = "replica.fetch.response.max.bytes";
@@ -237,6 +239,13 @@ public final class BrokerConfigs {
         add(ConfigKey.of(UNCLEAN_LEADER_ELECTION_ENABLE, BOOLEAN, "false",
                 "Whether a replica outside the ISR may become leader (losing records). Gregor elects from the ISR only: "
                         + "true is refused at start."));
+        add(ConfigKey.of(AUTO_LEADER_REBALANCE_ENABLE, BOOLEAN, "true",
+                "Whether the active controller moves leadership back to each partition's preferred replica (the first "
+                        + "of its replicas) when that replica is in sync and alive, every "
+                        + "leader.imbalance.check.interval.seconds; kafka-leader-election.sh does it on demand."));
+        add(ConfigKey.atLeast(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, LONG, "300", 1,
+                "How often the active controller looks for partitions not led by their preferred replica "
+                        + "(auto.leader.rebalance.enable)."));
         add(ConfigKey.of(BROKER_RACK, STRING, null,
                 "Rack of this node, registered with the controller and shown to clients in Metadata and DescribeCluster "
                         + "(replica placement does not use it yet)."));

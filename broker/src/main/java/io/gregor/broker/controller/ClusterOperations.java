@@ -1,5 +1,6 @@
 package io.gregor.broker.controller;
 
+import io.gregor.metadata.ApiError;
 import io.gregor.metadata.BrokerRegistration;
 import io.gregor.metadata.ControllerResult;
 import io.gregor.metadata.MetadataImage;
@@ -108,8 +109,8 @@ public final class ClusterOperations {
                     return ControllerResult.noChange(new IsrChanged(Errors.INELIGIBLE_REPLICA, r));
                 }
             }
-            PartitionRegistration next = new PartitionRegistration(r.replicas(), newIsr, r.leader(), r.leaderEpoch(),
-                    r.partitionEpoch() + 1);
+            // An ISR that now holds every target replica of a running reassignment completes it.
+            PartitionRegistration next = ReassignmentOperations.completeIfDone(image, r.withIsr(newIsr));
             return ControllerResult.of(List.of(new MetadataRecord.PartitionState(topicId, partition, next)),
                     new IsrChanged(Errors.NONE, next));
         });
@@ -155,8 +156,7 @@ public final class ClusterOperations {
                 if (leader != r.leader()) {
                     records.add(new MetadataRecord.PartitionState(topic.id(), p, r.withLeader(leader, newIsr)));
                 } else if (!newIsr.equals(r.isr())) {
-                    records.add(new MetadataRecord.PartitionState(topic.id(), p, new PartitionRegistration(r.replicas(),
-                            newIsr, r.leader(), r.leaderEpoch(), r.partitionEpoch() + 1)));
+                    records.add(new MetadataRecord.PartitionState(topic.id(), p, r.withIsr(newIsr)));
                 }
             });
         }
@@ -181,6 +181,107 @@ public final class ClusterOperations {
             });
         }
         return records;
+    }
+
+    /** The two kinds of ElectLeaders election (Kafka's ElectionType: 0 preferred, 1 unclean). */
+    public enum Election {
+        PREFERRED, UNCLEAN
+    }
+
+    /** A partition by topic name and index. */
+    public record TopicPartition(String topic, int partition) {
+    }
+
+    /**
+     * ElectLeaders: elects a leader for each partition named (every partition when {@code wanted} is null), in one
+     * metadata entry. PREFERRED moves leadership to the first replica when it is in sync on an unfenced node
+     * (ELECTION_NOT_NEEDED when it leads already, PREFERRED_LEADER_NOT_AVAILABLE when it cannot); UNCLEAN gives a
+     * partition without a leader one, from the ISR if it can and otherwise from any live replica, which loses what
+     * that replica does not have, as Kafka does (ELECTION_NOT_NEEDED when a leader exists,
+     * ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is live). When every partition is asked for, the ones that need
+     * no election are left out of the answer, as Kafka does.
+     */
+    public CompletableFuture<java.util.Map<TopicPartition, ApiError>> electLeaders(Election type,
+                                                                                   java.util.Collection<TopicPartition> wanted) {
+        return metadata.write(image -> {
+            java.util.Map<TopicPartition, ApiError> outcomes = new java.util.LinkedHashMap<>();
+            List<MetadataRecord> records = new ArrayList<>();
+            List<TopicPartition> partitions = wanted != null ? List.copyOf(wanted) : everyPartition(image);
+            for (TopicPartition tp : partitions) {
+                TopicImage topic = image.topic(tp.topic());
+                PartitionRegistration r = topic == null || tp.partition() < 0 || tp.partition() >= topic.partitions()
+                        ? null : topic.registration(tp.partition());
+                if (r == null) {
+                    outcomes.put(tp, ApiError.of(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist."));
+                    continue;
+                }
+                ApiError outcome;
+                PartitionRegistration next = null;
+                if (type == Election.PREFERRED) {
+                    int preferred = r.replicas().get(0);
+                    if (r.leader() == preferred) {
+                        outcome = ApiError.of(Errors.ELECTION_NOT_NEEDED, "Leader election not needed for topic partition.");
+                    } else if (!r.isr().contains(preferred) || !unfenced(image, preferred)) {
+                        outcome = ApiError.of(Errors.PREFERRED_LEADER_NOT_AVAILABLE, "Failed to elect leader for partition "
+                                + tp.topic() + "-" + tp.partition() + " under strategy PREFERRED: replica " + preferred
+                                + " is not in sync or not alive.");
+                    } else {
+                        next = r.withLeader(preferred, r.isr());
+                        outcome = ApiError.NONE;
+                    }
+                } else {
+                    if (r.leader() >= 0 && unfenced(image, r.leader())) {
+                        outcome = ApiError.of(Errors.ELECTION_NOT_NEEDED, "Leader election not needed for topic partition.");
+                    } else {
+                        int leader = firstUnfenced(image, r.replicas().stream().filter(r.isr()::contains).toList());
+                        boolean unclean = leader < 0;
+                        if (unclean) {
+                            leader = firstUnfenced(image, r.replicas());
+                        }
+                        if (leader < 0) {
+                            outcome = ApiError.of(Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE, "No replica of "
+                                    + tp.topic() + "-" + tp.partition() + " is alive.");
+                        } else {
+                            next = r.withLeader(leader, unclean ? List.of(leader) : r.isr());
+                            outcome = ApiError.NONE;
+                        }
+                    }
+                }
+                if (next != null) {
+                    records.add(new MetadataRecord.PartitionState(topic.id(), tp.partition(), next));
+                }
+                if (wanted != null || outcome.error() != Errors.ELECTION_NOT_NEEDED) {
+                    outcomes.put(tp, outcome);
+                }
+            }
+            return ControllerResult.of(records, outcomes);
+        });
+    }
+
+    /**
+     * auto.leader.rebalance.enable: the partitions whose preferred replica is in sync and alive but does not lead
+     * get it as leader again (after a node came back from a restart, say). Completes with how many moved.
+     */
+    public CompletableFuture<Integer> balanceLeaders() {
+        return electLeaders(Election.PREFERRED, null).thenApply(outcomes -> (int) outcomes.values().stream()
+                .filter(ApiError::isSuccess).count());
+    }
+
+    private static List<TopicPartition> everyPartition(MetadataImage image) {
+        List<TopicPartition> all = new ArrayList<>();
+        for (TopicImage topic : image.topics()) {
+            topic.registrations().keySet().stream().sorted().forEach(p -> all.add(new TopicPartition(topic.name(), p)));
+        }
+        return all;
+    }
+
+    private static boolean unfenced(MetadataImage image, int id) {
+        BrokerRegistration broker = image.broker(id);
+        return broker != null && !broker.fenced();
+    }
+
+    private static int firstUnfenced(MetadataImage image, List<Integer> candidates) {
+        return candidates.stream().filter(id -> unfenced(image, id)).findFirst().orElse(-1);
     }
 
     /** What a registration answers: NONE with the broker epoch, or an error (wrong cluster id). */

@@ -9,7 +9,8 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 
 /**
- * A metadata-changing request (CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs, IncrementalAlterConfigs)
+ * A metadata-changing request (CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs, IncrementalAlterConfigs,
+ * ElectLeaders, AlterPartitionReassignments, and ListPartitionReassignments to read the controller's view)
  * handled where the metadata can change: on the active controller by {@code delegate}, on any other node by sending
  * the same request, at the same version, to the active controller and relaying its answer (as Kafka brokers forward
  * such requests). A client may send them to any node.

@@ -27,6 +27,7 @@ public final class Handlers {
                              BrokerConfigOperations brokerConfigs,
                              ReplicaManager replicas, ProducerIdManager producerIds, GroupCoordinatorService groups,
                              ControllerChannel controller, ClusterOperations cluster,
+                             io.gregor.broker.controller.ReassignmentOperations reassignments,
                              java.util.function.Supplier<io.gregor.raft.RaftMetadataLog.QuorumState> quorum,
                              List<DescribeQuorumHandler.Voter> voters) {
     }
@@ -66,7 +67,10 @@ public final class Handlers {
                 .register(new BrokerHeartbeatHandler(c.controller(), c.cluster()))
                 .register(new AlterPartitionHandler(c.controller(), c.cluster()))
                 .register(new ForwardingHandler<>(new DescribeQuorumHandler(c.quorum(), c.voters()), c.controller()))
-                .register(new AllocateProducerIdsHandler(c.controller(), c.producerIds()));
+                .register(new AllocateProducerIdsHandler(c.controller(), c.producerIds()))
+                .register(new ForwardingHandler<>(new ElectLeadersHandler(c.cluster()), c.controller()))
+                .register(new ForwardingHandler<>(new AlterPartitionReassignmentsHandler(c.reassignments()), c.controller()))
+                .register(new ForwardingHandler<>(new ListPartitionReassignmentsHandler(c.reassignments()), c.controller()));
         return registry;
     }
 }
