@@ -671,14 +671,19 @@ public final class Broker implements AutoCloseable {
     }
 
     private void onMetadata(MetadataImage previous, MetadataImage next) {
-        if (!previous.brokerConfigs().equals(next.brokerConfigs())) {
+        int id = staticConfig.nodeId();
+        if (!previous.brokerConfigs().equals(next.brokerConfigs())
+                || !previous.nodeConfigs(id).equals(next.nodeConfigs(id))) {
             config = effectiveConfig(next);
             partitions.updateBrokerConfig(config, next);
         }
     }
 
+    /** The static configuration, under the cluster-wide dynamic overrides, under this node's own (Kafka's order). */
     private BrokerConfig effectiveConfig(MetadataImage image) {
-        return image.brokerConfigs().isEmpty() ? staticConfig : staticConfig.with(image.brokerConfigs());
+        java.util.Map<String, String> dynamic = new java.util.LinkedHashMap<>(image.brokerConfigs());
+        dynamic.putAll(image.nodeConfigs(staticConfig.nodeId()));
+        return dynamic.isEmpty() ? staticConfig : staticConfig.with(dynamic);
     }
 
     private List<Endpoint> resolveAdvertised(List<InetSocketAddress> bound) {

@@ -95,6 +95,56 @@ class ReassignmentIT {
     }
 
     @Test
+    void aThrottledReassignmentCopiesGraduallyAndVerifyClearsTheThrottles() throws Exception {
+        try (GregorCluster cluster = GregorCluster.nodes(3).start()) {
+            cluster.admin().createTopics(List.of(new NewTopic("throttled", Map.of(0, List.of(1))))).all().get();
+            String value = "x".repeat(10_000);
+            try (KafkaProducer<String, String> producer = cluster.producer("acks", "all", "batch.size", "16384")) {
+                for (int i = 0; i < 300; i++) {
+                    producer.send(new ProducerRecord<>("throttled", 0, "k" + i, value));
+                }
+                producer.flush();
+            }
+            long end = cluster.broker(1).partitions().partition("throttled", 0).logEndOffset();
+            assertThat(end).isEqualTo(300);
+            Path plan = dir.resolve("throttled.json");
+            Files.writeString(plan, "{\"version\":1,\"partitions\":[{\"topic\":\"throttled\",\"partition\":0,"
+                    + "\"replicas\":[1,2]}]}");
+            // About 3 MB at 300 kB/s: about ten seconds of copying, in several steps.
+            Subprocess.Result executed = Subprocess.kafkaTool(REASSIGN, null, "--bootstrap-server",
+                    cluster.bootstrapServers(), "--reassignment-json-file", plan.toString(), "--execute",
+                    "--throttle", "300000").assertOk();
+            assertThat(executed.stdout()).contains("The inter-broker throttle limit was set to 300000 B/s");
+            var described = cluster.admin().describeConfigs(List.of(new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.BROKER, "2"))).all().get().values().iterator().next();
+            assertThat(described.get("follower.replication.throttled.rate").value()).isEqualTo("300000");
+            assertThat(described.get("follower.replication.throttled.rate").source())
+                    .isEqualTo(org.apache.kafka.clients.admin.ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG);
+
+            Await.until("node 2 has some of the records", Duration.ofSeconds(30),
+                    () -> cluster.broker(2).partitions().partition("throttled", 0) != null
+                            && cluster.broker(2).partitions().partition("throttled", 0).logEndOffset() > 0);
+            long first = cluster.broker(2).partitions().partition("throttled", 0).logEndOffset();
+            assertThat(first).as("the first copy is only part of the log").isLessThan(end);
+            Await.until("kafka-reassign-partitions.sh --verify says it is complete", Duration.ofSeconds(90), () ->
+                    Subprocess.kafkaTool(REASSIGN, null, "--bootstrap-server", cluster.bootstrapServers(),
+                            "--reassignment-json-file", plan.toString(), "--verify").stdout()
+                            .contains("Reassignment of partition throttled-0 is completed"));
+            assertThat(cluster.broker(2).partitions().partition("throttled", 0).logEndOffset()).isEqualTo(end);
+            // --verify on a completed reassignment removes the throttles it set.
+            Await.until("the throttle rates are gone", Duration.ofSeconds(10), () -> cluster.admin().describeConfigs(
+                    List.of(new org.apache.kafka.common.config.ConfigResource(
+                            org.apache.kafka.common.config.ConfigResource.Type.BROKER, "2"))).all().get().values()
+                    .iterator().next().get("follower.replication.throttled.rate").source()
+                    == org.apache.kafka.clients.admin.ConfigEntry.ConfigSource.DEFAULT_CONFIG);
+            var topicConfig = cluster.admin().describeConfigs(List.of(new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "throttled"))).all().get().values()
+                    .iterator().next();
+            assertThat(topicConfig.get("follower.replication.throttled.replicas").value()).isEmpty();
+        }
+    }
+
+    @Test
     void aReassignmentWaitsForANodeThatIsDownAndCanBeCancelled() throws Exception {
         try (GregorCluster cluster = GregorCluster.nodes(3).with("broker.session.timeout.ms", "1500")
                 .with("broker.heartbeat.interval.ms", "300").start()) {

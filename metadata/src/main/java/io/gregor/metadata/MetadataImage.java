@@ -19,7 +19,8 @@ import org.apache.kafka.common.Uuid;
  * readers on any thread hold an image and see a consistent state.
  */
 public final class MetadataImage {
-    public static final MetadataImage EMPTY = new MetadataImage(Map.of(), Map.of(), Map.of(), 0, null, -1, Map.of());
+    public static final MetadataImage EMPTY = new MetadataImage(Map.of(), Map.of(), Map.of(), 0, null, -1, Map.of(),
+            Map.of());
 
     private final Map<String, TopicImage> byName;
     private final Map<Uuid, TopicImage> byId;
@@ -28,10 +29,13 @@ public final class MetadataImage {
     private final String clusterId;
     private final long offset;
     private final Map<Integer, BrokerRegistration> brokers;
+    private final Map<Integer, Map<String, String>> nodeConfigs;
 
     private MetadataImage(Map<String, TopicImage> byName, Map<Uuid, TopicImage> byId, Map<String, String> brokerConfigs,
-                          long nextProducerIdBlock, String clusterId, long offset, Map<Integer, BrokerRegistration> brokers) {
+                          long nextProducerIdBlock, String clusterId, long offset, Map<Integer, BrokerRegistration> brokers,
+                          Map<Integer, Map<String, String>> nodeConfigs) {
         this.brokers = brokers;
+        this.nodeConfigs = nodeConfigs;
         this.byName = byName;
         this.byId = byId;
         this.brokerConfigs = brokerConfigs;
@@ -54,6 +58,11 @@ public final class MetadataImage {
 
     public Map<String, String> brokerConfigs() {
         return brokerConfigs;
+    }
+
+    /** The dynamic broker overrides of node {@code nodeId} alone (empty when none); they win over {@link #brokerConfigs}. */
+    public Map<String, String> nodeConfigs(int nodeId) {
+        return nodeConfigs.getOrDefault(nodeId, Map.of());
     }
 
     public long nextProducerIdBlock() {
@@ -86,6 +95,7 @@ public final class MetadataImage {
         long producerIds = nextProducerIdBlock;
         String cluster = clusterId;
         Map<Integer, BrokerRegistration> nodes = brokers;
+        Map<Integer, Map<String, String>> perNode = nodeConfigs;
         for (MetadataRecord record : records) {
             switch (record) {
                 case TopicCreated t -> {
@@ -104,6 +114,15 @@ public final class MetadataImage {
                 case PartitionsAdded p -> replace(names, ids, p.id(), t -> t.withPartitions(Math.max(t.partitions(), p.newCount())));
                 case TopicConfigsSet c -> replace(names, ids, c.id(), t -> t.withConfigs(c.configs()));
                 case BrokerConfigsSet c -> broker = Map.copyOf(c.configs());
+                case MetadataRecord.NodeConfigsSet n -> {
+                    Map<Integer, Map<String, String>> next = new HashMap<>(perNode);
+                    if (n.configs().isEmpty()) {
+                        next.remove(n.nodeId());
+                    } else {
+                        next.put(n.nodeId(), Map.copyOf(n.configs()));
+                    }
+                    perNode = Map.copyOf(next);
+                }
                 case ProducerIdsAllocated p -> producerIds = Math.max(producerIds, p.nextBlockStart());
                 case ClusterIdSet c -> cluster = cluster == null ? c.clusterId() : cluster;
                 case MetadataRecord.BrokerRegistered b -> {
@@ -124,7 +143,8 @@ public final class MetadataImage {
                         t -> p.partition() < t.partitions() ? t.withRegistration(p.partition(), p.registration()) : t);
             }
         }
-        return new MetadataImage(Map.copyOf(names), Map.copyOf(ids), broker, producerIds, cluster, newOffset, nodes);
+        return new MetadataImage(Map.copyOf(names), Map.copyOf(ids), broker, producerIds, cluster, newOffset, nodes,
+                perNode);
     }
 
     private static void replace(Map<String, TopicImage> names, Map<Uuid, TopicImage> ids, Uuid id,
@@ -154,6 +174,7 @@ public final class MetadataImage {
         if (!brokerConfigs.isEmpty()) {
             records.add(new BrokerConfigsSet(brokerConfigs));
         }
+        nodeConfigs.forEach((id, configs) -> records.add(new MetadataRecord.NodeConfigsSet(id, configs)));
         records.add(new ProducerIdsAllocated(nextProducerIdBlock));
         return records;
     }

@@ -35,6 +35,10 @@ public sealed interface MetadataRecord {
     record BrokerConfigsSet(Map<String, String> configs) implements MetadataRecord {
     }
 
+    /** Replaces the dynamic broker overrides of node {@code nodeId} (over the cluster-wide ones). */
+    record NodeConfigsSet(int nodeId, Map<String, String> configs) implements MetadataRecord {
+    }
+
     /** Producer ids below {@code nextBlockStart} have been handed out. */
     record ProducerIdsAllocated(long nextBlockStart) implements MetadataRecord {
     }

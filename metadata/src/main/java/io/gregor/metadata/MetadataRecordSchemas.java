@@ -55,6 +55,9 @@ final class MetadataRecordSchemas {
             new Field("configs", new ArrayOf(CONFIG), "the whole override map"));
     private static final Schema BROKER_CONFIGS_SET_V0 = new Schema(
             new Field("configs", new ArrayOf(CONFIG), "the whole cluster-wide broker override map"));
+    private static final Schema NODE_CONFIGS_SET_V0 = new Schema(
+            new Field("node_id", Type.INT32, "node id"),
+            new Field("configs", new ArrayOf(CONFIG), "the whole broker override map of that node"));
     private static final Schema PRODUCER_IDS_ALLOCATED_V0 = new Schema(
             new Field("next_block_start", Type.INT64, "producer ids below this were handed out"));
     private static final Schema CLUSTER_ID_SET_V0 = new Schema(
@@ -108,7 +111,8 @@ final class MetadataRecordSchemas {
         CLUSTER_ID_SET(7, CLUSTER_ID_SET_V0),
         BROKER_REGISTERED(8, BROKER_REGISTERED_V0),
         PARTITION_STATE(9, PARTITION_STATE_V0, PARTITION_STATE_V1),
-        BROKER_FENCE_CHANGED(10, BROKER_FENCE_CHANGED_V0);
+        BROKER_FENCE_CHANGED(10, BROKER_FENCE_CHANGED_V0),
+        NODE_CONFIGS_SET(11, NODE_CONFIGS_SET_V0);
 
         final short id;
         final Schema[] versions;
@@ -144,6 +148,7 @@ final class MetadataRecordSchemas {
                 case BrokerRegistered b -> BROKER_REGISTERED;
                 case PartitionState p -> PARTITION_STATE;
                 case MetadataRecord.BrokerFenceChanged f -> BROKER_FENCE_CHANGED;
+                case MetadataRecord.NodeConfigsSet n -> NODE_CONFIGS_SET;
             };
         }
     }
@@ -201,6 +206,7 @@ final class MetadataRecordSchemas {
             case PartitionsAdded p -> s.set("topic_id", p.id()).set("new_count", p.newCount());
             case TopicConfigsSet c -> s.set("topic_id", c.id()).set("configs", configs(s, c.configs()));
             case BrokerConfigsSet c -> s.set("configs", configs(s, c.configs()));
+            case MetadataRecord.NodeConfigsSet n -> s.set("node_id", n.nodeId()).set("configs", configs(s, n.configs()));
             case ProducerIdsAllocated p -> s.set("next_block_start", p.nextBlockStart());
             case ClusterIdSet c -> s.set("cluster_id", c.clusterId());
             case BrokerRegistered b -> {
@@ -234,6 +240,7 @@ final class MetadataRecordSchemas {
             case PARTITIONS_ADDED -> new PartitionsAdded(uuid(s, "topic_id"), s.getInt("new_count"));
             case TOPIC_CONFIGS_SET -> new TopicConfigsSet(uuid(s, "topic_id"), configs(s.getArray("configs")));
             case BROKER_CONFIGS_SET -> new BrokerConfigsSet(configs(s.getArray("configs")));
+            case NODE_CONFIGS_SET -> new MetadataRecord.NodeConfigsSet(s.getInt("node_id"), configs(s.getArray("configs")));
             case PRODUCER_IDS_ALLOCATED -> new ProducerIdsAllocated(s.getLong("next_block_start"));
             case CLUSTER_ID_SET -> new ClusterIdSet(s.getString("cluster_id"));
             case BROKER_REGISTERED -> {

@@ -28,7 +28,9 @@ class MetadataRecordTest {
     private static List<MetadataRecord> everyType() {
         return List.of(new TopicCreated("orders", ID, 3, CONFIGS), new TopicDeleted(ID), new PartitionsAdded(ID, 7),
                 new TopicConfigsSet(ID, Map.of("retention.ms", "-1", "segment.bytes", "1048576")),
-                new BrokerConfigsSet(Map.of()), new ProducerIdsAllocated(5000), new ClusterIdSet("c-1"),
+                new BrokerConfigsSet(Map.of()),
+                new MetadataRecord.NodeConfigsSet(2, Map.of("follower.replication.throttled.rate", "1000")),
+                new ProducerIdsAllocated(5000), new ClusterIdSet("c-1"),
                 new MetadataRecord.BrokerRegistered(2, ID, List.of(new BrokerRegistration.Endpoint("PLAINTEXT", "10.0.0.2", 9092)),
                         "rack-a"),
                 new MetadataRecord.BrokerRegistered(3, ID, List.of(), null, 17, true),

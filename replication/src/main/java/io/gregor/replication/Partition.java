@@ -207,6 +207,31 @@ public final class Partition {
         this.compressionType = compressionType;
     }
 
+    private volatile boolean leaderThrottled;
+    private volatile boolean followerThrottled;
+
+    /**
+     * Whether replication of this partition on this node counts against the node's replication throttles (the
+     * topic's leader.replication.throttled.replicas and follower.replication.throttled.replicas name it here).
+     */
+    public void setThrottled(boolean asLeader, boolean asFollower) {
+        this.leaderThrottled = asLeader;
+        this.followerThrottled = asFollower;
+    }
+
+    public boolean leaderThrottled() {
+        return leaderThrottled;
+    }
+
+    public boolean followerThrottled() {
+        return followerThrottled;
+    }
+
+    /** Whether {@code replicaId} is in the ISR. */
+    public boolean inSync(int replicaId) {
+        return state.isr().contains(replicaId);
+    }
+
     /** Replicas currently in sync. */
     public int isrSize() {
         return state.isr().size();

@@ -234,6 +234,9 @@ public final class ReplicaFetcherManager implements AutoCloseable {
                     continue;
                 }
                 Partition p = f.partition;
+                if (p.followerThrottled() && !p.inSync(nodeId) && replicas.followerQuota().isExceeded()) {
+                    continue; // follower.replication.throttled.rate: fetched again once the rate is below it
+                }
                 if (p.log().flushedOffset() < p.log().logEndOffset()) {
                     // What a fetch offset claims must be durable: sync anything left unsynced (after a restart).
                     p.log().flush();
@@ -282,6 +285,9 @@ public final class ReplicaFetcherManager implements AutoCloseable {
                         continue;
                     }
                     ByteBuffer records = data.records() instanceof MemoryRecords m ? m.buffer() : null;
+                    if (records != null && f.partition.followerThrottled() && !f.partition.inSync(nodeId)) {
+                        replicas.followerQuota().record(records.remaining());
+                    }
                     try {
                         replicas.appendAsFollower(f.partition, records, data.highWatermark(), data.logStartOffset());
                     } catch (RuntimeException e) {

@@ -51,6 +51,19 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
     private final ConcurrentHashMap<Log, Partition> byLog = new ConcurrentHashMap<>();
 
     /** @param executor runs completed delayed operations (the request pool) */
+    private final ReplicationQuota leaderQuota = new ReplicationQuota();
+    private final ReplicationQuota followerQuota = new ReplicationQuota();
+
+    /** This node's leader.replication.throttled.rate (bytes per second sent to throttled followers). */
+    public ReplicationQuota leaderQuota() {
+        return leaderQuota;
+    }
+
+    /** This node's follower.replication.throttled.rate (bytes per second copied for throttled partitions). */
+    public ReplicationQuota followerQuota() {
+        return followerQuota;
+    }
+
     public ReplicaManager(int nodeId, Executor executor) {
         this.nodeId = nodeId;
         this.delayed = new DelayedOperations(executor);
@@ -537,9 +550,19 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
             watched.add(partition);
             int budget = Math.max(0, Math.min(p.maxBytes(), params.maxBytes() - bytes));
             int reach = (int) Math.min(Integer.MAX_VALUE, (long) (budget * params.reach()));
+            boolean throttled = params.fromFollower() && partition.leaderThrottled()
+                    && !partition.inSync(params.replicaId()) && leaderQuota.limited();
+            if (throttled && leaderQuota.isExceeded()) {
+                // leader.replication.throttled.rate: this follower catches up later (never a follower in the ISR).
+                out.add(new FetchPartitionData(partition, Errors.NONE, hw, hw, logStart, null));
+                continue;
+            }
             try {
                 var slice = partitionLog.read(p.fetchOffset(), reach, readLimit, bytes == 0);
                 FileSliceRecords records = slice.isEmpty() ? null : new FileSliceRecords(slice);
+                if (records != null && throttled) {
+                    leaderQuota.record(slice.size());
+                }
                 if (records != null) {
                     // A reach past the budget (down-conversion) counts only what the answer may hold.
                     bytes += params.reach() > 1 ? Math.min(slice.size(), Math.max(budget, 1)) : slice.size();

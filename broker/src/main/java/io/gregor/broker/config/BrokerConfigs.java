@@ -84,6 +84,13 @@ public final class BrokerConfigs {
     public static final String BROKER_RACK = "broker.rack";
     public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
     public static final String AUTO_LEADER_REBALANCE_ENABLE = "auto.leader.rebalance.enable";
+    public static final String LEADER_REPLICATION_THROTTLED_RATE = "leader.replication.throttled.rate";
+    public static final String FOLLOWER_REPLICATION_THROTTLED_RATE = "follower.replication.throttled.rate";
+    public static final String REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND = "replica.alter.log.dirs.io.max.bytes.per.second";
+    /** The broker properties that kafka-reassign-partitions.sh --throttle sets on each node, at run time. */
+    public static final java.util.Set<String> REPLICATION_THROTTLE_KEYS = java.util.Set.of(
+            LEADER_REPLICATION_THROTTLED_RATE, FOLLOWER_REPLICATION_THROTTLED_RATE,
+            REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND);
     public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
     public static final String REPLICA_FETCH_MAX_BYTES = "replica.fetch.max.bytes";
     public static final String REPLICA_FETCH_WAIT_MAX_MS = "replica.fetch.wait.max.ms";
@@ -246,6 +253,17 @@ public final class BrokerConfigs {
         add(ConfigKey.atLeast(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, LONG, "300", 1,
                 "How often the active controller looks for partitions not led by their preferred replica "
                         + "(auto.leader.rebalance.enable)."));
+        add(ConfigKey.atLeast(LEADER_REPLICATION_THROTTLED_RATE, LONG, String.valueOf(Long.MAX_VALUE), 1,
+                "Bytes per second this node sends, as a leader, to followers that are not in the ISR, for the "
+                        + "partitions that the topic config leader.replication.throttled.replicas lists for this node. "
+                        + "Set at run time per node (kafka-reassign-partitions.sh --throttle does)."));
+        add(ConfigKey.atLeast(FOLLOWER_REPLICATION_THROTTLED_RATE, LONG, String.valueOf(Long.MAX_VALUE), 1,
+                "Bytes per second this node copies, as a follower not in the ISR, for the partitions that the topic "
+                        + "config follower.replication.throttled.replicas lists for this node."));
+        add(ConfigKey.atLeast(REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND, LONG, String.valueOf(Long.MAX_VALUE), 1,
+                "Kafka's throttle for moves between the log directories of one node (kafka-reassign-partitions.sh "
+                        + "--replica-alter-log-dirs-throttle). Accepted; Gregor has one log directory per node, so "
+                        + "there is nothing it limits."));
         add(ConfigKey.of(BROKER_RACK, STRING, null,
                 "Rack of this node, registered with the controller and shown to clients in Metadata and DescribeCluster "
                         + "(replica placement does not use it yet)."));

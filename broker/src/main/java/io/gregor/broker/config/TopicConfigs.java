@@ -90,8 +90,12 @@ public final class TopicConfigs {
         stored(ConfigKey.of("remote.storage.enable", BOOLEAN, "false", "Tiered storage is not supported; stored only."));
         stored(ConfigKey.of("local.retention.ms", LONG, "-2", "Tiered storage is not supported; stored only."));
         stored(ConfigKey.of("local.retention.bytes", LONG, "-2", "Tiered storage is not supported; stored only."));
-        stored(ConfigKey.of("follower.replication.throttled.replicas", LIST, "", "Stored; applies to replication."));
-        stored(ConfigKey.of("leader.replication.throttled.replicas", LIST, "", "Stored; applies to replication."));
+        stored(ConfigKey.of("follower.replication.throttled.replicas", LIST, "",
+                "Replicas throttled on the follower side, as partition:node pairs or *: while such a replica is not in "
+                        + "the ISR, its node copies it within follower.replication.throttled.rate."));
+        stored(ConfigKey.of("leader.replication.throttled.replicas", LIST, "",
+                "Replicas throttled on the leader side, as partition:node pairs or *: when that node leads the "
+                        + "partition, it sends to followers not in the ISR within leader.replication.throttled.rate."));
         stored(ConfigKey.of("message.format.version", ConfigType.STRING, "3.0-IV1", "Deprecated; stored only."));
         stored(ConfigKey.of("message.downconversion.enable", BOOLEAN, "true", "Deprecated; stored only."));
     }

@@ -53,8 +53,8 @@ public final class AlterConfigsHandler extends BrokerHandler<AlterConfigsRequest
                 topicResults.add(pending);
                 results.add(pending);
             } else {
-                results.add(ConfigResources.alterNonTopic(resource.resourceType(), resource.resourceName(), node.nodeId(),
-                        () -> brokerConfigs.alter(setOps(resource), true, request.validateOnly())));
+                results.add(ConfigResources.alterNonTopic(resource.resourceType(), resource.resourceName(),
+                        nodeId -> brokerConfigs.alter(nodeId, setOps(resource), true, request.validateOnly())));
             }
         }
         if (!topicChanges.isEmpty()) {

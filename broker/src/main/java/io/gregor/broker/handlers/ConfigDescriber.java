@@ -12,6 +12,7 @@ import java.util.Map;
 public final class ConfigDescriber {
     /** Kafka's DescribeConfigs source codes. */
     public static final byte DYNAMIC_TOPIC_CONFIG = 1;
+    public static final byte DYNAMIC_BROKER_CONFIG = 2;
     public static final byte DYNAMIC_DEFAULT_BROKER_CONFIG = 3;
     public static final byte STATIC_BROKER_CONFIG = 4;
     public static final byte DEFAULT_CONFIG = 5;
@@ -50,13 +51,16 @@ public final class ConfigDescriber {
         return entries;
     }
 
-    public static List<Entry> broker(BrokerConfig broker, Map<String, String> dynamicBroker) {
+    public static List<Entry> broker(BrokerConfig broker, Map<String, String> dynamicBroker, Map<String, String> dynamicNode) {
         List<Entry> entries = new ArrayList<>();
         for (ConfigKey key : BrokerConfigs.keys().values()) {
             String name = key.name();
             byte source;
             String value;
-            if (dynamicBroker.containsKey(name)) {
+            if (dynamicNode.containsKey(name)) {
+                source = DYNAMIC_BROKER_CONFIG;
+                value = dynamicNode.get(name);
+            } else if (dynamicBroker.containsKey(name)) {
                 source = DYNAMIC_DEFAULT_BROKER_CONFIG;
                 value = dynamicBroker.get(name);
             } else if (broker.isSet(name)) {
@@ -66,7 +70,7 @@ public final class ConfigDescriber {
                 source = DEFAULT_CONFIG;
                 value = key.defaultValue();
             }
-            boolean readOnly = !TopicConfigs.keys().values().stream().anyMatch(t -> name.equals(t.brokerSynonym()));
+            boolean readOnly = !io.gregor.broker.controller.BrokerConfigOperations.isDynamic(name);
             entries.add(new Entry(name, value, source, readOnly, false, key,
                     List.of(new Entry(name, value, source, readOnly, false, key, List.of()))));
         }

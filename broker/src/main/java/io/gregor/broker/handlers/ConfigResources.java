@@ -40,15 +40,25 @@ final class ConfigResources {
     }
 
     /**
-     * The outcome for a resource that is not a topic: broker configs go through {@code alterBroker} when the name is
-     * this node (or empty); logger levels and unknown types are refused.
+     * The outcome for a resource that is not a topic: broker configs go through {@code alterBroker} with the node id
+     * the resource names (-1 for "", the cluster-wide defaults); a name that is not a node id is INVALID_REQUEST;
+     * logger levels and unknown types are refused.
      */
     static java.util.concurrent.CompletableFuture<ApiError> alterNonTopic(
-            byte resourceType, String resourceName, int nodeId,
-            java.util.function.Supplier<java.util.concurrent.CompletableFuture<ApiError>> alterBroker) {
+            byte resourceType, String resourceName,
+            java.util.function.IntFunction<java.util.concurrent.CompletableFuture<ApiError>> alterBroker) {
         if (resourceType == BROKER) {
-            ApiError wrongNode = checkBrokerName(resourceName, nodeId);
-            return wrongNode.isSuccess() ? alterBroker.get() : java.util.concurrent.CompletableFuture.completedFuture(wrongNode);
+            int nodeId;
+            try {
+                nodeId = resourceName.isEmpty() ? -1 : Integer.parseInt(resourceName);
+            } catch (NumberFormatException e) {
+                nodeId = -2;
+            }
+            if (nodeId < -1) {
+                return java.util.concurrent.CompletableFuture.completedFuture(ApiError.of(Errors.INVALID_REQUEST,
+                        "Unexpected broker id: " + resourceName));
+            }
+            return alterBroker.apply(nodeId);
         }
         if (resourceType == BROKER_LOGGER) {
             return java.util.concurrent.CompletableFuture.completedFuture(ApiError.of(

@@ -8,6 +8,7 @@ import io.gregor.metadata.MetadataImage;
 import io.gregor.metadata.TopicImage;
 import io.gregor.broker.network.RequestContext;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData.DescribeConfigsResource;
@@ -64,7 +65,8 @@ public final class DescribeConfigsHandler extends BrokerHandler<DescribeConfigsR
                 }
                 case ConfigResources.BROKER -> {
                     error = ConfigResources.checkBrokerName(resource.resourceName(), node.nodeId());
-                    entries = error.isSuccess() ? ConfigDescriber.broker(broker, image.brokerConfigs()) : List.of();
+                    entries = !error.isSuccess() ? List.of() : ConfigDescriber.broker(broker, image.brokerConfigs(),
+                            resource.resourceName().isEmpty() ? Map.of() : image.nodeConfigs(node.nodeId()));
                 }
                 case ConfigResources.BROKER_LOGGER -> {
                     error = ConfigResources.checkBrokerName(resource.resourceName(), node.nodeId());

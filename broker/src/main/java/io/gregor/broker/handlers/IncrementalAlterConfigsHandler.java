@@ -56,8 +56,8 @@ public final class IncrementalAlterConfigsHandler extends BrokerHandler<Incremen
                 topicResults.add(pending);
                 results.add(pending);
             } else {
-                results.add(ConfigResources.alterNonTopic(resource.resourceType(), resource.resourceName(), node.nodeId(),
-                        () -> brokerConfigs.alter(ops, false, request.validateOnly())));
+                results.add(ConfigResources.alterNonTopic(resource.resourceType(), resource.resourceName(),
+                        nodeId -> brokerConfigs.alter(nodeId, ops, false, request.validateOnly())));
             }
         }
         if (!topicChanges.isEmpty()) {

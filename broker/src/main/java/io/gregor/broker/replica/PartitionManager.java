@@ -1,6 +1,7 @@
 package io.gregor.broker.replica;
 
 import io.gregor.broker.config.BrokerConfig;
+import io.gregor.broker.config.BrokerConfigs;
 import io.gregor.broker.config.TopicConfigs;
 import io.gregor.metadata.MetadataImage;
 import io.gregor.metadata.MetadataManager;
@@ -29,6 +30,8 @@ import org.slf4j.LoggerFactory;
 public final class PartitionManager implements MetadataManager.Listener {
     private static final Logger log = LoggerFactory.getLogger(PartitionManager.class);
     private static final String PARTITION_METADATA = "partition.metadata";
+    private static final String LEADER_THROTTLED_REPLICAS = "leader.replication.throttled.replicas";
+    private static final String FOLLOWER_THROTTLED_REPLICAS = "follower.replication.throttled.replicas";
 
     private final LogManager logManager;
     private final ReplicaManager replicas;
@@ -43,6 +46,37 @@ public final class PartitionManager implements MetadataManager.Listener {
         this.fetchers = fetchers;
         this.logManager = logManager;
         this.replicas = replicas;
+        applyThrottleRates(config);
+    }
+
+    private void applyThrottleRates(BrokerConfig current) {
+        replicas.leaderQuota().setLimit(Long.parseLong(current.valueString(BrokerConfigs.LEADER_REPLICATION_THROTTLED_RATE)));
+        replicas.followerQuota().setLimit(Long.parseLong(
+                current.valueString(BrokerConfigs.FOLLOWER_REPLICATION_THROTTLED_RATE)));
+    }
+
+    /**
+     * Whether a topic's {@code leader.replication.throttled.replicas} or {@code follower.replication.throttled.replicas}
+     * value names partition {@code partition} on node {@code nodeId}: {@code *}, or a list of partition:node pairs.
+     */
+    static boolean throttledHere(String value, int partition, int nodeId) {
+        if (value == null || value.isBlank()) {
+            return false;
+        }
+        String wanted = partition + ":" + nodeId;
+        for (String entry : value.split(",")) {
+            String e = entry.trim();
+            if (e.equals("*") || e.equals(wanted)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void applyThrottles(TopicImage topic, Partition partition) {
+        partition.setThrottled(
+                throttledHere(topic.configs().get(LEADER_THROTTLED_REPLICAS), partition.index(), nodeId),
+                throttledHere(topic.configs().get(FOLLOWER_THROTTLED_REPLICAS), partition.index(), nodeId));
     }
 
     public Partition partition(String topic, int index) {
@@ -59,6 +93,7 @@ public final class PartitionManager implements MetadataManager.Listener {
 
     public void updateBrokerConfig(BrokerConfig newConfig, MetadataImage image) {
         this.config = newConfig;
+        applyThrottleRates(newConfig);
         for (TopicImage topic : image.topics()) {
             applyConfigs(topic);
         }
@@ -145,6 +180,7 @@ public final class PartitionManager implements MetadataManager.Listener {
                 TopicConfigs.minInsyncReplicas(topic.configs(), config));
         partition.updateConfig(TopicConfigs.minInsyncReplicas(topic.configs(), config),
                 TopicConfigs.effective(TopicConfigs.COMPRESSION_TYPE, topic.configs(), config));
+        applyThrottles(topic, partition);
     }
 
     /** The partition's replication state as its registration gives it (leader, epochs, replicas, ISR). */
@@ -207,6 +243,7 @@ public final class PartitionManager implements MetadataManager.Listener {
                 partition.log().updateConfig(TopicConfigs.logConfig(topic.configs(), config));
                 partition.updateConfig(TopicConfigs.minInsyncReplicas(topic.configs(), config),
                         TopicConfigs.effective(TopicConfigs.COMPRESSION_TYPE, topic.configs(), config));
+                applyThrottles(topic, partition);
             }
         }
     }
