@@ -34,7 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Three `gregor start --config server.properties` processes, each with the file a Kafka 4.x KRaft combined-mode node
  * uses, replication factor 3 and min.insync.replicas 2. Kafka's own VerifiableProducer (kafka-tools 4.2, acks=all,
  * idempotent) writes while the leader of a partition is killed with kill -9 and comes back, and another node is
- * bounced with SIGTERM: every record the producer saw acknowledged is read back at the offset it was acknowledged at.
+ * bounced with SIGTERM, and Kafka's VerifiableConsumer reads along in a consumer group: every record the producer saw
+ * acknowledged is read back at the offset it was acknowledged at, by a plain consumer afterwards and by the group
+ * consumer that lived through the faults.
  */
 @Timeout(300)
 class ClusterProcessIT {
@@ -75,6 +77,7 @@ class ClusterProcessIT {
             nodes.add(new Node(id, config, data, port));
         }
         Map<Integer, GregorProcess> running = new HashMap<>();
+        List<Process> clients = new ArrayList<>();
         try {
             for (Node n : nodes) {
                 running.put(n.id(), GregorProcess.startWithConfig(n.config(), n.data(), n.port()));
@@ -86,6 +89,28 @@ class ClusterProcessIT {
                 admin.createTopics(List.of(new NewTopic(TOPIC, 3, (short) 3))).all().get();
             }
 
+            // A VerifiableConsumer in a group reads along through every fault (its coordinator moves too).
+            Process consumerProcess = new ProcessBuilder(GregorProcess.javaBinary(), "-cp",
+                    System.getProperty("java.class.path"), "org.apache.kafka.tools.VerifiableConsumer",
+                    "--bootstrap-server", bootstrap, "--topic", TOPIC, "--group-id", "verified-group", "--verbose",
+                    "--reset-policy", "earliest")
+                    .redirectError(dir.resolve("consumer.err").toFile()).start();
+            clients.add(consumerProcess);
+            List<String> consumed = new CopyOnWriteArrayList<>();
+            Thread.ofPlatform().daemon().start(() -> {
+                try (BufferedReader out = new BufferedReader(new InputStreamReader(consumerProcess.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = out.readLine()) != null) {
+                        if (line.contains("\"record_data\"")) {
+                            consumed.add(line);
+                        }
+                    }
+                } catch (IOException e) {
+                    // the process ended
+                }
+            });
+
             Path producerConfig = dir.resolve("producer.properties");
             Files.writeString(producerConfig, "enable.idempotence=true\nretries=2147483647\ndelivery.timeout.ms=120000\n"
                     + "request.timeout.ms=10000\nmax.in.flight.requests.per.connection=5\n");
@@ -94,6 +119,7 @@ class ClusterProcessIT {
                     "--max-messages", "6000", "--throughput", "300", "--acks", "-1",
                     "--producer.config", producerConfig.toString())
                     .redirectError(dir.resolve("producer.err").toFile()).start();
+            clients.add(producer);
             List<String> events = new CopyOnWriteArrayList<>();
             Thread reader = Thread.ofPlatform().daemon().start(() -> {
                 try (BufferedReader out = new BufferedReader(new InputStreamReader(producer.getInputStream(),
@@ -180,7 +206,31 @@ class ClusterProcessIT {
                 assertThat(read.get(a.getKey())).as("offset of acknowledged value %s", a.getKey()).isEqualTo(a.getValue());
                 assertThat(readPartition.get(a.getKey())).isEqualTo(partitionOf.get(a.getKey()));
             }
+
+            // The group consumer saw every acknowledged record too, at its offset (again after a rebalance is fine).
+            Map<String, Long> groupRead = new HashMap<>();
+            Await.until("the VerifiableConsumer has every acknowledged record", Duration.ofSeconds(120), () -> {
+                for (String line : consumed) {
+                    String value = null;
+                    Long offset = null;
+                    Matcher m = fields.matcher(line);
+                    while (m.find()) {
+                        if (m.group(2) != null) {
+                            offset = Long.parseLong(m.group(2));
+                        } else if (m.group(3) != null) {
+                            value = m.group(3);
+                        }
+                    }
+                    groupRead.put(value, offset);
+                }
+                return groupRead.keySet().containsAll(acknowledged.keySet());
+            });
+            consumerProcess.destroy();
+            for (Map.Entry<String, Long> a : acknowledged.entrySet()) {
+                assertThat(groupRead.get(a.getKey())).as("group consumer's offset of %s", a.getKey()).isEqualTo(a.getValue());
+            }
         } finally {
+            clients.forEach(Process::destroyForcibly);
             for (GregorProcess p : running.values()) {
                 p.kill9();
             }
