@@ -722,11 +722,25 @@ public final class Broker implements AutoCloseable {
         if (Boolean.parseBoolean(staticConfig.valueString(BrokerConfigs.LOG_CLEANER_ENABLE))) {
             // One cleaner thread: it cleans every log that needs it, then waits log.cleaner.backoff.ms.
             ScheduledExecutorService cleanerThread = Executors.newSingleThreadScheduledExecutor(daemonThreads("gregor-log-cleaner"));
-            lifecycle.started("log cleaner", cleanerThread, cleanerThread::shutdownNow);
             io.gregor.storage.LogCleaner cleaner = new io.gregor.storage.LogCleaner(new io.gregor.storage.LogCleaner.Settings(
                     Long.parseLong(staticConfig.valueString(BrokerConfigs.LOG_CLEANER_DEDUPE_BUFFER_SIZE)),
                     Double.parseDouble(staticConfig.valueString(BrokerConfigs.LOG_CLEANER_IO_MAX_BYTES_PER_SECOND))),
                     io.gregor.storage.Time.SYSTEM);
+            // Stopped, not interrupted: an interrupt inside file I/O closes the channel (of a segment, too) and can
+            // leave a swap half done; the cleaner stops at its next batch instead.
+            lifecycle.started("log cleaner", cleanerThread, () -> {
+                cleaner.stop();
+                cleanerThread.shutdown();
+                try {
+                    if (!cleanerThread.awaitTermination(30, TimeUnit.SECONDS)) {
+                        log.warn("The log cleaner did not stop within 30 s; interrupting it");
+                        cleanerThread.shutdownNow();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    cleanerThread.shutdownNow();
+                }
+            });
             long backoff = Math.max(1, Long.parseLong(staticConfig.valueString(BrokerConfigs.LOG_CLEANER_BACKOFF_MS)));
             cleanerThread.scheduleWithFixedDelay(() -> {
                 try {

@@ -16,11 +16,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class GregorProcess implements AutoCloseable {
     private final Path dataDir;
+    private final String host;
     private final int port;
     private final Process process;
 
     private GregorProcess(Path dataDir, int port, Process process) {
+        this(dataDir, "127.0.0.1", port, process);
+    }
+
+    private GregorProcess(Path dataDir, String host, int port, Process process) {
         this.dataDir = dataDir;
+        this.host = host;
         this.port = port;
         this.process = process;
     }
@@ -62,6 +68,24 @@ final class GregorProcess implements AutoCloseable {
         return node;
     }
 
+    /**
+     * {@link #startWithConfig} inside network namespace {@code node} of {@code net}; {@code host}:{@code port} is the
+     * client listener the test reaches it on.
+     */
+    static GregorProcess startInNamespace(NetworkNamespaces net, int node, Path config, Path dataDir, String host, int port)
+            throws IOException, InterruptedException {
+        Files.createDirectories(dataDir);
+        List<String> command = net.inNamespace(node, List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-Xmx384m", "-cp", System.getProperty("java.class.path"),
+                "io.gregor.cli.GregorCli", "start", "--config", config.toString()));
+        Path logFile = dataDir.resolveSibling(dataDir.getFileName() + "-broker.log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
+        GregorProcess started = new GregorProcess(dataDir, host, port, process);
+        started.awaitReady(logFile);
+        return started;
+    }
+
     private void awaitReady(Path logFile) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
@@ -69,7 +93,7 @@ final class GregorProcess implements AutoCloseable {
                 throw new IOException("broker exited with " + process.exitValue() + ": " + tail(logFile));
             }
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                s.connect(new InetSocketAddress(host, port), 200);
                 return;
             } catch (IOException notYet) {
                 Thread.sleep(50);
@@ -95,7 +119,7 @@ final class GregorProcess implements AutoCloseable {
     }
 
     String bootstrap() {
-        return "127.0.0.1:" + port;
+        return host + ":" + port;
     }
 
     int port() {

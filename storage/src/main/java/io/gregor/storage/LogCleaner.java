@@ -66,6 +66,7 @@ public final class LogCleaner {
     private final Settings settings;
     private final BufferSupplier decompression = BufferSupplier.create();
     private final Throttle throttle;
+    private volatile boolean stopping;
 
     public LogCleaner(Settings settings, Time time) {
         this.settings = settings;
@@ -76,6 +77,22 @@ public final class LogCleaner {
      * The share of the cleanable part of {@code log} that is dirty, from 0 to 1; 0 when the log is not compacted or
      * has nothing cleanable.
      */
+    /**
+     * Asks a running cleaning to stop at its next batch (the broker shuts down): the partly written cleaned file is
+     * deleted and the log keeps its segments as they were. Stopping this way, rather than by interrupting the
+     * cleaner's thread, never leaves a swap half done or closes a segment's file channel under a reader.
+     */
+    public void stop() {
+        stopping = true;
+    }
+
+    /** Thrown inside a cleaning that {@link #stop()} ended. */
+    private static final class Stopped extends RuntimeException {
+        Stopped() {
+            super("the cleaner is stopping", null, false, false);
+        }
+    }
+
     public static double dirtyRatio(Log log) {
         Range range = Range.of(log);
         return range == null ? 0 : range.dirtyRatio();
@@ -121,6 +138,9 @@ public final class LogCleaner {
             }
             int segmentsBefore = groups.stream().mapToInt(List::size).sum();
             for (List<LogSegment> group : groups) {
+                if (stopping) {
+                    return null;
+                }
                 Path cleaned = writeCleaned(log, group, map, mappedUpTo, nowMs, stats);
                 if (!log.replaceSegments(group, cleaned)) {
                     LOG.info("{}: segments changed while being cleaned; the cleaning stops here", log.dir());
@@ -135,6 +155,9 @@ public final class LogCleaner {
                     range.firstDirty, mappedUpTo, segmentsBefore, groups.size(), stats.recordsRetained, stats.recordsRead,
                     stats.bytesWritten, stats.bytesRead);
             return result;
+        } catch (Stopped e) {
+            LOG.info("{}: cleaning stopped: the node is shutting down", log.dir());
+            return null;
         } catch (IOException e) {
             throw new KafkaStorageException("Cleaning " + log.dir() + " failed: " + e.getMessage(), e);
         }
@@ -221,6 +244,9 @@ public final class LogCleaner {
                 BatchReader reader = new BatchReader(segment);
                 ByteBuffer chunk;
                 while ((chunk = reader.next()) != null) {
+                    if (stopping) {
+                        throw new Stopped();
+                    }
                     stats.bytesRead += chunk.remaining();
                     throttle.acquire(chunk.remaining());
                     out.clear();

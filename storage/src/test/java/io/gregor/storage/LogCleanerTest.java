@@ -177,6 +177,22 @@ class LogCleanerTest {
     }
 
     @Test
+    void testAStoppedCleanerLeavesTheLogAsItWas() throws IOException {
+        open(CONFIG);
+        updates("none", 30);
+        Map<Long, String> before = contents();
+        int segments = log.numberOfSegments();
+        cleaner.stop();
+        assertThat(cleaner.clean(log)).as("a stopped cleaner cleans nothing").isNull();
+        assertThat(log.numberOfSegments()).isEqualTo(segments);
+        assertThat(contents()).isEqualTo(before);
+        try (var files = java.nio.file.Files.list(log.dir())) {
+            assertThat(files.map(f -> f.getFileName().toString()))
+                    .noneMatch(name -> name.endsWith(".cleaned") || name.endsWith(".swap"));
+        }
+    }
+
+    @Test
     void testATombstonePastItsHorizonGoesWithoutNewRecords() throws IOException {
         open(CONFIG);
         append("none", "a", "1");

@@ -265,8 +265,10 @@ public final class BrokerConfigs {
                         + "--replica-alter-log-dirs-throttle). Accepted; Gregor has one log directory per node, so "
                         + "there is nothing it limits."));
         add(ConfigKey.of(BROKER_RACK, STRING, null,
-                "Rack of this node, registered with the controller and shown to clients in Metadata and DescribeCluster "
-                        + "(replica placement does not use it yet)."));
+                "Rack of this node, registered with the controller and shown to clients in Metadata and DescribeCluster. "
+                        + "New partitions' replicas are spread over as many racks as their replication factor allows "
+                        + "(nodes without a rack count as one rack). Fetching from the closest replica (client.rack, "
+                        + "KIP-392) is not supported yet: consumers fetch from the leader."));
     }
 
     private BrokerConfigs() {

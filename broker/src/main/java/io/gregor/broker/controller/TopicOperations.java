@@ -94,7 +94,8 @@ public final class TopicOperations {
                         : topic.partitions() < 0 ? config.get().numPartitions() : topic.partitions();
                 int rf = topic.replicationFactor() < 0 ? config.get().defaultReplicationFactor() : topic.replicationFactor();
                 List<List<Integer>> placement = topic.assignments() != null ? topic.assignments()
-                        : ReplicaPlacement.place(liveBrokers(image), 0, partitions, rf, random.nextInt(1 << 16));
+                        : ReplicaPlacement.place(liveBrokers(image), racks(image), 0, partitions, rf,
+                                random.nextInt(1 << 16));
                 TopicImage created = new TopicImage(topic.name(), Uuid.randomUuid(), partitions, topic.configs());
                 for (int p = 0; p < partitions; p++) {
                     created = created.withRegistration(p, PartitionRegistration.of(placement.get(p)));
@@ -151,6 +152,17 @@ public final class TopicOperations {
             return ApiError.of(Errors.INVALID_CONFIG, e.getMessage());
         }
         return ApiError.NONE;
+    }
+
+    /** The broker.rack of every registered broker that has one. */
+    static Map<Integer, String> racks(MetadataImage image) {
+        Map<Integer, String> racks = new java.util.HashMap<>();
+        image.brokers().values().forEach(b -> {
+            if (b.rack() != null) {
+                racks.put(b.id(), b.rack());
+            }
+        });
+        return racks;
     }
 
     /** The unfenced registered brokers, by id. */
@@ -255,8 +267,8 @@ public final class TopicOperations {
                     List<Integer> live = liveBrokers(image);
                     int rf = topic.registration(0) != null ? topic.registration(0).replicas().size() : 1;
                     List<List<Integer>> placement = change.assignments() != null ? change.assignments()
-                            : ReplicaPlacement.place(live, topic.partitions(), change.count() - topic.partitions(), rf,
-                                    random.nextInt(1 << 16));
+                            : ReplicaPlacement.place(live, racks(image), topic.partitions(),
+                                    change.count() - topic.partitions(), rf, random.nextInt(1 << 16));
                     ApiError invalid = change.assignments() == null ? null : checkAssignments(change.assignments(), image);
                     if (invalid == null && change.assignments() != null
                             && change.assignments().size() != change.count() - topic.partitions()) {

@@ -1,0 +1,187 @@
+package io.gregor.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.gregor.testkit.Await;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Power loss of a whole cluster: three `gregor start --config` nodes (replication factor 3, min.insync.replicas 2),
+ * each with its data directory (partitions and metadata log) on its own LazyFS mount. An acks=all producer writes;
+ * at a random moment every node is frozen, every mount loses what was not fsynced, every node is killed, and the
+ * cluster starts again. Every acknowledged record is there, once, at contiguous offsets: followers count toward
+ * acks=all only for what they fsynced, and the metadata log is durable too. Skipped without root, /dev/fuse and a
+ * LazyFS binary, as PowerLossIT.
+ */
+class ClusterPowerLossIT {
+    private static final int ROUNDS = 2;
+    private static final int PARTITIONS = 3;
+    private static final String TOPIC = "cluster-power-loss";
+
+    @TempDir
+    Path dir;
+
+    private record Node(int id, Path config, Path data, int port) {
+    }
+
+    @Test
+    @Timeout(600)
+    void acknowledgedRecordsSurviveAPowerCutOfEveryNode() throws Exception {
+        assumeTrue(LazyFs.isRoot(), "ClusterPowerLossIT needs root to mount LazyFS; skipped");
+        assumeTrue(Files.exists(Path.of("/dev/fuse")), "ClusterPowerLossIT needs /dev/fuse; skipped");
+        Path binary = LazyFs.binary();
+        assumeTrue(Files.isExecutable(binary), "ClusterPowerLossIT needs a LazyFS binary, none at " + binary
+                + ": run 'bash it/tools/lazyfs/build.sh' or set LAZYFS_BIN; skipped");
+
+        List<LazyFs> mounts = new ArrayList<>();
+        Map<Integer, GregorProcess> running = new HashMap<>();
+        try {
+            List<Node> nodes = new ArrayList<>();
+            List<Integer> controllerPorts = List.of(GregorProcess.freePort(), GregorProcess.freePort(),
+                    GregorProcess.freePort());
+            String voters = "1@127.0.0.1:" + controllerPorts.get(0) + ",2@127.0.0.1:" + controllerPorts.get(1)
+                    + ",3@127.0.0.1:" + controllerPorts.get(2);
+            for (int id = 1; id <= 3; id++) {
+                LazyFs fs = LazyFs.mount(binary, Files.createDirectories(dir.resolve("n" + id)));
+                mounts.add(fs);
+                int port = GregorProcess.freePort();
+                Path config = dir.resolve("n" + id + ".properties");
+                Files.writeString(config, String.join("\n",
+                        "process.roles=broker,controller",
+                        "node.id=" + id,
+                        "controller.quorum.voters=" + voters,
+                        "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPorts.get(id - 1),
+                        "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                        "controller.listener.names=CONTROLLER",
+                        "inter.broker.listener.name=PLAINTEXT",
+                        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                        // The mount point is the data directory: the node's own log, written beside it, stays on
+                        // the real disk.
+                        "log.dirs=" + fs.mountDir(),
+                        "default.replication.factor=3",
+                        "min.insync.replicas=2",
+                        "offsets.topic.replication.factor=3",
+                        "broker.session.timeout.ms=3000",
+                        "broker.heartbeat.interval.ms=500", ""), StandardCharsets.UTF_8);
+                nodes.add(new Node(id, config, fs.mountDir(), port));
+            }
+            String bootstrap = String.join(",", nodes.stream().map(n -> "127.0.0.1:" + n.port()).toList());
+            startAll(nodes, running);
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                Await.until("three nodes in the cluster", Duration.ofSeconds(90),
+                        () -> admin.describeCluster().nodes().get().size() == 3);
+                admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3))).all().get(30, TimeUnit.SECONDS);
+            }
+
+            Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+            for (int round = 0; round < ROUNDS; round++) {
+                int r = round;
+                awaitFullIsrs(bootstrap);
+                AcknowledgedProduceLoop.run(bootstrap, "round " + round, 500, 1500, i -> {
+                    String value = r + "-" + i;
+                    return new ProducerRecord<>(TOPIC, value, value);
+                }, record -> acknowledged.add(record.value()), () -> {
+                    // Every node frozen before any cache is dropped: no node may fsync (and acknowledge) after the
+                    // drop. Then the kill, the kernel's dirty mmap pages pushed into LazyFS, and a second drop.
+                    for (GregorProcess p : running.values()) {
+                        p.freeze();
+                    }
+                    for (LazyFs fs : mounts) {
+                        fs.clearCache();
+                    }
+                    for (GregorProcess p : running.values()) {
+                        p.kill9();
+                    }
+                    for (LazyFs fs : mounts) {
+                        fs.syncMount();
+                        fs.clearCache();
+                    }
+                });
+                running.clear();
+                startAll(nodes, running);
+                verify(bootstrap, acknowledged, round);
+            }
+            assertThat(acknowledged).as("acknowledged over all rounds").hasSizeGreaterThan(100);
+        } finally {
+            for (GregorProcess p : running.values()) {
+                p.kill9();
+            }
+            for (LazyFs fs : mounts) {
+                fs.close();
+            }
+        }
+    }
+
+    private static void startAll(List<Node> nodes, Map<Integer, GregorProcess> running) throws Exception {
+        for (Node n : nodes) {
+            running.put(n.id(), GregorProcess.startWithConfig(n.config(), n.data(), n.port()));
+        }
+    }
+
+    private static void awaitFullIsrs(String bootstrap) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            Await.until("every partition led, with a full ISR", Duration.ofSeconds(90), () -> admin
+                    .describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).partitions().stream()
+                    .allMatch(p -> p.leader() != null && p.isr().size() == 3));
+        }
+    }
+
+    /** Every acknowledged value is in the log exactly once, and offsets are contiguous from the start. */
+    private static void verify(String bootstrap, Set<String> acknowledged, int round) {
+        awaitFullIsrs(bootstrap);
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("max.poll.records", "5000");
+        Map<String, Integer> seen = new HashMap<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (int p = 0; p < PARTITIONS; p++) {
+                partitions.add(new TopicPartition(TOPIC, p));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            Map<TopicPartition, Long> next = new HashMap<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                assertThat(System.nanoTime()).as("reading back after round %d", round).isLessThan(deadline);
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+                    long expected = next.getOrDefault(tp, 0L);
+                    assertThat(r.offset()).as("offsets contiguous in %s after round %d", tp, round).isEqualTo(expected);
+                    next.put(tp, r.offset() + 1);
+                    seen.merge(r.value(), 1, Integer::sum);
+                }
+            }
+        }
+        List<String> lost = acknowledged.stream().filter(v -> !seen.containsKey(v)).sorted().toList();
+        assertThat(lost.size()).as("acknowledged records lost after round %d (of %d acknowledged), first %s", round,
+                acknowledged.size(), lost.subList(0, Math.min(10, lost.size()))).isZero();
+        for (String value : acknowledged) {
+            assertThat(seen.get(value)).as("copies of acknowledged record %s after round %d", value, round).isEqualTo(1);
+        }
+    }
+}

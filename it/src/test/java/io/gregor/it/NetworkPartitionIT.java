@@ -1,0 +1,241 @@
+package io.gregor.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gregor.testkit.Await;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A network partition between the nodes of a three-node cluster of `gregor start --config` processes, each in its own
+ * network namespace (veth pairs on two bridges: one for the nodes, one for the clients). The node that leads a
+ * partition and is the active controller is cut off from the other two while an acks=all producer writes: it stops
+ * acknowledging (a producer that can only reach it gets nothing acknowledged), the majority elects a new controller
+ * and a new leader, the producer goes on there, and once the network heals the old leader truncates what only it had
+ * and catches up. Nothing acknowledged is lost: every acknowledged record is read back at its offset. Needs root
+ * (`ip netns`); skipped with the reason otherwise.
+ */
+@Timeout(300)
+class NetworkPartitionIT {
+    private static final String TOPIC = "partitioned";
+    private static final int CLIENT_PORT = 9092;
+    private static final int INTERNAL_PORT = 9093;
+    private static final int CONTROLLER_PORT = 9094;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void needsNamespaces() {
+        String reason = NetworkNamespaces.unavailableReason();
+        Assumptions.assumeTrue(reason == null, () -> "NetworkPartitionIT skipped: " + reason);
+    }
+
+    @Test
+    void aLeaderCutOffFromTheOtherNodesStopsAcknowledgingAndLosesNothingAcknowledged() throws Exception {
+        try (NetworkNamespaces net = NetworkNamespaces.create(3)) {
+            List<String> voters = new ArrayList<>();
+            for (int id = 1; id <= 3; id++) {
+                voters.add(id + "@" + net.nodeAddress(id) + ":" + CONTROLLER_PORT);
+            }
+            Map<Integer, GregorProcess> nodes = new ConcurrentHashMap<>();
+            try {
+                for (int id = 1; id <= 3; id++) {
+                    Path config = dir.resolve("n" + id + ".properties");
+                    Files.writeString(config, String.join("\n",
+                            "process.roles=broker,controller",
+                            "node.id=" + id,
+                            "controller.quorum.voters=" + String.join(",", voters),
+                            "listeners=CLIENT://" + net.clientAddress(id) + ":" + CLIENT_PORT + ",INTERNAL://"
+                                    + net.nodeAddress(id) + ":" + INTERNAL_PORT + ",CONTROLLER://" + net.nodeAddress(id)
+                                    + ":" + CONTROLLER_PORT,
+                            "advertised.listeners=CLIENT://" + net.clientAddress(id) + ":" + CLIENT_PORT
+                                    + ",INTERNAL://" + net.nodeAddress(id) + ":" + INTERNAL_PORT,
+                            "listener.security.protocol.map=CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                            "inter.broker.listener.name=INTERNAL",
+                            "controller.listener.names=CONTROLLER",
+                            "log.dirs=" + dir.resolve("n" + id),
+                            "default.replication.factor=3",
+                            "min.insync.replicas=2",
+                            "offsets.topic.replication.factor=3",
+                            "broker.session.timeout.ms=3000",
+                            "broker.heartbeat.interval.ms=500",
+                            "replica.lag.time.max.ms=4000", ""), StandardCharsets.UTF_8);
+                    nodes.put(id, GregorProcess.startInNamespace(net, id, config, dir.resolve("n" + id),
+                            net.clientAddress(id), CLIENT_PORT));
+                }
+                String all = String.join(",", List.of(nodes.get(1).bootstrap(), nodes.get(2).bootstrap(),
+                        nodes.get(3).bootstrap()));
+                int isolated;
+                try (Admin admin = Admin.create(Map.of("bootstrap.servers", all))) {
+                    Await.until("three nodes in the cluster", Duration.ofSeconds(90),
+                            () -> admin.describeCluster().nodes().get().size() == 3);
+                    // The active controller is also the partition's leader: both fail over at once.
+                    isolated = admin.describeCluster().controller().get().id();
+                    List<Integer> replicas = new ArrayList<>(List.of(isolated));
+                    for (int id = 1; id <= 3; id++) {
+                        if (id != isolated) {
+                            replicas.add(id);
+                        }
+                    }
+                    admin.createTopics(List.of(new NewTopic(TOPIC, Map.of(0, replicas)))).all().get();
+                    Await.until("the partition led by node " + isolated, Duration.ofSeconds(30),
+                            () -> leaderOf(admin) == isolated);
+                }
+                int cutNode = isolated;
+                String majority = String.join(",", nodes.entrySet().stream().filter(e -> e.getKey() != cutNode)
+                        .map(e -> e.getValue().bootstrap()).toList());
+
+                Map<String, Long> acknowledged = new ConcurrentHashMap<>();
+                AtomicInteger failed = new AtomicInteger();
+                AtomicBoolean producing = new AtomicBoolean(true);
+                Thread producerThread = Thread.ofPlatform().start(() -> produce(all, producing, acknowledged, failed));
+                try {
+                    Await.until("300 acknowledged records", Duration.ofSeconds(60), () -> acknowledged.size() >= 300);
+
+                    net.cut(isolated);
+                    // A producer that reaches only the isolated node gets nothing acknowledged: its followers cannot
+                    // fetch, and it cannot shrink the ISR without the controller.
+                    try (KafkaProducer<String, String> lonely = producer(nodes.get(isolated).bootstrap(), "8000")) {
+                        assertThatThrownBy(() -> lonely.send(new ProducerRecord<>(TOPIC, 0, "k", "lonely")).get(30,
+                                TimeUnit.SECONDS)).as("acks=all on the isolated leader").isNotNull();
+                    }
+                    try (Admin admin = Admin.create(Map.of("bootstrap.servers", majority))) {
+                        Await.until("a new leader on the majority side", Duration.ofSeconds(60), () -> {
+                            int leader = leaderOf(admin);
+                            return leader > 0 && leader != cutNode;
+                        });
+                        int before = acknowledged.size();
+                        Await.until("acknowledgements from the new leader", Duration.ofSeconds(60),
+                                () -> acknowledged.size() >= before + 300);
+                    }
+
+                    net.heal(isolated);
+                    try (Admin admin = Admin.create(Map.of("bootstrap.servers", majority))) {
+                        Await.until("node " + isolated + " back in the ISR", Duration.ofSeconds(90), () -> describe(admin)
+                                .partitions().get(0).isr().size() == 3);
+                    }
+                    int before = acknowledged.size();
+                    Await.until("acknowledgements after the heal", Duration.ofSeconds(60),
+                            () -> acknowledged.size() >= before + 100);
+                } finally {
+                    producing.set(false);
+                    producerThread.join(60_000);
+                }
+                assertThat(acknowledged).doesNotContainKey("lonely");
+
+                // Every acknowledged record at its offset: from the new leader, and from the node that was cut off
+                // once it leads again (it is the preferred replica), so from its own, truncated and refilled, log.
+                assertThat(acknowledged.size()).isGreaterThan(700);
+                assertEveryAcknowledgedRecordIsThere(all, acknowledged, "the new leader");
+                try (Admin admin = Admin.create(Map.of("bootstrap.servers", all))) {
+                    Await.until("node " + isolated + " leads again", Duration.ofSeconds(30), () -> {
+                        admin.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED,
+                                java.util.Set.of(new TopicPartition(TOPIC, 0))).partitions().get();
+                        return leaderOf(admin) == cutNode;
+                    });
+                }
+                assertEveryAcknowledgedRecordIsThere(all, acknowledged, "node " + isolated);
+                System.out.println("NetworkPartitionIT: " + acknowledged.size() + " acknowledged, " + failed.get()
+                        + " failed sends (never acknowledged)");
+                // For the record: what the node that was cut off logged about it.
+                Files.readAllLines(dir.resolve("n" + isolated + "-broker.log")).stream()
+                        .filter(l -> l.contains("truncat") || l.contains("Fenced") || l.contains("leader is now"))
+                        .forEach(l -> System.out.println("  node " + cutNode + ": " + l));
+            } finally {
+                for (GregorProcess p : nodes.values()) {
+                    p.kill9();
+                }
+            }
+        }
+    }
+
+    /** acks=all, one record at a time in flight order, until {@code producing} goes false. */
+    private static void produce(String bootstrap, AtomicBoolean producing, Map<String, Long> acknowledged,
+                                AtomicInteger failed) {
+        try (KafkaProducer<String, String> producer = producer(bootstrap, "120000")) {
+            int i = 0;
+            while (producing.get()) {
+                String value = "v" + i++;
+                producer.send(new ProducerRecord<>(TOPIC, 0, "k", value), (metadata, error) -> {
+                    if (error == null) {
+                        acknowledged.put(value, metadata.offset());
+                    } else {
+                        failed.incrementAndGet();
+                    }
+                });
+                Thread.sleep(5);
+            }
+            producer.flush();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static KafkaProducer<String, String> producer(String bootstrap, String deliveryTimeoutMs) {
+        return new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap, "acks", "all",
+                "delivery.timeout.ms", deliveryTimeoutMs, "request.timeout.ms", "5000", "linger.ms", "5",
+                "max.block.ms", "30000"), new StringSerializer(), new StringSerializer());
+    }
+
+    private static void assertEveryAcknowledgedRecordIsThere(String bootstrap, Map<String, Long> acknowledged, String from) {
+        Map<String, Long> read = readAll(bootstrap, acknowledged.size());
+        for (Map.Entry<String, Long> a : acknowledged.entrySet()) {
+            assertThat(read.get(a.getKey())).as("offset of acknowledged %s read from %s", a.getKey(), from)
+                    .isEqualTo(a.getValue());
+        }
+    }
+
+    /** Value to offset of every record of the partition (read from its leader). */
+    private static Map<String, Long> readAll(String bootstrap, int atLeast) {
+        Map<String, Long> read = new ConcurrentHashMap<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap),
+                new StringDeserializer(), new StringDeserializer())) {
+            TopicPartition tp = new TopicPartition(TOPIC, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            Await.until(atLeast + " records read from " + bootstrap, Duration.ofSeconds(60), () -> {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    read.put(r.value(), r.offset());
+                }
+                return read.size() >= atLeast;
+            });
+        }
+        return read;
+    }
+
+    private static TopicDescription describe(Admin admin) throws Exception {
+        return admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC);
+    }
+
+    private static int leaderOf(Admin admin) throws Exception {
+        TopicPartitionInfo p = describe(admin).partitions().get(0);
+        return p.leader() == null ? -1 : p.leader().id();
+    }
+}
