@@ -96,7 +96,13 @@ public final class MetadataImage {
         String cluster = clusterId;
         Map<Integer, BrokerRegistration> nodes = brokers;
         Map<Integer, Map<String, String>> perNode = nodeConfigs;
+        // Partition registrations of this entry, by topic, put into their topics at once: an entry that registers
+        // every partition of a large topic copies its map of registrations once, not once per partition.
+        Map<Uuid, Map<Integer, PartitionRegistration>> registered = new java.util.LinkedHashMap<>();
         for (MetadataRecord record : records) {
+            if (!(record instanceof MetadataRecord.PartitionState) && !registered.isEmpty()) {
+                putRegistrations(names, ids, registered);
+            }
             switch (record) {
                 case TopicCreated t -> {
                     if (!names.containsKey(t.name()) && !ids.containsKey(t.id())) {
@@ -139,12 +145,23 @@ public final class MetadataImage {
                         nodes = Map.copyOf(next);
                     }
                 }
-                case MetadataRecord.PartitionState p -> replace(names, ids, p.topicId(),
-                        t -> p.partition() < t.partitions() ? t.withRegistration(p.partition(), p.registration()) : t);
+                case MetadataRecord.PartitionState p -> {
+                    TopicImage t = ids.get(p.topicId());
+                    if (t != null && p.partition() < t.partitions()) {
+                        registered.computeIfAbsent(p.topicId(), id -> new HashMap<>()).put(p.partition(), p.registration());
+                    }
+                }
             }
         }
+        putRegistrations(names, ids, registered);
         return new MetadataImage(Map.copyOf(names), Map.copyOf(ids), broker, producerIds, cluster, newOffset, nodes,
                 perNode);
+    }
+
+    private static void putRegistrations(Map<String, TopicImage> names, Map<Uuid, TopicImage> ids,
+                                         Map<Uuid, Map<Integer, PartitionRegistration>> registered) {
+        registered.forEach((id, changed) -> replace(names, ids, id, t -> t.withRegistrations(changed)));
+        registered.clear();
     }
 
     private static void replace(Map<String, TopicImage> names, Map<Uuid, TopicImage> ids, Uuid id,

@@ -16,6 +16,12 @@ import org.slf4j.LoggerFactory;
  * Owns the metadata image. Writes run one at a time on the controller thread: an operation reads the current image,
  * returns the records to append and its response, the records go through the metadata log (Ratis), and the response
  * completes only after they are committed and applied here. Reads take {@link #image()} from any thread.
+ *
+ * <p>Listeners (the partitions a node hosts, the group coordinator's shards, configs) are told about each new image
+ * on their own thread, in log order, after the image is applied: applying stays quick, so a write is answered once
+ * it is committed and applied rather than once every local consequence (creating a thousand partition directories,
+ * say) is done, as Kafka's brokers publish metadata. Requests for a partition whose log is not there yet are answered
+ * with a retriable error meanwhile.
  */
 public final class MetadataManager implements MetadataStateMachine, MetadataCache, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MetadataManager.class);
@@ -30,8 +36,15 @@ public final class MetadataManager implements MetadataStateMachine, MetadataCach
         t.setDaemon(true);
         return t;
     });
+    private final ExecutorService publisher = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "gregor-metadata-publisher");
+        t.setDaemon(true);
+        return t;
+    });
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile MetadataImage image = MetadataImage.EMPTY;
+    /** The image every listener has seen (set on the publisher thread). */
+    private volatile MetadataImage published = MetadataImage.EMPTY;
     private volatile RaftMetadataLog journal;
     private volatile boolean replaying = true;
 
@@ -54,8 +67,43 @@ public final class MetadataManager implements MetadataStateMachine, MetadataCach
     public synchronized void replayDone() {
         replaying = false;
         MetadataImage current = image;
+        try {
+            publisher.submit(() -> publish(-1, MetadataImage.EMPTY, current)).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("Publishing the replayed metadata failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while publishing the replayed metadata", e);
+        }
+    }
+
+    /** Tells every listener about {@code next}, on the publisher thread. */
+    private void publish(long index, MetadataImage previous, MetadataImage next) {
         for (Listener listener : listeners) {
-            listener.onImage(MetadataImage.EMPTY, current);
+            try {
+                listener.onImage(previous, next);
+            } catch (RuntimeException e) {
+                log.error("Metadata listener failed on entry {}", index, e);
+            }
+        }
+        published = next;
+    }
+
+    /**
+     * Waits until the listeners have seen every entry applied so far (the partitions of a created topic exist on
+     * this node, for example); false after {@code timeout}.
+     */
+    public boolean awaitPublished(java.time.Duration timeout) {
+        try {
+            publisher.submit(() -> { }).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
@@ -79,12 +127,22 @@ public final class MetadataManager implements MetadataStateMachine, MetadataCach
     }
 
     /**
-     * Runs {@code action} on the current image while no entry is being applied: every listener has seen this image,
-     * and none sees a later one until {@code action} returns (so what {@code action} starts, the listeners then
-     * follow). {@code action} must not wait for the metadata log.
+     * Runs {@code action}, on the publisher thread, on the image every listener has seen: none sees a later one until
+     * {@code action} returns (so what {@code action} starts, the listeners then follow). {@code action} must not wait
+     * for the metadata log or for listeners.
      */
-    public synchronized <T> T withAppliedImage(Function<MetadataImage, T> action) {
-        return action.apply(image);
+    public <T> T withAppliedImage(Function<MetadataImage, T> action) {
+        try {
+            return publisher.submit(() -> action.apply(published)).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted", e);
+        }
     }
 
     @Override
@@ -93,13 +151,7 @@ public final class MetadataManager implements MetadataStateMachine, MetadataCach
         MetadataImage next = previous.apply(index, MetadataRecord.decode(entry));
         image = next;
         if (!replaying) {
-            for (Listener listener : listeners) {
-                try {
-                    listener.onImage(previous, next);
-                } catch (RuntimeException e) {
-                    log.error("Metadata listener failed on entry {}", index, e);
-                }
-            }
+            publisher.execute(() -> publish(index, previous, next));
         }
     }
 
@@ -110,11 +162,18 @@ public final class MetadataManager implements MetadataStateMachine, MetadataCach
 
     @Override
     public synchronized void restore(byte[] snapshot) {
-        image = MetadataImage.EMPTY.apply(-1, MetadataRecord.decode(snapshot));
+        MetadataImage previous = image;
+        MetadataImage next = MetadataImage.EMPTY.apply(-1, MetadataRecord.decode(snapshot));
+        image = next;
+        if (!replaying) {
+            // A snapshot installed from the leader while running (this node lagged too far): listeners catch up.
+            publisher.execute(() -> publish(-1, previous, next));
+        }
     }
 
     @Override
     public void close() {
         controller.shutdownNow();
+        publisher.shutdownNow();
     }
 }

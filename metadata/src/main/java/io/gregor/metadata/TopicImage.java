@@ -34,6 +34,13 @@ public record TopicImage(String name, Uuid id, int partitions, Map<String, Strin
         return new TopicImage(name, id, partitions, configs, next);
     }
 
+    /** The registrations of {@code changed} replacing theirs (one copy of the map however many change). */
+    public TopicImage withRegistrations(Map<Integer, PartitionRegistration> changed) {
+        Map<Integer, PartitionRegistration> next = new java.util.HashMap<>(registrations);
+        next.putAll(changed);
+        return new TopicImage(name, id, partitions, configs, next);
+    }
+
     /** Where {@code partition} lives, or null for a partition registered before clustering (see the class comment). */
     public PartitionRegistration registration(int partition) {
         return registrations.get(partition);

@@ -24,6 +24,8 @@ final class LeaderEpochCache {
     private final CheckpointFile checkpoint;
     private final LongSupplier logEndOffset;
     private final List<Entry> entries = new ArrayList<>();
+    /** Entries changed in memory and not yet written: see {@link #assign}. */
+    private boolean dirty;
 
     LeaderEpochCache(CheckpointFile checkpoint, LongSupplier logEndOffset) {
         this.checkpoint = checkpoint;
@@ -63,7 +65,21 @@ final class LeaderEpochCache {
         }
         entries.removeIf(entry -> entry.epoch() >= epoch || entry.startOffset() >= startOffset);
         entries.add(new Entry(epoch, startOffset));
-        persist();
+        if (startOffset >= logEndOffset.getAsLong()) {
+            // No record of this epoch exists yet: the entry is written (and fsynced) by the next flush of the log,
+            // before the records that need it are durable ({@link #flush}). A new leader of many partitions then
+            // costs no fsync per partition. Should a crash lose it, recovery assigns epochs from the batches again.
+            dirty = true;
+        } else {
+            persist();
+        }
+    }
+
+    /** Writes (and fsyncs) entries that {@link #assign} kept in memory; called by every flush of the log. */
+    synchronized void flush() {
+        if (dirty) {
+            persist();
+        }
     }
 
     /** Kafka's OffsetForLeaderEpoch rule; see {@link Log#endOffsetForEpoch}. */
@@ -114,6 +130,7 @@ final class LeaderEpochCache {
         }
         try {
             checkpoint.write(lines);
+            dirty = false;
         } catch (IOException e) {
             throw new KafkaStorageException("Failed to write " + checkpoint.file(), e);
         }

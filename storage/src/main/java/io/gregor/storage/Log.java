@@ -365,6 +365,8 @@ public final class Log implements AutoCloseable {
             lastFlushMs = nowMs;
             return;
         }
+        // The epochs of the records about to be durable, first.
+        epochs.flush();
         try {
             Long from = segments.floorKey(flushedOffset);
             for (LogSegment segment : (from == null ? segments : segments.tailMap(from)).values()) {
@@ -674,6 +676,7 @@ public final class Log implements AutoCloseable {
             closed = true;
             try {
                 flush();
+                epochs.flush();
             } catch (KafkaStorageException e) {
                 LOG.error("{}: flush at close failed; the next open recovers the tail", dir, e);
             }

@@ -47,7 +47,10 @@ final class LogLoader {
         this.hadCleanShutdown = hadCleanShutdown;
     }
 
+    private LeaderEpochCache epochs;
+
     Result load(LogCheckpoints checkpoints, LeaderEpochCache epochs) throws IOException {
+        this.epochs = epochs;
         Files.createDirectories(dir);
         TreeSet<Long> bases = removeLeftoversAndListSegments();
         long logStartOffset = checkpoints.logStartOffset();
@@ -81,6 +84,7 @@ final class LogLoader {
             for (LogSegment segment : segments.values()) {
                 segment.flush();
             }
+            epochs.flush();
         }
         long highWatermark = Math.min(Math.max(checkpoints.highWatermark(), logStartOffset), logEndOffset);
         return new Result(segments, logStartOffset, logEndOffset, highWatermark);
@@ -115,7 +119,13 @@ final class LogLoader {
 
     private int recover(LogSegment segment, boolean last, String reason) throws IOException {
         segment.onBecomeActive(config.maxIndexBytes());
-        int truncated = segment.recover(config.indexIntervalBytes());
+        // The leader epochs of the recovered batches go into the epoch cache (as Kafka's recovery does): an entry
+        // that was only in memory when the node died is rebuilt from the batches it covers.
+        int truncated = segment.recover(config.indexIntervalBytes(), (epoch, baseOffset) -> {
+            if (epoch >= 0 && epoch > epochs.latestEpoch()) {
+                epochs.assign(epoch, baseOffset);
+            }
+        });
         if (truncated > 0) {
             LOG.warn("{}: recovered segment {} ({}): truncated {} invalid bytes, next offset {}",
                     dir, segment.baseOffset(), reason, truncated, segment.nextOffset());

@@ -232,7 +232,16 @@ final class LogSegment {
      * Validates every batch (length, magic, CRC, count, increasing offsets), rebuilds both indexes
      * and truncates the file at the first invalid batch. Returns the bytes truncated.
      */
+    /** Told the leader epoch and base offset of every valid batch (magic 2) that a recovery keeps. */
+    interface BatchEpochs {
+        void accept(int leaderEpoch, long baseOffset);
+    }
+
     int recover(int indexIntervalBytes) throws IOException {
+        return recover(indexIntervalBytes, null);
+    }
+
+    int recover(int indexIntervalBytes, BatchEpochs epochs) throws IOException {
         offsetIndex.truncateEntries(0);
         timeIndex.truncateEntries(0);
         bytesSinceLastIndexEntry = 0;
@@ -251,6 +260,9 @@ final class LogSegment {
                 break;
             }
             indexBatch(entry.baseOffset(), entry.position(), entry.size(), entry.maxTimestamp(), indexIntervalBytes);
+            if (epochs != null && batch.get(RecordBatchHeader.MAGIC) >= 2) {
+                epochs.accept(batch.getInt(RecordBatchHeader.PARTITION_LEADER_EPOCH), entry.baseOffset());
+            }
             next = entry.lastOffset() + 1;
             valid = entry.end();
         }

@@ -40,12 +40,29 @@ class LeaderEpochCacheTest {
         append(5, 1);
         append(5, 3);
         append(2, 3);
+        log.flush();
         assertThat(Files.readAllLines(log.dir().resolve("leader-epoch-checkpoint"))).containsExactly("0", "2", "1 0", "3 5");
         log.close();
         open();
         assertThat(log.latestEpoch()).isEqualTo(3);
         assertThat(log.endOffsetForEpoch(3)).isEqualTo(new EpochEndOffset(3, 12));
         assertThat(log.endOffsetForEpoch(1)).isEqualTo(new EpochEndOffset(1, 5));
+    }
+
+    @Test
+    void anEpochThatStartsAtTheLogEndIsWrittenByTheNextFlush() throws IOException {
+        // A new leader of an empty log costs no fsync: the entry waits in memory for the records that need it.
+        open();
+        Path file = log.dir().resolve("leader-epoch-checkpoint");
+        log.assignEpoch(4, 0);
+        assertThat(log.latestEpoch()).isEqualTo(4);
+        assertThat(Files.exists(file)).as("nothing written yet").isFalse();
+        append(3, 4);
+        log.flush();
+        assertThat(Files.readAllLines(file)).containsExactly("0", "1", "4 0");
+        // An epoch that starts below the log end (a follower's truncation point) is written at once.
+        log.assignEpoch(6, 1);
+        assertThat(Files.readAllLines(file)).containsExactly("0", "2", "4 0", "6 1");
     }
 
     @Test

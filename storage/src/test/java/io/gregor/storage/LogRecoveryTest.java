@@ -73,6 +73,29 @@ class LogRecoveryTest {
     }
 
     @Test
+    void recoveryRebuildsLeaderEpochsThatOnlyTheLostEpochFileHad() throws IOException {
+        // A new leader's epoch 7 starts at the log end, so its entry waits for the next flush; records of epoch 7
+        // reached the disk (the kernel wrote them back) but the node died before that flush: recovery finds the
+        // epoch in the batches.
+        open(true);
+        log.append(TestBatches.batch(2, 90, START_MS), 2);
+        log.flush();
+        List<String> beforeEpoch7 = Files.readAllLines(dir().resolve("leader-epoch-checkpoint"));
+        log.assignEpoch(7, log.logEndOffset());
+        log.append(TestBatches.batch(2, 90, START_MS), 7);
+        log.append(TestBatches.batch(2, 90, START_MS), 7);
+        assertThat(Files.readAllLines(dir().resolve("leader-epoch-checkpoint"))).isEqualTo(beforeEpoch7);
+        crash();
+        open(false);
+        assertThat(log.logEndOffset()).isEqualTo(6);
+        assertThat(log.latestEpoch()).isEqualTo(7);
+        assertThat(log.endOffsetForEpoch(2)).isEqualTo(new EpochEndOffset(2, 2));
+        assertThat(log.endOffsetForEpoch(7)).isEqualTo(new EpochEndOffset(7, 6));
+        assertThat(Files.readAllLines(dir().resolve("leader-epoch-checkpoint"))).as("written after recovery")
+                .containsExactly("0", "2", "2 0", "7 2");
+    }
+
+    @Test
     void shouldTruncateTornTailAfterUncleanShutdown() throws IOException {
         // The last batch is cut in half by a crash: recovery drops it and keeps everything before it.
         open(true);

@@ -300,12 +300,24 @@ public final class GregorCluster implements AutoCloseable {
         try {
             CreateTopicsResult result = admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)));
             result.all().get();
-            return result.topicId(name).get();
+            Uuid id = result.topicId(name).get();
+            // Nodes create the partitions' logs after the topic is committed; tests may use them at once.
+            awaitMetadataPublished();
+            return id;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         } catch (ExecutionException e) {
             throw new IllegalStateException("Creating topic " + name + " failed", e.getCause());
+        }
+    }
+
+    /** Waits until every running node has applied all it knows of the metadata log locally (logs created, ...). */
+    public void awaitMetadataPublished() {
+        for (Node node : nodes) {
+            if (node.broker != null && node.broker.metadata() != null) {
+                node.broker.metadata().awaitPublished(java.time.Duration.ofSeconds(30));
+            }
         }
     }
 

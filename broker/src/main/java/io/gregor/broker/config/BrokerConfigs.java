@@ -253,14 +253,14 @@ public final class BrokerConfigs {
         add(ConfigKey.atLeast(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, LONG, "300", 1,
                 "How often the active controller looks for partitions not led by their preferred replica "
                         + "(auto.leader.rebalance.enable)."));
-        add(ConfigKey.atLeast(LEADER_REPLICATION_THROTTLED_RATE, LONG, String.valueOf(Long.MAX_VALUE), 1,
+        add(ConfigKey.atLeast(LEADER_REPLICATION_THROTTLED_RATE, LONG, String.valueOf(Long.MAX_VALUE), 0,
                 "Bytes per second this node sends, as a leader, to followers that are not in the ISR, for the "
                         + "partitions that the topic config leader.replication.throttled.replicas lists for this node. "
                         + "Set at run time per node (kafka-reassign-partitions.sh --throttle does)."));
-        add(ConfigKey.atLeast(FOLLOWER_REPLICATION_THROTTLED_RATE, LONG, String.valueOf(Long.MAX_VALUE), 1,
+        add(ConfigKey.atLeast(FOLLOWER_REPLICATION_THROTTLED_RATE, LONG, String.valueOf(Long.MAX_VALUE), 0,
                 "Bytes per second this node copies, as a follower not in the ISR, for the partitions that the topic "
                         + "config follower.replication.throttled.replicas lists for this node."));
-        add(ConfigKey.atLeast(REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND, LONG, String.valueOf(Long.MAX_VALUE), 1,
+        add(ConfigKey.atLeast(REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND, LONG, String.valueOf(Long.MAX_VALUE), 0,
                 "Kafka's throttle for moves between the log directories of one node (kafka-reassign-partitions.sh "
                         + "--replica-alter-log-dirs-throttle). Accepted; Gregor has one log directory per node, so "
                         + "there is nothing it limits."));

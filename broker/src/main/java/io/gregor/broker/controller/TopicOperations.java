@@ -96,10 +96,12 @@ public final class TopicOperations {
                 List<List<Integer>> placement = topic.assignments() != null ? topic.assignments()
                         : ReplicaPlacement.place(liveBrokers(image), racks(image), 0, partitions, rf,
                                 random.nextInt(1 << 16));
-                TopicImage created = new TopicImage(topic.name(), Uuid.randomUuid(), partitions, topic.configs());
+                Map<Integer, PartitionRegistration> registrations = new java.util.HashMap<>();
                 for (int p = 0; p < partitions; p++) {
-                    created = created.withRegistration(p, PartitionRegistration.of(placement.get(p)));
+                    registrations.put(p, PartitionRegistration.of(placement.get(p)));
                 }
+                TopicImage created = new TopicImage(topic.name(), Uuid.randomUuid(), partitions, topic.configs(),
+                        registrations);
                 if (!validateOnly) {
                     records.add(new TopicCreated(created.name(), created.id(), partitions, created.configs()));
                     for (int p = 0; p < partitions; p++) {

@@ -156,19 +156,21 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
             var state = partition == null ? null : partition.state();
             PartitionRegistration registration = topic.registration(p);
             MetadataResponsePartition out = new MetadataResponsePartition().setPartitionIndex(p).setOfflineReplicas(List.of());
-            if (state != null) {
-                boolean led = state.leaderId() >= 0 && (state.leaderId() == self || live.contains(state.leaderId()));
-                out.setErrorCode(led ? Errors.NONE.code() : Errors.LEADER_NOT_AVAILABLE.code())
-                        .setLeaderId(led ? state.leaderId() : -1).setLeaderEpoch(state.leaderEpoch())
-                        .setReplicaNodes(new ArrayList<>(state.replicas())).setIsrNodes(new ArrayList<>(state.isr()))
-                        .setOfflineReplicas(state.replicas().stream().filter(r -> r != self && !live.contains(r)).toList());
-            } else if (registration != null && registration.leader() >= 0 && registration.leader() != self
-                    && live.contains(registration.leader())) {
+            if (registration != null && registration.leader() >= 0
+                    && (registration.leader() == self || live.contains(registration.leader()))) {
+                // The registration is the newest word on the partition (this node may still be creating its log:
+                // a request meanwhile gets NOT_LEADER_OR_FOLLOWER and retries, as with Kafka).
                 out.setErrorCode(Errors.NONE.code()).setLeaderId(registration.leader())
                         .setLeaderEpoch(registration.leaderEpoch()).setReplicaNodes(new ArrayList<>(registration.replicas()))
                         .setIsrNodes(new ArrayList<>(registration.isr()))
                         .setOfflineReplicas(registration.replicas().stream().filter(r -> r != self && !live.contains(r))
                                 .toList());
+            } else if (state != null && registration == null) {
+                boolean led = state.leaderId() >= 0 && (state.leaderId() == self || live.contains(state.leaderId()));
+                out.setErrorCode(led ? Errors.NONE.code() : Errors.LEADER_NOT_AVAILABLE.code())
+                        .setLeaderId(led ? state.leaderId() : -1).setLeaderEpoch(state.leaderEpoch())
+                        .setReplicaNodes(new ArrayList<>(state.replicas())).setIsrNodes(new ArrayList<>(state.isr()))
+                        .setOfflineReplicas(state.replicas().stream().filter(r -> r != self && !live.contains(r)).toList());
             } else {
                 List<Integer> replicasOf = registration == null ? List.of(self) : registration.replicas();
                 out.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1)
