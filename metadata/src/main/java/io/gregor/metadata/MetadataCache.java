@@ -9,6 +9,14 @@ public interface MetadataCache {
     MetadataImage image();
 
     /**
+     * Completes once this node has acted on every entry applied so far (the logs of a created topic's partitions
+     * exist here, for example); already complete where nothing acts on them.
+     */
+    default java.util.concurrent.CompletableFuture<Void> published() {
+        return java.util.concurrent.CompletableFuture.completedFuture(null);
+    }
+
+    /**
      * Waits until the image satisfies {@code condition} (a record applied by the metadata log, perhaps written on
      * another node), at most {@code timeout}; returns whether it did.
      */

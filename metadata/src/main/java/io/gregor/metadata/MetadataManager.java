@@ -89,6 +89,31 @@ public final class MetadataManager implements MetadataStateMachine, MetadataCach
         published = next;
     }
 
+    @Override
+    public CompletableFuture<Void> published() {
+        try {
+            return CompletableFuture.runAsync(() -> { }, publisher);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+
+    /**
+     * Waits until the image the listeners have seen satisfies {@code condition}: what a listener does for it (the
+     * partitions of a topic created here, say) is done when this returns true.
+     */
+    @Override
+    public boolean awaitImage(java.util.function.Predicate<MetadataImage> condition, java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.test(replaying ? image : published)) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        return true;
+    }
+
     /**
      * Waits until the listeners have seen every entry applied so far (the partitions of a created topic exist on
      * this node, for example); false after {@code timeout}.

@@ -88,6 +88,10 @@ public final class OffsetsTopicMigration {
                     throw new IllegalStateException("Cannot delete the old " + OffsetsTopic.TOPIC + ": "
                             + deleted.get(0).error().message());
                 }
+                // The old partitions must be gone from this node before the new ones of the same name are used.
+                if (!metadata.awaitImage(image -> image.topic(OffsetsTopic.TOPIC) == null, java.time.Duration.ofSeconds(60))) {
+                    throw new IllegalStateException("The old " + OffsetsTopic.TOPIC + " was deleted but is still here");
+                }
             }
             int count = OffsetsTopic.ensureTopic(metadata, OffsetsTopic.createWith(topics), numPartitions,
                     replicationFactor, liveBrokers, segmentBytes);

@@ -63,7 +63,12 @@ public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequest
                     .map(a -> List.copyOf(a.brokerIds())).toList();
             toCreate.add(new NewTopic(topic.name(), partitions, rf, configs, assignments));
         }
-        return topics.create(toCreate, request.validateOnly()).thenApply(results -> {
+        // Answered once the new partitions exist on this node too (bounded by the request's timeout), so that a
+        // client producing right after CreateTopics finds them here.
+        long waitMs = Math.max(0, Math.min(request.timeoutMs(), 30_000));
+        return topics.create(toCreate, request.validateOnly()).thenCompose(results -> metadata.published()
+                .completeOnTimeout(null, waitMs, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .thenApply(v -> results)).thenApply(results -> {
             for (CreateResult created : results) {
                 CreatableTopicResult r = result(created.name(), created.error(), version);
                 if (created.error().isSuccess()) {
