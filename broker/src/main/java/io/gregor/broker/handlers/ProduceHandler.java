@@ -45,6 +45,34 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, ProduceRequestData request) {
+        if (awaitsLocalPartition(context, request)) {
+            // A partition the metadata has but whose log this node is still creating (the topic was just created):
+            // wait for that (briefly) rather than answer NOT_LEADER_OR_FOLLOWER to a client that may not retry.
+            return metadata.published().completeOnTimeout(null, 5, java.util.concurrent.TimeUnit.SECONDS)
+                    .thenCompose(v -> produce(context, request));
+        }
+        return produce(context, request);
+    }
+
+    private boolean awaitsLocalPartition(RequestContext context, ProduceRequestData request) {
+        boolean byId = context.apiVersion() >= 13;
+        for (ProduceRequestData.TopicProduceData topicData : request.topicData()) {
+            TopicImage topic = byId ? metadata.image().topic(topicData.topicId())
+                    : metadata.image().topic(topicData.name());
+            if (topic == null) {
+                continue;
+            }
+            for (ProduceRequestData.PartitionProduceData data : topicData.partitionData()) {
+                if (data.index() >= 0 && data.index() < topic.partitions()
+                        && replicas.partition(topic.name(), data.index()) == null) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private CompletableFuture<ApiMessage> produce(RequestContext context, ProduceRequestData request) {
         short acks = request.acks();
         boolean byId = context.apiVersion() >= 13;
         List<CompletableFuture<?>> pending = new ArrayList<>();
