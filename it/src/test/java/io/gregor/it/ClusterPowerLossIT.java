@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.gregor.testkit.Await;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,23 +67,8 @@ class ClusterPowerLossIT {
                 mounts.add(fs);
                 int port = GregorProcess.freePort();
                 Path config = dir.resolve("n" + id + ".properties");
-                Files.writeString(config, String.join("\n",
-                        "process.roles=broker,controller",
-                        "node.id=" + id,
-                        "controller.quorum.voters=" + voters,
-                        "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPorts.get(id - 1),
-                        "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
-                        "controller.listener.names=CONTROLLER",
-                        "inter.broker.listener.name=PLAINTEXT",
-                        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                        // The mount point is the data directory: the node's own log, written beside it, stays on
-                        // the real disk.
-                        "log.dirs=" + fs.mountDir(),
-                        "default.replication.factor=3",
-                        "min.insync.replicas=2",
-                        "offsets.topic.replication.factor=3",
-                        "broker.session.timeout.ms=3000",
-                        "broker.heartbeat.interval.ms=500", ""), StandardCharsets.UTF_8);
+                // The mount point is the data directory: the node's own log, written beside it, stays on the real disk.
+                KraftNodeConfig.writePlain(config, id, voters, port, controllerPorts.get(id - 1), fs.mountDir());
                 nodes.add(new Node(id, config, fs.mountDir(), port));
             }
             String bootstrap = String.join(",", nodes.stream().map(n -> "127.0.0.1:" + n.port()).toList());
