@@ -603,7 +603,7 @@ public final class Broker implements AutoCloseable {
         outcome.whenComplete((error, e) -> {
             if (e != null || error != Errors.NONE) {
                 log.info("ISR change of {} to {} not made: {}", partition, newIsr, e != null ? e.toString() : error);
-                replicas.isrChangeFailed(partition);
+                replicas.isrChangeFailed(partition, e != null ? null : error);
             }
         });
     }

@@ -30,11 +30,15 @@ public final class Partition {
     /**
      * A follower as its leader sees it.
      *
-     * @param durableEnd   its log end offset at its last fetch, which it has fsynced (followers fetch again only after
-     *                     syncing what they appended)
-     * @param caughtUpMs   the last time it had everything the leader had when it fetched
+     * @param durableEnd          its log end offset at its last fetch, which it has fsynced (followers fetch again only
+     *                            after syncing what they appended)
+     * @param caughtUpMs          the last time it had everything the leader had: at a fetch from the leader's log end,
+     *                            or at the previous fetch when this one starts at what the leader's log end was then
+     *                            (a follower that keeps up under steady appends is never at the very end)
+     * @param lastFetchLeaderEnd  the leader's log end at its last fetch
+     * @param lastFetchMs         the time of its last fetch
      */
-    public record Follower(long durableEnd, long caughtUpMs) {
+    public record Follower(long durableEnd, long caughtUpMs, long lastFetchLeaderEnd, long lastFetchMs) {
     }
 
     /**
@@ -58,7 +62,8 @@ public final class Partition {
         }
     }
 
-    Partition(String topic, Uuid topicId, int index, Log log, State state, int minInsyncReplicas) {
+    /** A partition over {@code log}; the replica manager makes them ({@link ReplicaManager#addPartition}), tests too. */
+    public Partition(String topic, Uuid topicId, int index, Log log, State state, int minInsyncReplicas) {
         this.topic = topic;
         this.topicId = topicId;
         this.index = index;
@@ -99,12 +104,13 @@ public final class Partition {
             followers.clear();
             for (int replica : next.replicas()) {
                 if (replica != next.leaderId()) {
-                    followers.put(replica, new Follower(-1, next.isr().contains(replica) ? nowMs : -1));
+                    followers.put(replica, new Follower(-1, next.isr().contains(replica) ? nowMs : -1, -1, -1));
                 }
             }
         }
         if (next.partitionEpoch() != previous.partitionEpoch()) {
             pendingIsr = null;
+            resendPendingIsrAtMs = -1;
         }
         this.state = next;
     }
@@ -115,8 +121,17 @@ public final class Partition {
 
     /** On the leader: records a follower's fetch from {@code fetchOffset}; {@code leaderEnd} is the leader's log end. */
     public void recordFollowerFetch(int replicaId, long fetchOffset, long leaderEnd, long nowMs) {
-        followers.compute(replicaId, (id, was) -> new Follower(fetchOffset,
-                fetchOffset >= leaderEnd ? nowMs : was == null ? -1 : was.caughtUpMs()));
+        followers.compute(replicaId, (id, was) -> {
+            long caughtUp;
+            if (fetchOffset >= leaderEnd) {
+                caughtUp = nowMs;
+            } else if (was != null && was.lastFetchLeaderEnd() >= 0 && fetchOffset >= was.lastFetchLeaderEnd()) {
+                caughtUp = Math.max(was.caughtUpMs(), was.lastFetchMs());
+            } else {
+                caughtUp = was == null ? -1 : was.caughtUpMs();
+            }
+            return new Follower(fetchOffset, caughtUp, leaderEnd, nowMs);
+        });
     }
 
     public Follower follower(int replicaId) {
@@ -153,6 +168,40 @@ public final class Partition {
         this.isrRetryAfterMs = ms;
     }
 
+    /** When an ISR change whose outcome is unknown is sent again (-1: none is due). */
+    private volatile long resendPendingIsrAtMs = -1;
+
+    /**
+     * On the leader, a proposed ISR change was not confirmed ({@code error} from the controller, or null when no answer
+     * came). Only a refusal that says the change was not made and the state is current (INELIGIBLE_REPLICA,
+     * INVALID_REQUEST, OPERATION_NOT_ATTEMPTED) drops the proposal, and a new one waits {@code backoffMs}. A stale
+     * epoch or a lost leadership keeps it until the metadata brings the registration that replaced it. An unknown
+     * outcome (no answer, a timeout, another controller) keeps it too and sends it again after {@code backoffMs}:
+     * the change may have been made, and until the metadata says, the high watermark must count both ISRs.
+     */
+    public void onIsrChangeFailed(Errors error, long nowMs, long backoffMs) {
+        if (error == Errors.INELIGIBLE_REPLICA || error == Errors.INVALID_REQUEST || error == Errors.OPERATION_NOT_ATTEMPTED) {
+            pendingIsr = null;
+            isrRetryAfterMs = nowMs + backoffMs;
+        } else if (error == Errors.FENCED_LEADER_EPOCH || error == Errors.INVALID_UPDATE_VERSION
+                || error == Errors.NOT_LEADER_OR_FOLLOWER || error == Errors.UNKNOWN_TOPIC_OR_PARTITION) {
+            resendPendingIsrAtMs = -1;
+        } else {
+            resendPendingIsrAtMs = nowMs + backoffMs;
+        }
+    }
+
+    /** The pending ISR change to send again now (its outcome is unknown and its backoff passed), or null. */
+    public List<Integer> pendingIsrToResend(long nowMs) {
+        List<Integer> pending = pendingIsr;
+        long at = resendPendingIsrAtMs;
+        if (pending == null || at < 0 || nowMs < at) {
+            return null;
+        }
+        resendPendingIsrAtMs = -1;
+        return pending;
+    }
+
     public boolean hasPendingIsr() {
         return pendingIsr != null;
     }
@@ -172,6 +221,70 @@ public final class Partition {
             min = Math.min(min, end);
         }
         return min;
+    }
+
+    /**
+     * A replicated partition opened at start cannot know how much of its log is committed: what it holds durably may
+     * include records its followers never had. Its high watermark goes back to the log start (consumers see nothing
+     * they might lose), and the ISR raises it again as it fetches. A single replica keeps its durable end.
+     */
+    public void forgetHighWatermarkIfReplicated() {
+        if (state.replicas().size() > 1) {
+            synchronized (log) {
+                log.updateHighWatermark(log.logStartOffset());
+            }
+        }
+    }
+
+    /**
+     * On the leader: moves the high watermark to {@link #isrDurableEnd} of the log's flushed offset, never backwards;
+     * whether it moved (what waits on it may then complete).
+     */
+    public boolean maybeAdvanceHighWatermark() {
+        // Flushes and follower fetches report from several threads: only ever move the HW forward.
+        synchronized (log) {
+            long candidate = isrDurableEnd(log.flushedOffset());
+            if (candidate > log.highWatermark()) {
+                log.updateHighWatermark(candidate);
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /**
+     * On the leader, after follower {@code replicaId} fetched from {@code fetchOffset}: the ISR to propose with it
+     * added when it has caught up with the high watermark, is not in the ISR (nor being added) and no change is pending
+     * or was refused within the retry backoff; null otherwise.
+     */
+    public List<Integer> isrWithCaughtUpFollower(int replicaId, long fetchOffset, long nowMs) {
+        if (maximalIsr().contains(replicaId) || hasPendingIsr() || fetchOffset < highWatermark() || nowMs < isrRetryAfterMs) {
+            return null;
+        }
+        List<Integer> expanded = new java.util.ArrayList<>(state.isr());
+        expanded.add(replicaId);
+        return expanded;
+    }
+
+    /**
+     * On the leader {@code nodeId}: the ISR to propose without the followers that have not been caught up for
+     * {@code lagMs} (replica.lag.time.max.ms); null when none lags, this node does not lead, or a change is pending or
+     * was refused within the retry backoff.
+     */
+    public List<Integer> isrWithoutLaggingFollowers(int nodeId, long nowMs, long lagMs) {
+        if (!isLeader(nodeId) || hasPendingIsr() || nowMs < isrRetryAfterMs) {
+            return null;
+        }
+        List<Integer> isr = state.isr();
+        List<Integer> kept = new java.util.ArrayList<>();
+        for (int replica : isr) {
+            Follower f = replica == nodeId ? null : followers.get(replica);
+            boolean lagging = replica != nodeId && (f == null || nowMs - f.caughtUpMs() > lagMs);
+            if (!lagging) {
+                kept.add(replica);
+            }
+        }
+        return kept.size() < isr.size() ? kept : null;
     }
 
     /** Whether node {@code nodeId} leads this partition (appends and client reads go to the leader only). */

@@ -101,6 +101,23 @@ public final class ReplicaFetcherManager implements AutoCloseable {
         following.clear();
     }
 
+    /**
+     * Where a follower's log must be truncated to (KIP-279), given the leader's OffsetForLeaderEpoch answer for this
+     * log's latest epoch: the leader's end offset of that epoch when the leader knows it, else of the largest earlier
+     * epoch the leader has, capped by where this log's own copy of that epoch ends; the log start when the leader
+     * knows no epoch of this log. At or past the log end: nothing to truncate.
+     */
+    public static long truncationOffset(io.gregor.storage.Log partitionLog, int leaderEpochOfAnswer, long leaderEndOffset) {
+        if (leaderEpochOfAnswer < 0 || leaderEndOffset < 0) {
+            return partitionLog.logStartOffset();
+        }
+        if (leaderEpochOfAnswer == partitionLog.latestEpoch()) {
+            return Math.min(leaderEndOffset, partitionLog.logEndOffset());
+        }
+        long ownEnd = partitionLog.endOffsetForEpoch(leaderEpochOfAnswer).endOffset();
+        return Math.min(leaderEndOffset, ownEnd < 0 ? partitionLog.logStartOffset() : ownEnd);
+    }
+
     /** A followed partition: whether it must first truncate, for which leader epoch. */
     private static final class Followed {
         final Partition partition;
@@ -207,16 +224,7 @@ public final class ReplicaFetcherManager implements AutoCloseable {
 
         private void truncate(Partition partition, int leaderEpochOfAnswer, long leaderEndOffset) {
             var partitionLog = partition.log();
-            long target;
-            if (leaderEpochOfAnswer < 0 || leaderEndOffset < 0) {
-                // The leader knows no epoch this log has: nothing here can be trusted past the log start.
-                target = partitionLog.logStartOffset();
-            } else if (leaderEpochOfAnswer == partitionLog.latestEpoch()) {
-                target = Math.min(leaderEndOffset, partitionLog.logEndOffset());
-            } else {
-                long ownEnd = partitionLog.endOffsetForEpoch(leaderEpochOfAnswer).endOffset();
-                target = Math.min(leaderEndOffset, ownEnd < 0 ? partitionLog.logStartOffset() : ownEnd);
-            }
+            long target = truncationOffset(partitionLog, leaderEpochOfAnswer, leaderEndOffset);
             if (target < partitionLog.logEndOffset()) {
                 log.info("Partition {}: truncating from {} to {} to match leader node {}", partition,
                         partitionLog.logEndOffset(), target, leaderId);

@@ -320,17 +320,7 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
      * offset, each follower's last fetch offset), never backwards, and wakes what waits on it.
      */
     private void maybeAdvanceHighWatermark(Partition partition) {
-        Log partitionLog = partition.log();
-        boolean advanced;
-        // Flushes and follower fetches report from several threads: only ever move the HW forward.
-        synchronized (partitionLog) {
-            long candidate = partition.isrDurableEnd(partitionLog.flushedOffset());
-            advanced = candidate > partitionLog.highWatermark();
-            if (advanced) {
-                partitionLog.updateHighWatermark(candidate);
-            }
-        }
-        if (advanced) {
+        if (partition.maybeAdvanceHighWatermark()) {
             delayed.onChange(partition);
         }
     }
@@ -397,11 +387,8 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         long now = System.currentTimeMillis();
         partition.recordFollowerFetch(replicaId, fetchOffset, partition.log().logEndOffset(), now);
         maybeAdvanceHighWatermark(partition);
-        if (!partition.maximalIsr().contains(replicaId) && !partition.hasPendingIsr()
-                && fetchOffset >= partition.highWatermark() && now >= partition.isrRetryAfterMs()
-                && isrChanges.eligible(replicaId)) {
-            List<Integer> expanded = new ArrayList<>(partition.state().isr());
-            expanded.add(replicaId);
+        List<Integer> expanded = partition.isrWithCaughtUpFollower(replicaId, fetchOffset, now);
+        if (expanded != null && isrChanges.eligible(replicaId)) {
             partition.setPendingIsr(expanded);
             log.info("Partition {}: follower {} caught up (offset {}), proposing ISR {}", partition, replicaId,
                     fetchOffset, expanded);
@@ -416,19 +403,15 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
     public void shrinkIsrs(long lagMs) {
         long now = System.currentTimeMillis();
         for (Partition partition : partitions.values()) {
-            if (!partition.isLeader(nodeId) || partition.hasPendingIsr() || now < partition.isrRetryAfterMs()) {
+            List<Integer> resend = partition.isLeader(nodeId) ? partition.pendingIsrToResend(now) : null;
+            if (resend != null) {
+                log.info("Partition {}: proposing ISR {} again (the last proposal got no answer)", partition, resend);
+                isrChanges.propose(partition, resend);
                 continue;
             }
-            List<Integer> isr = partition.state().isr();
-            List<Integer> kept = new ArrayList<>();
-            for (int replica : isr) {
-                Partition.Follower f = replica == nodeId ? null : partition.follower(replica);
-                boolean lagging = replica != nodeId && (f == null || now - f.caughtUpMs() > lagMs);
-                if (!lagging) {
-                    kept.add(replica);
-                }
-            }
-            if (kept.size() < isr.size()) {
+            List<Integer> kept = partition.isrWithoutLaggingFollowers(nodeId, now, lagMs);
+            if (kept != null) {
+                List<Integer> isr = partition.state().isr();
                 log.warn("Partition {}: followers {} have not caught up for {} ms, proposing ISR {}", partition,
                         isr.stream().filter(r -> !kept.contains(r)).toList(), lagMs, kept);
                 partition.setPendingIsr(kept);
@@ -437,10 +420,12 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         }
     }
 
-    /** A proposed ISR change was refused or failed: the next fetch or check proposes again. */
-    public void isrChangeFailed(Partition partition) {
-        partition.setPendingIsr(null);
-        partition.setIsrRetryAfterMs(System.currentTimeMillis() + ISR_RETRY_BACKOFF_MS);
+    /**
+     * A proposed ISR change was refused ({@code error}) or got no answer (null): see
+     * {@link Partition#onIsrChangeFailed}; a change whose outcome is unknown is sent again by {@link #shrinkIsrs}.
+     */
+    public void isrChangeFailed(Partition partition, Errors error) {
+        partition.onIsrChangeFailed(error, System.currentTimeMillis(), ISR_RETRY_BACKOFF_MS);
     }
 
     /**

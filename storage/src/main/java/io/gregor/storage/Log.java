@@ -261,7 +261,11 @@ public final class Log implements AutoCloseable {
                                       long lastOffset, long nowMs, LogConfig current) {
         try {
             LogSegment active = segments.lastEntry().getValue();
-            if (active.shouldRoll(end - start, lastOffset, nowMs, current)) {
+            long incomingTimestamp = -1;
+            for (FileBatchScanner.Entry batch : batches) {
+                incomingTimestamp = Math.max(incomingTimestamp, batch.maxTimestamp());
+            }
+            if (active.shouldRoll(end - start, lastOffset, nowMs, incomingTimestamp < 0 ? nowMs : incomingTimestamp, current)) {
                 active = roll(active, nowMs);
             }
             active.append(buffer.duplicate().position(start).limit(end), batches, probe, current.indexIntervalBytes());
@@ -518,7 +522,7 @@ public final class Log implements AutoCloseable {
             ensureOpen();
             long nowMs = time.milliseconds();
             LogSegment active = segments.lastEntry().getValue();
-            if (active.shouldRoll(0, logEndOffset, nowMs, config)) {
+            if (active.shouldRoll(0, logEndOffset, nowMs, nowMs, config)) {
                 roll(active, nowMs);
             }
         } catch (IOException e) {

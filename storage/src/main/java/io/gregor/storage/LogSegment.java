@@ -83,14 +83,19 @@ final class LogSegment {
         return channel;
     }
 
-    /** True when the append of {@code bytes} ending at {@code lastOffset} must go to a new segment. */
-    boolean shouldRoll(int bytes, long lastOffset, long nowMs, LogConfig config) {
+    /**
+     * True when the append of {@code bytes} ending at {@code lastOffset}, whose largest timestamp is
+     * {@code incomingTimestamp}, must go to a new segment. As Kafka: segment.ms is measured between the first batch's
+     * timestamp and the incoming one (records with old timestamps, mirrored or replayed, do not roll a segment per
+     * batch), or from the segment's creation when it has no timestamp.
+     */
+    boolean shouldRoll(int bytes, long lastOffset, long nowMs, long incomingTimestamp, LogConfig config) {
         if (size == 0) {
             return false;
         }
-        long rollBase = firstBatchTimestamp >= 0 ? firstBatchTimestamp : createdMs;
+        long waited = firstBatchTimestamp >= 0 ? incomingTimestamp - firstBatchTimestamp : nowMs - createdMs;
         return (long) size + bytes > config.segmentBytes()
-                || nowMs - rollBase > config.segmentMs()
+                || waited > config.segmentMs()
                 || offsetIndex.isFull()
                 || timeIndex.isFull()
                 || lastOffset - baseOffset > Integer.MAX_VALUE;

@@ -253,6 +253,20 @@ class LogTest {
     }
 
     @Test
+    void shouldMeasureSegmentMsBetweenRecordTimestampsAsKafka() {
+        // Records with old timestamps (mirrored or replayed data) do not roll a segment per batch: segment.ms is
+        // measured from the first batch's timestamp to the incoming one, not to the clock.
+        open(LogConfig.defaults().withSegmentMs(1000));
+        long old = START_MS - 86_400_000L;
+        for (int i = 0; i < 20; i++) {
+            log.append(TestBatches.batch(1, 10, old + i * 10), 0);
+        }
+        assertThat(log.numberOfSegments()).isEqualTo(1);
+        log.append(TestBatches.batch(1, 10, old + 1001), 0);
+        assertThat(log.numberOfSegments()).isEqualTo(2);
+    }
+
+    @Test
     void shouldClampHighWatermarkAndPersistIt() {
         // The high watermark is clamped to the log end offset and survives a clean restart.
         open(LogConfig.defaults());

@@ -85,35 +85,39 @@ public final class ClusterOperations {
      */
     public CompletableFuture<IsrChanged> alterPartition(int leaderId, Uuid topicId, int partition, int leaderEpoch,
                                                         int partitionEpoch, List<Integer> newIsr) {
-        return metadata.write(image -> {
-            TopicImage topic = image.topic(topicId);
-            PartitionRegistration r = topic == null ? null : topic.registration(partition);
-            if (r == null) {
-                return ControllerResult.noChange(new IsrChanged(Errors.UNKNOWN_TOPIC_OR_PARTITION, null));
+        return metadata.write(image -> alterPartition(image, leaderId, topicId, partition, leaderEpoch, partitionEpoch, newIsr));
+    }
+
+    /** {@link #alterPartition} on {@code image}: the records and the answer. */
+    static ControllerResult<IsrChanged> alterPartition(MetadataImage image, int leaderId, Uuid topicId, int partition,
+                                                       int leaderEpoch, int partitionEpoch, List<Integer> newIsr) {
+        TopicImage topic = image.topic(topicId);
+        PartitionRegistration r = topic == null ? null : topic.registration(partition);
+        if (r == null) {
+            return ControllerResult.noChange(new IsrChanged(Errors.UNKNOWN_TOPIC_OR_PARTITION, null));
+        }
+        if (r.leader() != leaderId) {
+            return ControllerResult.noChange(new IsrChanged(Errors.NOT_LEADER_OR_FOLLOWER, r));
+        }
+        if (r.leaderEpoch() != leaderEpoch) {
+            return ControllerResult.noChange(new IsrChanged(Errors.FENCED_LEADER_EPOCH, r));
+        }
+        if (r.partitionEpoch() != partitionEpoch) {
+            return ControllerResult.noChange(new IsrChanged(Errors.INVALID_UPDATE_VERSION, r));
+        }
+        if (newIsr.isEmpty() || !newIsr.contains(leaderId) || new java.util.HashSet<>(newIsr).size() != newIsr.size()) {
+            return ControllerResult.noChange(new IsrChanged(Errors.INVALID_REQUEST, r));
+        }
+        for (int member : newIsr) {
+            BrokerRegistration broker = image.broker(member);
+            if (!r.replicas().contains(member) || broker == null || broker.fenced() && !r.isr().contains(member)) {
+                return ControllerResult.noChange(new IsrChanged(Errors.INELIGIBLE_REPLICA, r));
             }
-            if (r.leader() != leaderId) {
-                return ControllerResult.noChange(new IsrChanged(Errors.NOT_LEADER_OR_FOLLOWER, r));
-            }
-            if (r.leaderEpoch() != leaderEpoch) {
-                return ControllerResult.noChange(new IsrChanged(Errors.FENCED_LEADER_EPOCH, r));
-            }
-            if (r.partitionEpoch() != partitionEpoch) {
-                return ControllerResult.noChange(new IsrChanged(Errors.INVALID_UPDATE_VERSION, r));
-            }
-            if (newIsr.isEmpty() || !newIsr.contains(leaderId) || new java.util.HashSet<>(newIsr).size() != newIsr.size()) {
-                return ControllerResult.noChange(new IsrChanged(Errors.INVALID_REQUEST, r));
-            }
-            for (int member : newIsr) {
-                BrokerRegistration broker = image.broker(member);
-                if (!r.replicas().contains(member) || broker == null || broker.fenced() && !r.isr().contains(member)) {
-                    return ControllerResult.noChange(new IsrChanged(Errors.INELIGIBLE_REPLICA, r));
-                }
-            }
-            // An ISR that now holds every target replica of a running reassignment completes it.
-            PartitionRegistration next = ReassignmentOperations.completeIfDone(image, r.withIsr(newIsr));
-            return ControllerResult.of(List.of(new MetadataRecord.PartitionState(topicId, partition, next)),
-                    new IsrChanged(Errors.NONE, next));
-        });
+        }
+        // An ISR that now holds every target replica of a running reassignment completes it.
+        PartitionRegistration next = ReassignmentOperations.completeIfDone(image, r.withIsr(newIsr));
+        return ControllerResult.of(List.of(new MetadataRecord.PartitionState(topicId, partition, next)),
+                new IsrChanged(Errors.NONE, next));
     }
 
     /** On the active controller, now and then: fences every unfenced node not heard from for a session timeout. */
@@ -137,7 +141,7 @@ public final class ClusterOperations {
     }
 
     /** Fences {@code broker}: it leaves every ISR it can leave, and partitions it led get a leader from the rest. */
-    private static List<MetadataRecord> fence(MetadataImage image, BrokerRegistration broker) {
+    static List<MetadataRecord> fence(MetadataImage image, BrokerRegistration broker) {
         List<MetadataRecord> records = new ArrayList<>();
         records.add(new MetadataRecord.BrokerFenceChanged(broker.id(), broker.epoch(), true));
         java.util.Set<Integer> unavailable = new java.util.HashSet<>();
@@ -164,7 +168,7 @@ public final class ClusterOperations {
     }
 
     /** Unfences {@code broker}: partitions without a leader whose ISR holds it get it as leader. */
-    private static List<MetadataRecord> unfence(MetadataImage image, BrokerRegistration broker) {
+    static List<MetadataRecord> unfence(MetadataImage image, BrokerRegistration broker) {
         List<MetadataRecord> records = new ArrayList<>();
         records.add(new MetadataRecord.BrokerFenceChanged(broker.id(), broker.epoch(), false));
         records.addAll(electLeaderless(image, broker.id()));
@@ -304,14 +308,35 @@ public final class ClusterOperations {
                 return ControllerResult.noChange(new Registered(Errors.NONE, null, current.epoch()));
             }
             lastContact.put(nodeId, clock.getAsLong());
-            // A node registers once it has caught up with the metadata log: it is unfenced at once, and leads again
-            // the partitions that lost their leader while it was away and that it is still in sync for.
-            List<MetadataRecord> records = new ArrayList<>();
-            records.add(new MetadataRecord.BrokerRegistered(nodeId, incarnationId, endpoints, rack));
-            records.addAll(electLeaderless(image, nodeId));
-            return ControllerResult.of(records, new Registered(Errors.NONE, null, -1));
+            return ControllerResult.of(registration(image, nodeId, incarnationId, endpoints, rack),
+                    new Registered(Errors.NONE, null, -1));
         }).thenApply(r -> r.brokerEpoch() >= 0 || r.error() != Errors.NONE ? r
                 : new Registered(Errors.NONE, null, metadata.image().broker(nodeId).epoch()));
+    }
+
+    /**
+     * The records of a new registration of node {@code nodeId} (a new incarnation). A node registers once it has
+     * caught up with the metadata log: it is unfenced at once, and leads again the partitions that lost their leader
+     * while it was away and that it is still in sync for.
+     *
+     * <p>A node that comes back before its previous incarnation was fenced (a restart within the session timeout) is
+     * fenced first: what it led moves to another member of the ISR, or to itself under a new leader epoch. It may have
+     * lost what it had not fsynced, which its followers may hold; continuing in the same epoch would let its new
+     * records and their old ones share offsets and an epoch, where truncation cannot tell them apart.
+     */
+    static List<MetadataRecord> registration(MetadataImage image, int nodeId, Uuid incarnationId,
+                                             List<BrokerRegistration.Endpoint> endpoints, String rack) {
+        List<MetadataRecord> records = new ArrayList<>();
+        MetadataImage working = image;
+        BrokerRegistration previous = image.broker(nodeId);
+        if (previous != null && !previous.fenced()) {
+            List<MetadataRecord> fenced = fence(image, previous);
+            records.addAll(fenced);
+            working = image.apply(image.offset(), fenced);
+        }
+        records.add(new MetadataRecord.BrokerRegistered(nodeId, incarnationId, endpoints, rack));
+        records.addAll(electLeaderless(working, nodeId));
+        return records;
     }
 
     /**

@@ -203,6 +203,9 @@ public final class PartitionManager implements MetadataManager.Listener {
             return;
         }
         partition.updateState(next);
+        if (fresh) {
+            partition.forgetHighWatermarkIfReplicated();
+        }
         started.add(partition);
         replicas.onStateChange(partition);
         if (next.leaderId() != current.leaderId() || next.leaderEpoch() != current.leaderEpoch() || fresh) {
