@@ -63,12 +63,9 @@ public final class CreateTopicsHandler extends BrokerHandler<CreateTopicsRequest
                     .map(a -> List.copyOf(a.brokerIds())).toList();
             toCreate.add(new NewTopic(topic.name(), partitions, rf, configs, assignments));
         }
-        // Answered once the new partitions exist on this node too (bounded by the request's timeout), so that a
-        // client producing right after CreateTopics finds them here.
-        long waitMs = Math.max(0, Math.min(request.timeoutMs(), 30_000));
-        return topics.create(toCreate, request.validateOnly()).thenCompose(results -> metadata.published()
-                .completeOnTimeout(null, waitMs, java.util.concurrent.TimeUnit.MILLISECONDS)
-                .thenApply(v -> results)).thenApply(results -> {
+        // Answered once committed, as Kafka: this node may still be creating the new logs (a produce meanwhile waits
+        // for them; other requests get NOT_LEADER_OR_FOLLOWER and retry).
+        return topics.create(toCreate, request.validateOnly()).thenApply(results -> {
             for (CreateResult created : results) {
                 CreatableTopicResult r = result(created.name(), created.error(), version);
                 if (created.error().isSuccess()) {

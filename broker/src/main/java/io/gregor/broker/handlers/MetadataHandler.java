@@ -157,10 +157,9 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
             PartitionRegistration registration = topic.registration(p);
             MetadataResponsePartition out = new MetadataResponsePartition().setPartitionIndex(p).setOfflineReplicas(List.of());
             if (registration != null && registration.leader() >= 0
-                    && (registration.leader() == self ? state != null : live.contains(registration.leader()))) {
-                // The registration is the newest word on the partition. A partition this node leads is named only
-                // once its log exists here (LEADER_NOT_AVAILABLE until then, below): a client that does not retry
-                // (kafka-python's default) must not send to it before.
+                    && (registration.leader() == self || live.contains(registration.leader()))) {
+                // The registration is the newest word on the partition, as in Kafka: this node may still be creating
+                // its log (a produce meanwhile waits for it; other requests get NOT_LEADER_OR_FOLLOWER and retry).
                 out.setErrorCode(Errors.NONE.code()).setLeaderId(registration.leader())
                         .setLeaderEpoch(registration.leaderEpoch()).setReplicaNodes(new ArrayList<>(registration.replicas()))
                         .setIsrNodes(new ArrayList<>(registration.isr()))

@@ -11,6 +11,7 @@ import io.gregor.replication.Partition;
 import io.gregor.replication.ReplicaFetcherManager;
 import io.gregor.replication.ReplicaManager;
 import io.gregor.storage.Log;
+import io.gregor.storage.LogConfig;
 import io.gregor.storage.LogManager;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -125,9 +126,13 @@ public final class PartitionManager implements MetadataManager.Listener {
                 }
                 continue;
             }
+            LogConfig logConfig = null; // the same for every partition of the topic: computed once
             for (int p = 0; p < topic.partitions(); p++) {
                 if (hosts(topic, p, nodeId)) {
-                    ensurePartition(topic, p);
+                    if (logConfig == null && replicas.partition(topic.name(), p) == null) {
+                        logConfig = TopicConfigs.logConfig(topic.configs(), config);
+                    }
+                    ensurePartition(topic, p, logConfig);
                     applyRegistration(topic, p);
                 } else if (replicas.partition(topic.name(), p) != null) {
                     // Moved to other nodes (replica reassignment): this node no longer holds it.
@@ -165,7 +170,7 @@ public final class PartitionManager implements MetadataManager.Listener {
         }
     }
 
-    private void ensurePartition(TopicImage topic, int index) {
+    private void ensurePartition(TopicImage topic, int index, LogConfig logConfig) {
         if (replicas.partition(topic.name(), index) != null) {
             return;
         }
@@ -174,7 +179,7 @@ public final class PartitionManager implements MetadataManager.Listener {
             log.info("Partition directory {} belongs to an older topic of that name; deleting it", existing.dir());
             logManager.delete(topic.name(), index);
         }
-        Log partitionLog = logManager.getOrCreate(topic.name(), index, TopicConfigs.logConfig(topic.configs(), config));
+        Log partitionLog = logManager.getOrCreate(topic.name(), index, logConfig);
         writeTopicId(partitionLog.dir(), topic.id());
         Partition partition = replicas.addPartition(topic.name(), topic.id(), index, partitionLog,
                 TopicConfigs.minInsyncReplicas(topic.configs(), config));
