@@ -144,12 +144,14 @@ public final class Broker implements AutoCloseable {
                     () -> raft == null ? -1 : raft.leaderId(), () -> raft != null && raft.isLeader(), metadata,
                     staticConfig.interBrokerListenerName(), nodeClient));
             cluster = new ClusterOperations(metadata, Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_SESSION_TIMEOUT_MS)),
+                    Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_HEARTBEAT_INTERVAL_MS)),
                     () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime()));
             HandlerRegistry registry = Handlers.registry(new Handlers.Components(() -> config, node, metadata, topics,
                     new BrokerConfigOperations(metadata, () -> config), replicas,
                     new ProducerIdManager(metadata, controller), groups, controller, cluster,
                     new ReassignmentOperations(metadata), this::quorumState,
                     quorumVoters()));
+            registry.onConnectionClosed(cluster::connectionClosed);
             server = lifecycle.started(SERVER, new KafkaServer(staticConfig, registry, ioPool));
             // Bind while the metadata log starts: requests that arrive meanwhile wait until the node is ready.
             CompletableFuture<Void> bound = CompletableFuture.runAsync(() -> {

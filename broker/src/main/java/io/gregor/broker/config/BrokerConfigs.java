@@ -231,7 +231,10 @@ public final class BrokerConfigs {
                 "How often a node of a cluster sends a heartbeat to the active controller."));
         add(ConfigKey.atLeast(BROKER_SESSION_TIMEOUT_MS, INT, "9000", 1,
                 "A node of a cluster whose heartbeats stop for this long is fenced: it leaves Metadata responses and "
-                        + "its partitions get other leaders (or none, until it is back, for those it alone holds)."));
+                        + "its partitions get other leaders (or none, until it is back, for those it alone holds). A node "
+                        + "whose heartbeat connection to the active controller closed (its process died), or that a new "
+                        + "active controller has not heard from yet, has a shorter grace: two heartbeat intervals and a "
+                        + "second, at least 3 s, at most this."));
         add(ConfigKey.atLeast(REPLICA_LAG_TIME_MAX_MS, LONG, "30000", 1,
                 "A follower that has not caught up with its leader for this long leaves the ISR (acks=all then waits "
                         + "only for the others, down to min.insync.replicas)."));

@@ -20,27 +20,68 @@ import org.apache.kafka.common.protocol.Errors;
  * partitions created before clustering, which had no registration.
  */
 public final class ClusterOperations {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClusterOperations.class);
     private final MetadataManager metadata;
     private final long sessionTimeoutMs;
     private final java.util.function.LongSupplier clock;
     /** When each node was last heard from, on the active controller only (not logged: liveness is not metadata). */
     private final java.util.Map<Integer, Long> lastContact = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The connection each node's last heartbeat came on. */
+    private final java.util.Map<Integer, String> heartbeatConnections = new java.util.concurrent.ConcurrentHashMap<>();
+    private final long shortGraceMs;
 
     /**
-     * @param sessionTimeoutMs a node not heard from for this long is fenced (broker.session.timeout.ms)
-     * @param clock            milliseconds, monotonic
+     * @param sessionTimeoutMs    a node not heard from for this long is fenced (broker.session.timeout.ms)
+     * @param heartbeatIntervalMs how often nodes send heartbeats (broker.heartbeat.interval.ms)
+     * @param clock               milliseconds, monotonic
      */
-    public ClusterOperations(MetadataManager metadata, long sessionTimeoutMs, java.util.function.LongSupplier clock) {
+    public ClusterOperations(MetadataManager metadata, long sessionTimeoutMs, long heartbeatIntervalMs,
+                             java.util.function.LongSupplier clock) {
         this.metadata = metadata;
         this.sessionTimeoutMs = sessionTimeoutMs;
+        this.shortGraceMs = shortGrace(sessionTimeoutMs, heartbeatIntervalMs);
         this.clock = clock;
     }
 
-    /** This node just became the active controller: every registered node gets a full session to be heard from. */
+    /**
+     * How long a node whose heartbeat connection closed, or that a new active controller has not heard from yet, has
+     * to send a heartbeat: two heartbeat intervals and a second, at least 3 s, at most the session. A live node
+     * reconnects and heartbeats within one interval; a dead one (kill -9 closes its connections at once) is fenced
+     * then instead of a whole session later.
+     */
+    static long shortGrace(long sessionTimeoutMs, long heartbeatIntervalMs) {
+        return Math.min(sessionTimeoutMs, Math.max(3_000, 2 * heartbeatIntervalMs + 1_000));
+    }
+
+    /**
+     * This node just became the active controller. It cannot know when the others last heard from each node (the
+     * node that led before may be the one that died): every registered node has the short grace to be heard from.
+     */
     public void activate() {
         long now = clock.getAsLong();
         lastContact.clear();
-        metadata.image().brokers().keySet().forEach(id -> lastContact.put(id, now));
+        heartbeatConnections.clear();
+        metadata.image().brokers().keySet().forEach(id -> lastContact.put(id, now - sessionTimeoutMs + shortGraceMs));
+    }
+
+    /** A heartbeat (or the registration) of node {@code nodeId} arrived on connection {@code connectionId}. */
+    public void heartbeatOn(int nodeId, String connectionId) {
+        heartbeatConnections.put(nodeId, connectionId);
+    }
+
+    /**
+     * A connection to this node closed: a node whose heartbeats came on it must send one within the short grace
+     * (on a new connection) or be fenced.
+     */
+    public void connectionClosed(String connectionId) {
+        long now = clock.getAsLong();
+        heartbeatConnections.forEach((nodeId, id) -> {
+            if (id.equals(connectionId) && heartbeatConnections.remove(nodeId, id)) {
+                lastContact.computeIfPresent(nodeId, (n, seen) -> Math.min(seen, now - sessionTimeoutMs + shortGraceMs));
+                LOG.info("The heartbeat connection of node {} closed: fenced unless it sends one within {} ms", nodeId,
+                        shortGraceMs);
+            }
+        });
     }
 
     /** What a heartbeat answers. */

@@ -29,6 +29,7 @@ public final class BrokerHeartbeatHandler extends BrokerHandler<BrokerHeartbeatR
         if (!controller.isActive()) {
             return done(new BrokerHeartbeatResponseData().setErrorCode(Errors.NOT_CONTROLLER.code()));
         }
+        cluster.heartbeatOn(request.brokerId(), context.connectionId());
         return cluster.heartbeat(request.brokerId(), request.brokerEpoch(), request.wantShutDown()).handle((beat, e) ->
                 e != null ? new BrokerHeartbeatResponseData().setErrorCode(Errors.NOT_CONTROLLER.code())
                         : new BrokerHeartbeatResponseData().setErrorCode(beat.error().code()).setIsCaughtUp(true)

@@ -32,6 +32,7 @@ public final class BrokerRegistrationHandler extends BrokerHandler<BrokerRegistr
         if (!controller.isActive()) {
             return done(new BrokerRegistrationResponseData().setErrorCode(Errors.NOT_CONTROLLER.code()));
         }
+        cluster.heartbeatOn(request.brokerId(), context.connectionId()); // a node that dies before its first heartbeat
         List<BrokerRegistration.Endpoint> endpoints = new ArrayList<>();
         request.listeners().forEach(l -> endpoints.add(new BrokerRegistration.Endpoint(l.name(), l.host(), l.port())));
         return cluster.register(request.brokerId(), request.clusterId(), request.incarnationId(), endpoints, request.rack())

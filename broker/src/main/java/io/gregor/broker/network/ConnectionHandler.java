@@ -206,7 +206,11 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        close(ctx);
+        try {
+            registry.connectionClosed(connectionId);
+        } finally {
+            close(ctx);
+        }
         super.channelInactive(ctx);
     }
 

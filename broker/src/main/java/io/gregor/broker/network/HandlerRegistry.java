@@ -26,6 +26,20 @@ public final class HandlerRegistry implements RequestParser.VersionRange {
         this(false);
     }
 
+    private final java.util.List<java.util.function.Consumer<String>> closeListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Tells {@code listener} the connection id of every connection that closes. */
+    public void onConnectionClosed(java.util.function.Consumer<String> listener) {
+        closeListeners.add(listener);
+    }
+
+    void connectionClosed(String connectionId) {
+        for (var listener : closeListeners) {
+            listener.accept(connectionId);
+        }
+    }
+
     public HandlerRegistry register(ApiHandler<?> handler) {
         short schemaMin = handler.apiKey().messageType.lowestSupportedVersion();
         short schemaMax = handler.apiKey().messageType.highestSupportedVersion(true);
