@@ -494,7 +494,8 @@ public final class Broker implements AutoCloseable {
             if (controller.isActive()) {
                 cluster.fenceExpired().whenComplete((fenced, e) -> {
                     if (e == null && !fenced.isEmpty()) {
-                        log.warn("Fenced nodes {}: no heartbeat for {} ms", fenced, session);
+                        log.warn("Fenced nodes {}: no heartbeat for {} ms (or within the short grace after their heartbeat "
+                                + "connection closed)", fenced, session);
                     }
                 });
             }
