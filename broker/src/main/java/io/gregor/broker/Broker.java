@@ -570,45 +570,102 @@ public final class Broker implements AutoCloseable {
         }
     }
 
+    /** ISR changes proposed and not sent yet, in proposal order (a later proposal of a partition replaces its own). */
+    private final java.util.LinkedHashMap<io.gregor.replication.Partition, List<Integer>> queuedIsrChanges =
+            new java.util.LinkedHashMap<>();
+    private boolean isrRequestInFlight;
+
     /**
-     * The leader of {@code partition} asks the active controller to change its ISR (AlterPartition); the change
-     * takes effect when its record reaches this node. A refusal or failure clears the proposal so it can be made again.
+     * The leader of {@code partition} asks the active controller to change its ISR (AlterPartition); the change takes
+     * effect when its record reaches this node. As Kafka's AlterPartition manager: one request in flight at a time,
+     * carrying every change proposed meanwhile (a node coming back into thousands of ISRs is one request and one
+     * metadata entry, not thousands). A refusal or failure goes to the replica manager, per partition.
      */
     private void proposeIsr(io.gregor.replication.Partition partition, List<Integer> newIsr) {
-        var state = partition.state();
-        CompletableFuture<Errors> outcome;
+        synchronized (queuedIsrChanges) {
+            queuedIsrChanges.put(partition, List.copyOf(newIsr));
+            if (isrRequestInFlight) {
+                return;
+            }
+            isrRequestInFlight = true;
+        }
+        sendQueuedIsrChanges();
+    }
+
+    private void sendQueuedIsrChanges() {
+        List<io.gregor.replication.Partition> batch;
+        List<ClusterOperations.IsrChange> changes = new ArrayList<>();
+        synchronized (queuedIsrChanges) {
+            if (queuedIsrChanges.isEmpty()) {
+                isrRequestInFlight = false;
+                return;
+            }
+            batch = new ArrayList<>(queuedIsrChanges.keySet());
+            for (var e : queuedIsrChanges.entrySet()) {
+                var state = e.getKey().state();
+                changes.add(new ClusterOperations.IsrChange(e.getKey().topicId(), e.getKey().index(), state.leaderEpoch(),
+                        state.partitionEpoch(), e.getValue()));
+            }
+            queuedIsrChanges.clear();
+        }
+        CompletableFuture<List<Errors>> outcome;
         if (controller.isActive()) {
-            outcome = cluster.alterPartition(staticConfig.nodeId(), partition.topicId(), partition.index(),
-                    state.leaderEpoch(), state.partitionEpoch(), newIsr).thenApply(ClusterOperations.IsrChanged::error);
+            outcome = cluster.alterPartitions(staticConfig.nodeId(), changes)
+                    .thenApply(answers -> answers.stream().map(ClusterOperations.IsrChanged::error).toList());
         } else {
-            BrokerRegistration self = metadata.image().broker(staticConfig.nodeId());
+            outcome = sendAlterPartition(batch, changes);
+        }
+        outcome.whenComplete((errors, e) -> {
+            for (int i = 0; i < batch.size(); i++) {
+                Errors error = e != null ? null : errors.get(i);
+                if (error != Errors.NONE) {
+                    log.info("ISR change of {} to {} not made: {}", batch.get(i), changes.get(i).newIsr(),
+                            e != null ? e.toString() : error);
+                    replicas.isrChangeFailed(batch.get(i), error);
+                }
+            }
+            sendQueuedIsrChanges();
+        });
+    }
+
+    /** One AlterPartition request to the active controller for {@code changes}; the error of each, in order. */
+    private CompletableFuture<List<Errors>> sendAlterPartition(List<io.gregor.replication.Partition> batch,
+                                                               List<ClusterOperations.IsrChange> changes) {
+        BrokerRegistration self = metadata.image().broker(staticConfig.nodeId());
+        AlterPartitionRequestData request = new AlterPartitionRequestData().setBrokerId(staticConfig.nodeId())
+                .setBrokerEpoch(self == null ? -1 : self.epoch());
+        java.util.Map<Uuid, AlterPartitionRequestData.TopicData> byTopic = new java.util.LinkedHashMap<>();
+        for (ClusterOperations.IsrChange c : changes) {
             AlterPartitionRequestData.PartitionData data = new AlterPartitionRequestData.PartitionData()
-                    .setPartitionIndex(partition.index()).setLeaderEpoch(state.leaderEpoch())
-                    .setPartitionEpoch(state.partitionEpoch());
-            for (int member : newIsr) {
+                    .setPartitionIndex(c.partition()).setLeaderEpoch(c.leaderEpoch()).setPartitionEpoch(c.partitionEpoch());
+            for (int member : c.newIsr()) {
                 BrokerRegistration b = metadata.image().broker(member);
                 data.newIsrWithEpochs().add(new AlterPartitionRequestData.BrokerState().setBrokerId(member)
                         .setBrokerEpoch(b == null ? -1 : b.epoch()));
             }
-            AlterPartitionRequestData request = new AlterPartitionRequestData().setBrokerId(staticConfig.nodeId())
-                    .setBrokerEpoch(self == null ? -1 : self.epoch());
-            request.topics().add(new AlterPartitionRequestData.TopicData().setTopicId(partition.topicId())
-                    .setPartitions(new ArrayList<>(List.of(data))));
-            outcome = controller.send(request, (short) 3, Duration.ofSeconds(30), ControllerChannel::notController)
-                    .thenApply(r -> {
-                        var response = (AlterPartitionResponseData) r;
-                        if (response.errorCode() != Errors.NONE.code()) {
-                            return Errors.forCode(response.errorCode());
-                        }
-                        return Errors.forCode(response.topics().get(0).partitions().get(0).errorCode());
-                    });
+            byTopic.computeIfAbsent(c.topicId(), id -> new AlterPartitionRequestData.TopicData().setTopicId(id))
+                    .partitions().add(data);
         }
-        outcome.whenComplete((error, e) -> {
-            if (e != null || error != Errors.NONE) {
-                log.info("ISR change of {} to {} not made: {}", partition, newIsr, e != null ? e.toString() : error);
-                replicas.isrChangeFailed(partition, e != null ? null : error);
-            }
-        });
+        request.topics().addAll(byTopic.values());
+        return controller.send(request, (short) 3, Duration.ofSeconds(30), ControllerChannel::notController)
+                .thenApply(r -> {
+                    var response = (AlterPartitionResponseData) r;
+                    java.util.Map<String, Errors> found = new java.util.HashMap<>();
+                    for (var topic : response.topics()) {
+                        for (var p : topic.partitions()) {
+                            found.put(topic.topicId() + "-" + p.partitionIndex(), response.errorCode() != Errors.NONE.code()
+                                    ? Errors.forCode(response.errorCode()) : Errors.forCode(p.errorCode()));
+                        }
+                    }
+                    Errors whole = Errors.forCode(response.errorCode());
+                    List<Errors> errors = new ArrayList<>(changes.size());
+                    for (ClusterOperations.IsrChange c : changes) {
+                        Errors one = found.get(c.topicId() + "-" + c.partition());
+                        // A partition missing from the answer: its outcome is unknown (null), sent again later.
+                        errors.add(whole != Errors.NONE ? whole : one);
+                    }
+                    return errors;
+                });
     }
 
     /** One heartbeat, here or through the controller channel; completes with whether the node should shut down. */

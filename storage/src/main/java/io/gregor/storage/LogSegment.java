@@ -135,7 +135,8 @@ final class LogSegment {
         }
     }
 
-    private void indexBatch(long batchBaseOffset, int position, int batchSize, long batchMaxTimestamp, int indexIntervalBytes) {
+    private void indexBatch(long batchBaseOffset, int position, int batchSize, long batchMaxTimestamp, int indexIntervalBytes)
+            throws IOException {
         if (firstBatchTimestamp < 0) {
             firstBatchTimestamp = batchMaxTimestamp >= 0 ? batchMaxTimestamp : createdMs;
         }

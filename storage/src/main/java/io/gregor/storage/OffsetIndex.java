@@ -37,9 +37,9 @@ final class OffsetIndex extends MappedIndex {
     }
 
     /** Appends an entry; the caller checks {@link #isFull()} first. */
-    void append(long offset, int position) {
+    void append(long offset, int position) throws IOException {
         int slot = entries();
-        MappedByteBuffer buffer = buffer();
+        MappedByteBuffer buffer = writableBuffer();
         buffer.putInt(slot * ENTRY_SIZE, (int) (offset - baseOffset()));
         buffer.putInt(slot * ENTRY_SIZE + 4, position);
         publishEntry();

@@ -45,13 +45,13 @@ final class TimeIndex extends MappedIndex {
     }
 
     /** Appends {@code (timestamp, offset)} when the timestamp is larger than the last entry's and there is room. */
-    void maybeAppend(long timestamp, long offset) {
+    void maybeAppend(long timestamp, long offset) throws IOException {
         TimestampOffset last = lastEntry();
-        if ((last != null && timestamp <= last.timestamp()) || isFull()) {
-            return;
+        if (timestamp < 0 || (last != null && timestamp <= last.timestamp()) || isFull()) {
+            return; // no timestamp (an empty segment), not larger, or no room
         }
         int slot = entries();
-        MappedByteBuffer buffer = buffer();
+        MappedByteBuffer buffer = writableBuffer();
         buffer.putLong(slot * ENTRY_SIZE, timestamp);
         buffer.putInt(slot * ENTRY_SIZE + 8, (int) (offset - baseOffset()));
         publishEntry();

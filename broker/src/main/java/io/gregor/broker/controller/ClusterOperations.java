@@ -126,7 +126,35 @@ public final class ClusterOperations {
      */
     public CompletableFuture<IsrChanged> alterPartition(int leaderId, Uuid topicId, int partition, int leaderEpoch,
                                                         int partitionEpoch, List<Integer> newIsr) {
-        return metadata.write(image -> alterPartition(image, leaderId, topicId, partition, leaderEpoch, partitionEpoch, newIsr));
+        return alterPartitions(leaderId, List.of(new IsrChange(topicId, partition, leaderEpoch, partitionEpoch, newIsr)))
+                .thenApply(answers -> answers.get(0));
+    }
+
+    /** One partition's part of an AlterPartition request. */
+    public record IsrChange(Uuid topicId, int partition, int leaderEpoch, int partitionEpoch, List<Integer> newIsr) {
+    }
+
+    /**
+     * AlterPartition for many partitions of leader {@code leaderId} at once: each decided as {@link #alterPartition}
+     * on the image the ones before it left, all committed in one metadata entry (a node coming back into thousands of
+     * ISRs costs one commit, not thousands). The answers are in the order of {@code changes}.
+     */
+    public CompletableFuture<List<IsrChanged>> alterPartitions(int leaderId, List<IsrChange> changes) {
+        return metadata.write(image -> {
+            List<MetadataRecord> records = new ArrayList<>();
+            List<IsrChanged> answers = new ArrayList<>(changes.size());
+            MetadataImage working = image;
+            for (IsrChange c : changes) {
+                ControllerResult<IsrChanged> one = alterPartition(working, leaderId, c.topicId(), c.partition(),
+                        c.leaderEpoch(), c.partitionEpoch(), c.newIsr());
+                answers.add(one.response());
+                if (!one.records().isEmpty()) {
+                    records.addAll(one.records());
+                    working = working.apply(working.offset(), one.records());
+                }
+            }
+            return ControllerResult.of(records, answers);
+        });
     }
 
     /** {@link #alterPartition} on {@code image}: the records and the answer. */

@@ -35,7 +35,8 @@ public final class AlterPartitionHandler extends BrokerHandler<AlterPartitionReq
         }
         short version = context.apiVersion();
         AlterPartitionResponseData response = new AlterPartitionResponseData();
-        List<CompletableFuture<Void>> all = new ArrayList<>();
+        List<ClusterOperations.IsrChange> changes = new ArrayList<>();
+        List<AlterPartitionResponseData.PartitionData> results = new ArrayList<>();
         for (AlterPartitionRequestData.TopicData topic : request.topics()) {
             AlterPartitionResponseData.TopicData out = new AlterPartitionResponseData.TopicData().setTopicId(topic.topicId());
             response.topics().add(out);
@@ -49,23 +50,28 @@ public final class AlterPartitionHandler extends BrokerHandler<AlterPartitionReq
                 AlterPartitionResponseData.PartitionData result = new AlterPartitionResponseData.PartitionData()
                         .setPartitionIndex(p.partitionIndex());
                 out.partitions().add(result);
-                all.add(cluster.alterPartition(request.brokerId(), topic.topicId(), p.partitionIndex(), p.leaderEpoch(),
-                        p.partitionEpoch(), isr).handle((changed, e) -> {
-                            if (e != null) {
-                                result.setErrorCode(Errors.NOT_CONTROLLER.code());
-                                return null;
-                            }
-                            result.setErrorCode(changed.error().code());
-                            if (changed.registration() != null) {
-                                result.setLeaderId(changed.registration().leader())
-                                        .setLeaderEpoch(changed.registration().leaderEpoch())
-                                        .setIsr(new ArrayList<>(changed.registration().isr()))
-                                        .setPartitionEpoch(changed.registration().partitionEpoch());
-                            }
-                            return null;
-                        }));
+                results.add(result);
+                changes.add(new ClusterOperations.IsrChange(topic.topicId(), p.partitionIndex(), p.leaderEpoch(),
+                        p.partitionEpoch(), isr));
             }
         }
-        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> response);
+        // Every partition of the request in one metadata entry.
+        return cluster.alterPartitions(request.brokerId(), changes).handle((answers, e) -> {
+            if (e != null) {
+                return new AlterPartitionResponseData().setErrorCode(Errors.NOT_CONTROLLER.code());
+            }
+            for (int i = 0; i < answers.size(); i++) {
+                ClusterOperations.IsrChanged changed = answers.get(i);
+                AlterPartitionResponseData.PartitionData result = results.get(i);
+                result.setErrorCode(changed.error().code());
+                if (changed.registration() != null) {
+                    result.setLeaderId(changed.registration().leader())
+                            .setLeaderEpoch(changed.registration().leaderEpoch())
+                            .setIsr(new ArrayList<>(changed.registration().isr()))
+                            .setPartitionEpoch(changed.registration().partitionEpoch());
+                }
+            }
+            return response;
+        });
     }
 }
