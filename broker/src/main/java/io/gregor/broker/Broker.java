@@ -31,8 +31,6 @@ import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
 import org.apache.kafka.common.message.BrokerHeartbeatRequestData;
 import org.apache.kafka.common.message.BrokerHeartbeatResponseData;
 import org.apache.kafka.common.message.BrokerRegistrationRequestData;
-import org.apache.kafka.common.message.CreateTopicsRequestData;
-import org.apache.kafka.common.message.CreateTopicsResponseData;
 import org.apache.kafka.common.message.BrokerRegistrationResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import io.gregor.broker.controller.TopicOperations;
@@ -295,20 +293,7 @@ public final class Broker implements AutoCloseable {
 
     /** Creates a topic through the active controller on another node (CreateTopics); completes with the outcome. */
     private CompletableFuture<ApiError> forwardCreate(TopicOperations.NewTopic topic) {
-        CreateTopicsRequestData.CreatableTopic wanted = new CreateTopicsRequestData.CreatableTopic().setName(topic.name())
-                .setNumPartitions(topic.partitions()).setReplicationFactor(topic.replicationFactor());
-        topic.configs().forEach((k, v) -> wanted.configs().add(new CreateTopicsRequestData.CreatableTopicConfig()
-                .setName(k).setValue(v)));
-        CreateTopicsRequestData request = new CreateTopicsRequestData().setTimeoutMs(30_000);
-        request.topics().add(wanted);
-        return controller.send(request, (short) 7, Duration.ofSeconds(60), r -> {
-            var result = ((CreateTopicsResponseData) r).topics().find(topic.name());
-            return result != null && result.errorCode() == Errors.NOT_CONTROLLER.code();
-        }).thenApply(r -> {
-            var result = ((CreateTopicsResponseData) r).topics().find(topic.name());
-            return result == null ? ApiError.of(Errors.UNKNOWN_SERVER_ERROR, "no answer for " + topic.name())
-                    : ApiError.of(Errors.forCode(result.errorCode()), result.errorMessage());
-        });
+        return controller.createTopics(List.of(topic), Duration.ofSeconds(60)).thenApply(outcome -> outcome.get(topic.name()));
     }
 
     /** The group coordinator's settings (group.* and offsets.* properties). */

@@ -5,22 +5,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,6 +59,15 @@ class PowerLossIT {
                 try {
                     verify(node.bootstrap(), acknowledged, round);
                     produceThenCutPower(node, fs, acknowledged, round);
+                } catch (AssertionError | Exception e) {
+                    // The node's own log (beside the data directory, on the real disk) says why.
+                    Path log = data.resolveSibling(data.getFileName() + "-broker.log");
+                    if (Files.exists(log)) {
+                        List<String> lines = Files.readAllLines(log);
+                        System.out.println("---- node log, last 60 lines ----");
+                        lines.subList(Math.max(0, lines.size() - 60), lines.size()).forEach(System.out::println);
+                    }
+                    throw e;
                 } finally {
                     node.kill9();
                 }
@@ -103,37 +104,6 @@ class PowerLossIT {
 
     /** Every acknowledged value is in the log exactly once, and offsets are contiguous from the start. */
     private static void verify(String bootstrap, Set<String> acknowledged, int round) {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrap);
-        props.put("max.poll.records", "5000");
-        Map<String, Integer> seen = new HashMap<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (int p = 0; p < PARTITIONS; p++) {
-                partitions.add(new TopicPartition(TOPIC, p));
-            }
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            Map<TopicPartition, Long> next = new HashMap<>();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                assertThat(System.nanoTime()).as("reading back after round %d", round).isLessThan(deadline);
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                    TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-                    long expected = next.getOrDefault(tp, 0L);
-                    assertThat(r.offset()).as("offsets contiguous in %s after round %d", tp, round).isEqualTo(expected);
-                    next.put(tp, r.offset() + 1);
-                    seen.merge(r.value(), 1, Integer::sum);
-                }
-            }
-        }
-        // The count and a few examples: a broker that acknowledges before its fsync loses thousands per round.
-        List<String> lost = acknowledged.stream().filter(v -> !seen.containsKey(v)).sorted().toList();
-        assertThat(lost.size()).as("acknowledged records lost after round %d (of %d acknowledged), first %s", round,
-                acknowledged.size(), lost.subList(0, Math.min(10, lost.size()))).isZero();
-        for (String value : acknowledged) {
-            assertThat(seen.get(value)).as("copies of acknowledged record %s after round %d", value, round).isEqualTo(1);
-        }
+        ReadBack.assertEveryAcknowledgedOnce(bootstrap, TOPIC, PARTITIONS, acknowledged, round);
     }
 }

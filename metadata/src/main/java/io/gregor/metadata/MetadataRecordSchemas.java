@@ -84,16 +84,19 @@ final class MetadataRecordSchemas {
             new Field("partition_epoch", Type.INT32, "partition epoch"));
 
     /** Version 1: the replicas a reassignment adds and removes (KIP-455). */
-    private static final Schema PARTITION_STATE_V1 = new Schema(
-            new Field("topic_id", Type.UUID, "topic id"),
-            new Field("partition", Type.INT32, "partition index"),
-            new Field("replicas", new ArrayOf(Type.INT32), "replica node ids, preferred leader first"),
-            new Field("isr", new ArrayOf(Type.INT32), "in-sync replica node ids"),
-            new Field("leader", Type.INT32, "leader node id, -1 for none"),
-            new Field("leader_epoch", Type.INT32, "leader epoch"),
-            new Field("partition_epoch", Type.INT32, "partition epoch"),
+    private static final Schema PARTITION_STATE_V1 = extend(PARTITION_STATE_V0,
             new Field("adding_replicas", new ArrayOf(Type.INT32), "replicas a running reassignment adds"),
             new Field("removing_replicas", new ArrayOf(Type.INT32), "replicas a running reassignment removes"));
+
+    /** {@code base}'s fields followed by {@code added}: a version that only appends fields. */
+    private static Schema extend(Schema base, Field... added) {
+        java.util.List<Field> fields = new java.util.ArrayList<>();
+        for (org.apache.kafka.common.protocol.types.BoundField f : base.fields()) {
+            fields.add(f.def);
+        }
+        fields.addAll(java.util.List.of(added));
+        return new Schema(fields.toArray(Field[]::new));
+    }
 
     private static final Schema BROKER_FENCE_CHANGED_V0 = new Schema(
             new Field("node_id", Type.INT32, "node id"),

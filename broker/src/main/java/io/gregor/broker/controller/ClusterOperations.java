@@ -62,6 +62,7 @@ public final class ClusterOperations {
         lastContact.clear();
         heartbeatConnections.clear();
         metadata.image().brokers().keySet().forEach(id -> lastContact.put(id, now - sessionTimeoutMs + shortGraceMs));
+        LOG.info("Active controller: {} registered nodes have {} ms to send a heartbeat", lastContact.size(), shortGraceMs);
     }
 
     /** A heartbeat (or the registration) of node {@code nodeId} arrived on connection {@code connectionId}. */
@@ -197,7 +198,9 @@ public final class ClusterOperations {
             List<Integer> fenced = new ArrayList<>();
             MetadataImage working = image;
             for (BrokerRegistration broker : image.brokers().values()) {
-                Long seen = lastContact.putIfAbsent(broker.id(), now);
+                // A node this controller has not heard from yet (its activation may not have run yet: the quorum's
+                // leader checks sessions as soon as it leads) gets the short grace, as at activation.
+                Long seen = lastContact.putIfAbsent(broker.id(), now - sessionTimeoutMs + shortGraceMs);
                 if (!broker.fenced() && seen != null && now - seen > sessionTimeoutMs) {
                     List<MetadataRecord> change = fence(working, broker);
                     records.addAll(change);

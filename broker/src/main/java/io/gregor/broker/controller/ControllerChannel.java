@@ -86,6 +86,35 @@ public final class ControllerChannel implements AutoCloseable {
         return result;
     }
 
+    /**
+     * CreateTopics on the active controller (-1 partitions or replication factor: the defaults), retried on
+     * NOT_CONTROLLER until {@code timeout}; the outcome of each topic by name.
+     */
+    public CompletableFuture<java.util.Map<String, io.gregor.metadata.ApiError>> createTopics(
+            java.util.List<TopicOperations.NewTopic> topics, Duration timeout) {
+        var request = new org.apache.kafka.common.message.CreateTopicsRequestData()
+                .setTimeoutMs((int) Math.min(timeout.toMillis(), 30_000));
+        for (TopicOperations.NewTopic topic : topics) {
+            var wanted = new org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic().setName(topic.name())
+                    .setNumPartitions(topic.partitions()).setReplicationFactor(topic.replicationFactor());
+            topic.configs().forEach((k, v) -> wanted.configs().add(
+                    new org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopicConfig().setName(k).setValue(v)));
+            request.topics().add(wanted);
+        }
+        return send(request, (short) 7, timeout, r -> ((org.apache.kafka.common.message.CreateTopicsResponseData) r).topics()
+                .stream().anyMatch(t -> t.errorCode() == Errors.NOT_CONTROLLER.code())).thenApply(r -> {
+                    var response = (org.apache.kafka.common.message.CreateTopicsResponseData) r;
+                    java.util.Map<String, io.gregor.metadata.ApiError> outcome = new java.util.LinkedHashMap<>();
+                    for (TopicOperations.NewTopic topic : topics) {
+                        var result = response.topics().find(topic.name());
+                        outcome.put(topic.name(), result == null
+                                ? io.gregor.metadata.ApiError.of(Errors.UNKNOWN_SERVER_ERROR, "no answer for " + topic.name())
+                                : io.gregor.metadata.ApiError.of(Errors.forCode(result.errorCode()), result.errorMessage()));
+                    }
+                    return outcome;
+                });
+    }
+
     private void attempt(ApiMessage request, short version, long deadlineNs, Predicate<ApiMessage> retriable,
                          CompletableFuture<ApiMessage> result, String lastProblem) {
         long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponsePartition;
@@ -120,13 +119,8 @@ public final class MetadataHandler extends BrokerHandler<MetadataRequestData> {
     }
 
     /** Auto-creation on a node that is not the active controller: a CreateTopics request to the controller. */
-    private CompletableFuture<ApiMessage> forwardCreate(List<NewTopic> toCreate) {
-        CreateTopicsRequestData request = new CreateTopicsRequestData().setTimeoutMs(30_000);
-        for (NewTopic topic : toCreate) {
-            request.topics().add(new CreateTopicsRequestData.CreatableTopic().setName(topic.name()).setNumPartitions(-1)
-                    .setReplicationFactor((short) -1));
-        }
-        return controller.send(request, (short) 7, java.time.Duration.ofSeconds(10), r -> false);
+    private CompletableFuture<?> forwardCreate(List<NewTopic> toCreate) {
+        return controller.createTopics(toCreate, java.time.Duration.ofSeconds(10));
     }
 
     private static Errors errorOf(List<TopicOperations.CreateResult> results, String name) {
