@@ -103,6 +103,16 @@ class ClusterPowerLossIT {
                 verify(bootstrap, acknowledged, round);
             }
             assertThat(acknowledged).as("acknowledged over all rounds").hasSizeGreaterThan(100);
+        } catch (AssertionError | Exception e) {
+            // The nodes' own logs (beside their mounts, on the real disk) say why.
+            try (var logs = Files.find(dir, 2, (path, attrs) -> path.getFileName().toString().endsWith("-broker.log"))) {
+                for (Path log : logs.sorted().toList()) {
+                    List<String> lines = Files.readAllLines(log);
+                    System.out.println("---- " + dir.relativize(log) + ", last 40 lines ----");
+                    lines.subList(Math.max(0, lines.size() - 40), lines.size()).forEach(System.out::println);
+                }
+            }
+            throw e;
         } finally {
             for (GregorProcess p : running.values()) {
                 p.kill9();
