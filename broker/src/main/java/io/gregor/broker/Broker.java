@@ -598,7 +598,7 @@ public final class Broker implements AutoCloseable {
             outcome = cluster.alterPartitions(staticConfig.nodeId(), changes)
                     .thenApply(answers -> answers.stream().map(ClusterOperations.IsrChanged::error).toList());
         } else {
-            outcome = sendAlterPartition(batch, changes);
+            outcome = sendAlterPartition(changes);
         }
         outcome.whenComplete((errors, e) -> {
             for (int i = 0; i < batch.size(); i++) {
@@ -614,8 +614,7 @@ public final class Broker implements AutoCloseable {
     }
 
     /** One AlterPartition request to the active controller for {@code changes}; the error of each, in order. */
-    private CompletableFuture<List<Errors>> sendAlterPartition(List<io.gregor.replication.Partition> batch,
-                                                               List<ClusterOperations.IsrChange> changes) {
+    private CompletableFuture<List<Errors>> sendAlterPartition(List<ClusterOperations.IsrChange> changes) {
         BrokerRegistration self = metadata.image().broker(staticConfig.nodeId());
         AlterPartitionRequestData request = new AlterPartitionRequestData().setBrokerId(staticConfig.nodeId())
                 .setBrokerEpoch(self == null ? -1 : self.epoch());
@@ -638,8 +637,7 @@ public final class Broker implements AutoCloseable {
                     java.util.Map<String, Errors> found = new java.util.HashMap<>();
                     for (var topic : response.topics()) {
                         for (var p : topic.partitions()) {
-                            found.put(topic.topicId() + "-" + p.partitionIndex(), response.errorCode() != Errors.NONE.code()
-                                    ? Errors.forCode(response.errorCode()) : Errors.forCode(p.errorCode()));
+                            found.put(topic.topicId() + "-" + p.partitionIndex(), Errors.forCode(p.errorCode()));
                         }
                     }
                     Errors whole = Errors.forCode(response.errorCode());

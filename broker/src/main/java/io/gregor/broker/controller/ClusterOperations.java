@@ -120,17 +120,6 @@ public final class ClusterOperations {
     public record IsrChanged(Errors error, PartitionRegistration registration) {
     }
 
-    /**
-     * AlterPartition from the leader of partition {@code partition} of topic {@code topicId}: replaces its ISR with
-     * {@code newIsr} when the leader and both epochs are current (else NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH or
-     * INVALID_UPDATE_VERSION) and every new member is a replica on an unfenced node (else INELIGIBLE_REPLICA).
-     */
-    public CompletableFuture<IsrChanged> alterPartition(int leaderId, Uuid topicId, int partition, int leaderEpoch,
-                                                        int partitionEpoch, List<Integer> newIsr) {
-        return alterPartitions(leaderId, List.of(new IsrChange(topicId, partition, leaderEpoch, partitionEpoch, newIsr)))
-                .thenApply(answers -> answers.get(0));
-    }
-
     /** One partition's part of an AlterPartition request. */
     public record IsrChange(Uuid topicId, int partition, int leaderEpoch, int partitionEpoch, List<Integer> newIsr) {
     }
@@ -158,7 +147,12 @@ public final class ClusterOperations {
         });
     }
 
-    /** {@link #alterPartition} on {@code image}: the records and the answer. */
+    /**
+     * AlterPartition from the leader of partition {@code partition} of topic {@code topicId}, decided on {@code image}:
+     * replaces its ISR with {@code newIsr} when the leader and both epochs are current (else NOT_LEADER_OR_FOLLOWER,
+     * FENCED_LEADER_EPOCH or INVALID_UPDATE_VERSION) and every new member is a replica on an unfenced node (else
+     * INELIGIBLE_REPLICA); the records and the answer.
+     */
     static ControllerResult<IsrChanged> alterPartition(MetadataImage image, int leaderId, Uuid topicId, int partition,
                                                        int leaderEpoch, int partitionEpoch, List<Integer> newIsr) {
         TopicImage topic = image.topic(topicId);
