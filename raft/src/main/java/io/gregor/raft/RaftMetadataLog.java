@@ -18,7 +18,17 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.netty.NettyConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.util.TimeDuration;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -69,6 +79,9 @@ public final class RaftMetadataLog implements AutoCloseable {
     static final String RAFT_DIR = "raft";
 
     static final long CLOSE_TIMEOUT_MS = 10_000;
+
+    /** The Raft port an observer chose at its first start (an ephemeral one), kept for every later start. */
+    static final String OBSERVER_PORT_FILE = "observer.port";
 
     static final long CLOSE_SNAPSHOT_TIMEOUT_MS = 5_000;
 
@@ -138,26 +151,45 @@ public final class RaftMetadataLog implements AutoCloseable {
      */
     public void start() {
         long startNs = System.nanoTime();
+        long deadlineNs = startNs + settings.startTimeout().toNanos();
         synchronized (this) {
             if (state != State.NEW) {
                 throw new IllegalStateException("Metadata log already " + state.name().toLowerCase());
             }
             state = State.STARTING;
             RatisLogging.quietUnlessConfigured();
+        }
+        NodeMetaProperties meta;
+        java.util.List<RaftPeer> members;
+        try {
+            meta = NodeMetaProperties.loadOrCreate(settings.dir(), settings.nodeId());
+            groupId = RaftGroupId.valueOf(meta.groupId());
+            // An observer learns the quorum's current members from any voter it can reach; a voter knows them.
+            members = settings.observer() ? discoverMembers(deadlineNs) : votersAsPeers();
+        } catch (RuntimeException e) {
+            failStart();
+            throw e instanceof MetadataLogException m ? m : new MetadataLogException(MetadataLogException.Reason.FAILED,
+                    "Cannot start the metadata log in " + settings.dir() + ": " + e.getMessage(), e);
+        }
+        synchronized (this) {
+            if (state != State.STARTING) {
+                throw closed();
+            }
             try {
-                startServer();
+                startServer(members);
             } catch (IOException | RuntimeException e) {
-                closeServer();
-                state = State.CLOSED;
-                completions.shutdown();
+                failStart();
                 throw new MetadataLogException(MetadataLogException.Reason.FAILED,
                         "Cannot start the metadata log in " + settings.dir() + ": " + e.getMessage(), e);
             }
         }
+        if (settings.observer()) {
+            joinAsObserver(deadlineNs);
+        }
         if (settings.multiVoter()) {
-            awaitQuorum(startNs + settings.startTimeout().toNanos());
+            awaitQuorum(deadlineNs);
         } else {
-            awaitReadyLeader(startNs + settings.startTimeout().toNanos());
+            awaitReadyLeader(deadlineNs);
         }
         synchronized (this) {
             if (state != State.STARTING) {
@@ -166,22 +198,45 @@ public final class RaftMetadataLog implements AutoCloseable {
             state = State.RUNNING;
         }
         InetSocketAddress address = server.getServerRpc().getInetSocketAddress();
-        LOG.info("Metadata log started in {} ms: node {} at {}, group {}, leader node {}, last applied index {}",
-                (System.nanoTime() - startNs) / 1_000_000, settings.nodeId(), address, groupId, leaderId(),
-                lastAppliedIndex());
+        LOG.info("Metadata log started in {} ms: node {} at {} ({}), group {}, leader node {}, last applied index {}",
+                (System.nanoTime() - startNs) / 1_000_000, settings.nodeId(), address,
+                settings.observer() ? "observer" : "voter", groupId, leaderId(), lastAppliedIndex());
     }
 
-    private void startServer() throws IOException {
-        NodeMetaProperties meta = NodeMetaProperties.loadOrCreate(settings.dir(), settings.nodeId());
-        groupId = RaftGroupId.valueOf(meta.groupId());
-        Path storageDir = settings.dir().resolve(RAFT_DIR);
-        RaftProperties properties = RatisProperties.of(settings, storageDir);
-        propertyOverrides.accept(properties);
-        // The addresses in the group only matter to other peers. The stored configuration wins
-        // over them on restart, which is harmless for a single peer: it never calls itself.
+    private synchronized void failStart() {
+        closeServer();
+        state = State.CLOSED;
+        completions.shutdown();
+    }
+
+    private java.util.List<RaftPeer> votersAsPeers() {
         java.util.List<RaftPeer> peers = new java.util.ArrayList<>();
         for (RaftVoter voter : settings.effectiveVoters()) {
             peers.add(RaftPeer.newBuilder().setId(RaftVoter.peerId(voter.nodeId())).setAddress(voter.address()).build());
+        }
+        return peers;
+    }
+
+    private void startServer(java.util.List<RaftPeer> members) throws IOException {
+        Path storageDir = settings.dir().resolve(RAFT_DIR);
+        int port = settings.port();
+        Path portFile = settings.dir().resolve(OBSERVER_PORT_FILE);
+        if (settings.observer() && port == 0 && java.nio.file.Files.exists(portFile)) {
+            // The leader keeps the first address it was given for a member, so an observer keeps its port.
+            port = Integer.parseInt(java.nio.file.Files.readString(portFile).trim());
+        }
+        RaftProperties properties = RatisProperties.of(settings, storageDir);
+        org.apache.ratis.netty.NettyConfigKeys.Server.setPort(properties, port);
+        propertyOverrides.accept(properties);
+        // The addresses in the group only matter to other peers. The stored configuration wins
+        // over them on restart, which is harmless for a single peer: it never calls itself.
+        java.util.List<RaftPeer> peers = new java.util.ArrayList<>(members);
+        if (settings.observer()) {
+            // Listed as a listener, this node starts as one (it never stands for election); its own address here is
+            // never called: the leader learns the real one from joinAsObserver.
+            peers.removeIf(p -> p.getId().equals(peerId));
+            peers.add(RaftPeer.newBuilder().setId(peerId).setAddress(new RaftVoter(settings.nodeId(), settings.host(),
+                    settings.port()).address()).setStartupRole(RaftPeerRole.LISTENER).build());
         }
         server = RaftServer.newBuilder()
                 .setServerId(peerId)
@@ -191,8 +246,143 @@ public final class RaftMetadataLog implements AutoCloseable {
                 // RECOVER formats an empty directory and loads an existing one; FORMAT would wipe it.
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
-        server.start();
+        try {
+            server.start();
+        } catch (IOException | RuntimeException e) {
+            if (port != settings.port()) {
+                throw new IOException("cannot listen on port " + port + ", the port this node receives the metadata log "
+                        + "on (kept in " + portFile + " since its first start; the quorum knows it by it): "
+                        + e.getMessage(), e);
+            }
+            throw e;
+        }
         division = server.getDivision(groupId);
+        if (settings.observer() && port == 0) {
+            Path tmp = portFile.resolveSibling(OBSERVER_PORT_FILE + ".tmp");
+            java.nio.file.Files.writeString(tmp, Integer.toString(rpcAddress().getPort()) + "\n");
+            try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+            java.nio.file.Files.move(tmp, portFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            SnapshotFile.fsyncDirectory(settings.dir());
+        }
+    }
+
+    /** Properties of the short-lived Ratis clients an observer uses to find and join the quorum. */
+    private RaftProperties clientProperties() {
+        RaftProperties properties = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.NETTY);
+        NettyConfigKeys.Client.setUseEpoll(properties, false);
+        RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(
+                Math.max(1_000, 3 * settings.electionTimeout().toMillis()), TimeUnit.MILLISECONDS));
+        return properties;
+    }
+
+    /**
+     * The quorum's current members (voters and listeners, this node excluded) as a voter reachable at one of the
+     * configured addresses describes them; retried until the deadline, saying what it waits for every few seconds.
+     */
+    private java.util.List<RaftPeer> discoverMembers(long deadlineNs) {
+        java.util.List<String> addresses = new java.util.ArrayList<>();
+        settings.voters().forEach(v -> addresses.add(v.address()));
+        settings.bootstrapServers().stream().filter(a -> !addresses.contains(a)).forEach(addresses::add);
+        RaftProperties properties = clientProperties();
+        long nextReportNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        String lastError = "no answer yet";
+        while (state == State.STARTING) {
+            for (int i = 0; i < addresses.size(); i++) {
+                RaftPeer probe = RaftPeer.newBuilder().setId("bootstrap-" + i).setAddress(addresses.get(i)).build();
+                try (RaftClient client = RaftClient.newBuilder().setProperties(properties)
+                        .setRaftGroup(RaftGroup.valueOf(groupId, probe)).setRetryPolicy(RetryPolicies.noRetry()).build()) {
+                    GroupInfoReply reply = client.getGroupManagementApi(probe.getId()).info(groupId);
+                    java.util.List<RaftPeer> members = membersOf(reply);
+                    if (!members.isEmpty()) {
+                        LOG.info("Metadata quorum found through {}: {}", addresses.get(i), members);
+                        return members;
+                    }
+                    lastError = addresses.get(i) + " listed no voter";
+                } catch (IOException | RuntimeException e) {
+                    lastError = addresses.get(i) + ": " + e.getMessage();
+                }
+            }
+            long now = System.nanoTime();
+            if (now - deadlineNs > 0) {
+                throw new MetadataLogException(MetadataLogException.Reason.START_TIMEOUT, "No voter of the metadata "
+                        + "quorum answered at " + addresses + " within " + settings.startTimeout().toMillis() + " ms ("
+                        + lastError + ")");
+            }
+            if (now - nextReportNs > 0) {
+                LOG.info("Waiting for a voter of the metadata quorum at {} ({})", addresses, lastError);
+                nextReportNs = now + TimeUnit.SECONDS.toNanos(5);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+        }
+        throw closed();
+    }
+
+    private static java.util.List<RaftPeer> membersOf(GroupInfoReply reply) {
+        java.util.List<RaftPeer> members = new java.util.ArrayList<>();
+        if (reply.getConf().isPresent()) {
+            var conf = reply.getConf().get();
+            for (var peer : conf.getPeersList()) {
+                members.add(RaftPeer.newBuilder().setId(peer.getId().toStringUtf8()).setAddress(peer.getAddress()).build());
+            }
+            for (var peer : conf.getListenersList()) {
+                members.add(RaftPeer.newBuilder().setId(peer.getId().toStringUtf8()).setAddress(peer.getAddress())
+                        .setStartupRole(RaftPeerRole.LISTENER).build());
+            }
+        } else if (reply.getGroup() != null) {
+            members.addAll(reply.getGroup().getPeers());
+        }
+        return members;
+    }
+
+    /**
+     * Asks the quorum's leader to list this node as a listener at the address its Raft server is bound to (Ratis'
+     * ADD membership change, which replaces an entry of the same id), retrying until it is done or the deadline.
+     */
+    private void joinAsObserver(long deadlineNs) {
+        InetSocketAddress bound = rpcAddress();
+        RaftPeer self = RaftPeer.newBuilder().setId(peerId)
+                .setAddress(new RaftVoter(settings.nodeId(), settings.host(), bound.getPort()).address())
+                .setStartupRole(RaftPeerRole.LISTENER).build();
+        RaftProperties properties = clientProperties();
+        long nextReportNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        String lastError = "no answer yet";
+        while (state == State.STARTING) {
+            java.util.List<RaftPeer> voters = java.util.List.copyOf(
+                    division.getRaftConf().getAllPeers(RaftPeerRole.FOLLOWER));
+            try (RaftClient client = RaftClient.newBuilder().setProperties(properties)
+                    .setRaftGroup(RaftGroup.valueOf(groupId, voters))
+                    .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(voters.size() + 2,
+                            TimeDuration.valueOf(100, TimeUnit.MILLISECONDS))).build()) {
+                RaftClientReply reply = client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+                        .setServersInNewConf(java.util.List.of()).setListenersInNewConf(java.util.List.of(self))
+                        .setMode(SetConfigurationRequest.Mode.ADD).build());
+                if (reply.isSuccess()) {
+                    LOG.info("Node {} is a listener of the metadata quorum at {}", settings.nodeId(), self.getAddress());
+                    return;
+                }
+                lastError = String.valueOf(reply.getException());
+            } catch (IOException | RuntimeException e) {
+                lastError = e.getMessage();
+            }
+            long now = System.nanoTime();
+            if (now - deadlineNs > 0) {
+                String detail = describe();
+                close();
+                throw new MetadataLogException(MetadataLogException.Reason.START_TIMEOUT, "The metadata quorum did not "
+                        + "add node " + settings.nodeId() + " as a listener within " + settings.startTimeout().toMillis()
+                        + " ms (" + lastError + "; " + detail + ")");
+            }
+            if (now - nextReportNs > 0) {
+                LOG.info("Waiting for the metadata quorum to add node {} as a listener ({})", settings.nodeId(), lastError);
+                nextReportNs = now + TimeUnit.SECONDS.toNanos(5);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+        }
+        throw closed();
     }
 
     private void awaitReadyLeader(long deadlineNs) {
@@ -386,40 +576,70 @@ public final class RaftMetadataLog implements AutoCloseable {
     }
 
     /**
-     * The quorum as this node sees it: the leader and its term, the commit index, and per voter the index it has
-     * replicated and how long ago the leader heard from it (known on the leader only; -1 elsewhere).
+     * The quorum as this node sees it: the leader and its term, the commit index, the voters and the observers
+     * (listeners) of the current configuration, each with the index it has replicated and how long ago the leader heard
+     * from it (known on the leader only; -1 elsewhere).
      */
-    public record QuorumState(int leaderId, long term, long commitIndex, java.util.List<VoterState> voters) {
+    public record QuorumState(int leaderId, long term, long commitIndex, java.util.List<VoterState> voters,
+                              java.util.List<VoterState> observers) {
+        public QuorumState(int leaderId, long term, long commitIndex, java.util.List<VoterState> voters) {
+            this(leaderId, term, commitIndex, voters, java.util.List.of());
+        }
     }
 
-    /** One voter: its node id, the last index it holds (-1 unknown), ms since the leader last heard from it (-1). */
-    public record VoterState(int nodeId, long matchIndex, long lastContactAgoMs) {
+    /**
+     * One member: its node id, the host and port of its Raft server, the last index it holds (-1 unknown), ms since the
+     * leader last heard from it (-1).
+     */
+    public record VoterState(int nodeId, String host, int port, long matchIndex, long lastContactAgoMs) {
     }
 
     public QuorumState quorum() {
         RaftServer.Division current = division;
         java.util.List<VoterState> voters = new java.util.ArrayList<>();
+        java.util.List<VoterState> observers = new java.util.ArrayList<>();
         if (current == null || state == State.CLOSED) {
-            return new QuorumState(-1, -1, -1, voters);
+            return new QuorumState(-1, -1, -1, voters, observers);
         }
         DivisionInfo info = current.getInfo();
         long commit = current.getRaftLog().getLastCommittedIndex();
-        java.util.Map<Integer, VoterState> known = new java.util.HashMap<>();
+        java.util.Map<Integer, long[]> known = new java.util.HashMap<>();
         if (info.isLeader()) {
             var followers = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
             long[] match = info.getFollowerMatchIndices();
             for (int i = 0; i < followers.size(); i++) {
                 int id = RaftVoter.nodeIdOf(followers.get(i).getId().getId().toStringUtf8());
-                known.put(id, new VoterState(id, i < match.length ? match[i] : -1,
-                        followers.get(i).getLastRpcElapsedTimeMs()));
+                known.put(id, new long[] {i < match.length ? match[i] : -1, followers.get(i).getLastRpcElapsedTimeMs()});
             }
-            known.put(settings.nodeId(), new VoterState(settings.nodeId(), current.getRaftLog().getLastEntryTermIndex() == null
-                    ? -1 : current.getRaftLog().getLastEntryTermIndex().getIndex(), 0));
+            var last = current.getRaftLog().getLastEntryTermIndex();
+            known.put(settings.nodeId(), new long[] {last == null ? -1 : last.getIndex(), 0});
         }
-        for (RaftVoter voter : settings.effectiveVoters()) {
-            voters.add(known.getOrDefault(voter.nodeId(), new VoterState(voter.nodeId(), -1, -1)));
+        var conf = current.getRaftConf();
+        addMembers(voters, conf.getAllPeers(RaftPeerRole.FOLLOWER), known);
+        addMembers(observers, conf.getAllPeers(RaftPeerRole.LISTENER), known);
+        return new QuorumState(leaderId(), info.getCurrentTerm(), commit, voters, observers);
+    }
+
+    private static void addMembers(java.util.List<VoterState> into, java.util.Collection<RaftPeer> peers,
+                                   java.util.Map<Integer, long[]> known) {
+        for (RaftPeer peer : peers) {
+            int id = RaftVoter.nodeIdOf(peer.getId().toString());
+            String address = peer.getAddress() == null ? "" : peer.getAddress();
+            int colon = address.lastIndexOf(':');
+            String host = colon < 0 ? address : address.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port;
+            try {
+                port = colon < 0 ? 0 : Integer.parseInt(address.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = 0;
+            }
+            long[] progress = known.getOrDefault(id, new long[] {-1, -1});
+            into.add(new VoterState(id, host, port, progress[0], progress[1]));
         }
-        return new QuorumState(leaderId(), info.getCurrentTerm(), commit, voters);
+        into.sort(java.util.Comparator.comparingInt(VoterState::nodeId));
     }
 
     /** The node id of the current leader, or -1 while none is known. */

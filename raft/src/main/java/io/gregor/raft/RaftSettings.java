@@ -21,10 +21,16 @@ import java.util.Objects;
  *                             {@code host:port}). When not empty it must name this node, on {@code host:port}
  * @param electionTimeout      how long a follower waits without hearing from a leader before it starts an election
  *                             (a multi-voter quorum only; Kafka's {@code controller.quorum.election.timeout.ms})
+ * @param observer             true for a node that receives the log without voting (Kafka's {@code process.roles=broker},
+ *                             a Ratis listener): it must not be one of {@code voters}, asks the quorum to add it as a
+ *                             listener at every start (its address may have changed) and never becomes leader
+ * @param bootstrapServers     {@code host:port} of voters' Raft servers, ids unknown (Kafka's
+ *                             {@code controller.quorum.bootstrap.servers}): where an observer learns the quorum's
+ *                             current voters; used besides the addresses of {@code voters}
  */
 public record RaftSettings(
         Path dir, int nodeId, String host, int port, long snapshotEveryEntries, Duration startTimeout,
-        List<RaftVoter> voters, Duration electionTimeout) {
+        List<RaftVoter> voters, Duration electionTimeout, boolean observer, List<String> bootstrapServers) {
 
     public static final Duration DEFAULT_ELECTION_TIMEOUT = Duration.ofSeconds(1);
 
@@ -54,7 +60,18 @@ public record RaftSettings(
         if (electionTimeout.toMillis() < 10) {
             throw new IllegalArgumentException("electionTimeout must be at least 10 ms: " + electionTimeout);
         }
-        if (!voters.isEmpty()) {
+        bootstrapServers = List.copyOf(Objects.requireNonNull(bootstrapServers, "bootstrapServers"));
+        if (observer) {
+            List<RaftVoter> all = voters;
+            if (voters.stream().anyMatch(v -> v.nodeId() == nodeId)) {
+                throw new IllegalArgumentException("node " + nodeId + " observes the quorum, so it cannot be one of its "
+                        + "voters " + all);
+            }
+            if (voters.isEmpty() && bootstrapServers.isEmpty()) {
+                throw new IllegalArgumentException("node " + nodeId + " observes the quorum but knows no voter: give "
+                        + "the voters or bootstrap servers");
+            }
+        } else if (!voters.isEmpty()) {
             List<RaftVoter> all = voters;
             RaftVoter self = all.stream().filter(v -> v.nodeId() == nodeId).findFirst().orElseThrow(
                     () -> new IllegalArgumentException("node " + nodeId + " is not one of the voters " + all));
@@ -68,19 +85,25 @@ public record RaftSettings(
         }
     }
 
+    /** A voter (or a single node when {@code voters} is empty). */
+    public RaftSettings(Path dir, int nodeId, String host, int port, long snapshotEveryEntries, Duration startTimeout,
+                        List<RaftVoter> voters, Duration electionTimeout) {
+        this(dir, nodeId, host, port, snapshotEveryEntries, startTimeout, voters, electionTimeout, false, List.of());
+    }
+
     /** A single node: this node is the only voter. */
     public RaftSettings(Path dir, int nodeId, String host, int port, long snapshotEveryEntries, Duration startTimeout) {
         this(dir, nodeId, host, port, snapshotEveryEntries, startTimeout, List.of(), DEFAULT_ELECTION_TIMEOUT);
     }
 
-    /** True when the quorum has other voters than this node. */
+    /** True when the quorum has other members than this node: other voters, or this node observes it. */
     public boolean multiVoter() {
-        return voters.size() > 1;
+        return observer || voters.size() > 1;
     }
 
-    /** The voters, this node alone on {@code host:port} for a single node. */
+    /** The voters, this node alone on {@code host:port} for a single node (never for an observer). */
     public List<RaftVoter> effectiveVoters() {
-        return voters.isEmpty() ? List.of(new RaftVoter(nodeId, host, port)) : voters;
+        return voters.isEmpty() && !observer ? List.of(new RaftVoter(nodeId, host, port)) : voters;
     }
 
     /** Node 1 on 127.0.0.1, ephemeral port, the default snapshot interval and start timeout. */

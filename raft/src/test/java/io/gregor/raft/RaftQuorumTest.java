@@ -143,6 +143,85 @@ class RaftQuorumTest {
         });
     }
 
+    private RaftMetadataLog observer(int id, RecordingStateMachine machine, int snapshotEvery, List<RaftVoter> known,
+                                     List<String> bootstrap) {
+        RaftMetadataLog log = new RaftMetadataLog(new RaftSettings(dir.resolve("n" + id), id, "127.0.0.1", 0,
+                snapshotEvery, Duration.ofSeconds(30), known, Duration.ofMillis(300), true, bootstrap), machine);
+        opened.add(log);
+        return log;
+    }
+
+    @Test
+    void anObserverJoinsARunningQuorumCatchesUpFromASnapshotAndNeverLeads() throws Exception {
+        voters = List.of(new RaftVoter(1, "127.0.0.1", freePort()), new RaftVoter(2, "127.0.0.1", freePort()),
+                new RaftVoter(3, "127.0.0.1", freePort()));
+        List<RecordingStateMachine> machines = new ArrayList<>();
+        List<RaftMetadataLog> logs = new ArrayList<>();
+        for (int id = 1; id <= 3; id++) {
+            machines.add(new RecordingStateMachine());
+            RaftVoter self = voters.get(id - 1);
+            // Snapshots every 10 entries purge the log, so a late member must be sent a snapshot.
+            RaftMetadataLog log = new RaftMetadataLog(new RaftSettings(dir.resolve("n" + id), id, "127.0.0.1", self.port(),
+                    10, Duration.ofSeconds(30), voters, Duration.ofMillis(300)), machines.get(id - 1));
+            opened.add(log);
+            logs.add(log);
+        }
+        startAll(logs);
+        await("one node leads", () -> leaderOf(logs) != null);
+        for (int i = 0; i < 35; i++) {
+            leaderOf(logs).append(bytes("a" + i)).join();
+        }
+
+        // Node 4 knows only one voter's address, without ids (controller.quorum.bootstrap.servers).
+        RecordingStateMachine observed = new RecordingStateMachine();
+        RaftMetadataLog four = observer(4, observed, 10, List.of(), List.of("127.0.0.1:" + voters.get(2).port()));
+        four.start();
+        List<String> first35 = machines.get(logs.indexOf(leaderOf(logs))).entries();
+        assertThat(first35).hasSize(35).endsWith("a34");
+        await("the observer has every entry", () -> observed.entries().equals(first35));
+        assertThat(four.isLeader()).isFalse();
+        assertThat(four.quorum().voters()).extracting(RaftMetadataLog.VoterState::nodeId).containsExactly(1, 2, 3);
+        assertThat(leaderOf(logs).quorum().observers()).extracting(RaftMetadataLog.VoterState::nodeId).containsExactly(4);
+        assertThatThrownBy(() -> four.append(bytes("x")).join()).isInstanceOf(CompletionException.class)
+                .cause().isInstanceOfSatisfying(MetadataLogException.class,
+                        e -> assertThat(e.reason()).isEqualTo(MetadataLogException.Reason.NOT_LEADER));
+
+        // Restarted (on the port it chose at its first start), it joins again and gets what it missed.
+        four.close();
+        for (int i = 0; i < 5; i++) {
+            leaderOf(logs).append(bytes("b" + i)).join();
+        }
+        RecordingStateMachine again = new RecordingStateMachine();
+        RaftMetadataLog back = observer(4, again, 10, voters, List.of());
+        back.start();
+        List<String> all = machines.get(logs.indexOf(leaderOf(logs))).entries();
+        assertThat(all).hasSize(40).endsWith("b4");
+        await("the restarted observer has every entry", () -> again.entries().equals(all));
+
+        // The leader stops: a voter is elected, never the observer, and the observer follows the new leader.
+        RaftMetadataLog leader = leaderOf(logs);
+        leader.close();
+        List<RaftMetadataLog> rest = logs.stream().filter(l -> l != leader).toList();
+        await("a new leader among the two voters left", () -> leaderOf(rest) != null);
+        leaderOf(rest).append(bytes("c0")).join();
+        await("the observer follows the new leader", () -> again.entries().size() == 41
+                && back.leaderId() == logs.indexOf(leaderOf(rest)) + 1);
+        assertThat(back.isLeader()).isFalse();
+    }
+
+    @Test
+    void anObserverThatFindsNoVoterSaysWhereItLooked() throws Exception {
+        int nobody = freePort();
+        RaftMetadataLog lonely = new RaftMetadataLog(new RaftSettings(dir.resolve("n9"), 9, "127.0.0.1", 0, 10,
+                Duration.ofSeconds(2), List.of(), Duration.ofMillis(300), true, List.of("127.0.0.1:" + nobody)),
+                new RecordingStateMachine());
+        opened.add(lonely);
+        assertThatThrownBy(lonely::start).isInstanceOfSatisfying(MetadataLogException.class, e -> {
+            assertThat(e.reason()).isEqualTo(MetadataLogException.Reason.START_TIMEOUT);
+            assertThat(e.getMessage()).contains("127.0.0.1:" + nobody);
+        });
+    }
+
     @Test
     void shouldRefuseSettingsThatDoNotNameThisNode() {
         List<RaftVoter> others = List.of(new RaftVoter(2, "127.0.0.1", 1), new RaftVoter(3, "127.0.0.1", 2));
