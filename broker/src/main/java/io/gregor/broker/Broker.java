@@ -6,7 +6,6 @@ import io.gregor.broker.config.Endpoint;
 import io.gregor.broker.group.OffsetsLeadership;
 import io.gregor.broker.group.OffsetsTopic;
 import io.gregor.broker.group.OffsetsTopicMigration;
-import io.gregor.broker.handlers.DescribeQuorumHandler;
 import io.gregor.broker.handlers.Handlers;
 import io.gregor.broker.handlers.LocalNode;
 import io.gregor.broker.handlers.ProducerIdManager;
@@ -148,7 +147,7 @@ public final class Broker implements AutoCloseable {
                     new BrokerConfigOperations(metadata, () -> config), replicas,
                     new ProducerIdManager(metadata, controller), groups, controller, cluster,
                     new ReassignmentOperations(metadata), this::quorumState,
-                    quorumVoters()));
+                    staticConfig.controllerListener().map(Endpoint::listenerName).orElse("CONTROLLER")));
             registry.onConnectionClosed(cluster::connectionClosed);
             server = lifecycle.started(SERVER, new KafkaServer(staticConfig, registry, ioPool));
             // Bind while the metadata log starts: requests that arrive meanwhile wait until the node is ready.
@@ -281,7 +280,7 @@ public final class Broker implements AutoCloseable {
      * number of voters) are registered, rather than creating it with fewer replicas for good.
      */
     private int awaitBrokersForOffsetsTopic() {
-        int wanted = Math.min(staticConfig.offsetsTopicReplicationFactor(), Math.max(1, staticConfig.voters().size()));
+        int wanted = Math.min(staticConfig.offsetsTopicReplicationFactor(), Math.max(1, raft.quorum().voters().size()));
         metadata.awaitImage(image -> liveBrokerCount(image) >= wanted || image.topic(OffsetsTopic.TOPIC) != null,
                 Duration.ofSeconds(30));
         return Math.max(1, liveBrokerCount(metadata.image()));
@@ -505,15 +504,6 @@ public final class Broker implements AutoCloseable {
     }
 
     /** The voters with their CONTROLLER listener addresses (this node alone for a single node). */
-    private List<DescribeQuorumHandler.Voter> quorumVoters() {
-        String listener = staticConfig.controllerListener().map(Endpoint::listenerName).orElse("CONTROLLER");
-        if (staticConfig.voters().isEmpty()) {
-            return List.of(new DescribeQuorumHandler.Voter(staticConfig.nodeId(), listener, "127.0.0.1", 0));
-        }
-        return staticConfig.voters().stream()
-                .map(v -> new DescribeQuorumHandler.Voter(v.nodeId(), listener, v.host(), v.port())).toList();
-    }
-
     /** Replica fetcher settings (replica.fetch.* properties). */
     private ReplicaFetcherManager.Settings fetcherSettings() {
         return new ReplicaFetcherManager.Settings(
@@ -700,17 +690,33 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    /** The metadata log's settings: this node alone, or the voters of controller.quorum.voters on the CONTROLLER listener. */
+    /**
+     * The metadata log's settings: this node alone, a voter of controller.quorum.voters on the CONTROLLER listener, or
+     * (process.roles=broker) an observer reached on the host of its inter-broker listener.
+     */
     private RaftSettings raftSettings(Path logDir) {
         java.util.Optional<Endpoint> listener = staticConfig.controllerListener();
         String host = listener.map(Endpoint::host).filter(h -> !h.isEmpty()).orElse("127.0.0.1");
         int port = listener.map(Endpoint::port).orElse(0);
+        if (staticConfig.brokerOnly()) {
+            host = observerHost();
+            port = 0;
+        }
         List<RaftVoter> voters = staticConfig.voters().stream()
                 .map(v -> new RaftVoter(v.nodeId(), v.host(), v.port())).toList();
         // A node of a cluster waits for the others as long as it takes (and says so); a single node needs nobody.
         Duration startTimeout = staticConfig.clustered() ? Duration.ofDays(1) : Duration.ofSeconds(30);
         return new RaftSettings(logDir.resolve(METADATA_DIR), staticConfig.nodeId(), host, port, 10_000, startTimeout,
-                voters, Duration.ofMillis(staticConfig.controllerQuorumElectionTimeoutMs()));
+                voters, Duration.ofMillis(staticConfig.controllerQuorumElectionTimeoutMs()), staticConfig.brokerOnly(),
+                staticConfig.bootstrapServers());
+    }
+
+    /** The host the voters reach a broker-only node's Raft server on: that of its advertised inter-broker listener. */
+    private String observerHost() {
+        String inter = staticConfig.interBrokerListenerName();
+        String host = staticConfig.advertisedListeners().stream().filter(e -> e.listenerName().equalsIgnoreCase(inter))
+                .map(Endpoint::host).findFirst().orElse("");
+        return host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
     }
 
     private void onMetadata(MetadataImage previous, MetadataImage next) {

@@ -110,20 +110,25 @@ final class ClusterStatusCommand implements Callable<Integer> {
         q.put("leader", quorum.leaderId());
         q.put("epoch", quorum.leaderEpoch());
         q.put("high_watermark", quorum.highWatermark());
-        List<Object> voters = new ArrayList<>();
-        for (QuorumInfo.ReplicaState v : quorum.voters()) {
+        q.put("voters", members(quorum, quorum.voters()));
+        q.put("observers", members(quorum, quorum.observers()));
+        j.put("quorum", q);
+        j.put("under_replicated", under.stream().map(ClusterStatusCommand::json).toList());
+        j.put("offline", offline.stream().map(ClusterStatusCommand::json).toList());
+        return j;
+    }
+
+    private static List<Object> members(QuorumInfo quorum, List<QuorumInfo.ReplicaState> states) {
+        List<Object> members = new ArrayList<>();
+        for (QuorumInfo.ReplicaState v : states) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", v.replicaId());
             m.put("log_end_offset", v.logEndOffset());
             m.put("lag", v.logEndOffset() < 0 ? null : Math.max(0, quorum.highWatermark() - v.logEndOffset()));
             m.put("last_fetch_timestamp", v.lastFetchTimestamp().isPresent() ? v.lastFetchTimestamp().getAsLong() : null);
-            voters.add(m);
+            members.add(m);
         }
-        q.put("voters", voters);
-        j.put("quorum", q);
-        j.put("under_replicated", under.stream().map(ClusterStatusCommand::json).toList());
-        j.put("offline", offline.stream().map(ClusterStatusCommand::json).toList());
-        return j;
+        return members;
     }
 
     private static Map<String, Object> json(Unhealthy u) {
@@ -150,13 +155,13 @@ final class ClusterStatusCommand implements Callable<Integer> {
         out.println();
         out.println("Metadata quorum: leader node " + quorum.leaderId() + ", epoch " + quorum.leaderEpoch()
                 + ", committed index " + quorum.highWatermark());
-        Table voters = new Table("VOTER", "LOG-END", "LAG", "LAST-CONTACT");
+        Table voters = new Table("MEMBER", "ROLE", "LOG-END", "LAG", "LAST-CONTACT");
         long now = System.currentTimeMillis();
         for (QuorumInfo.ReplicaState v : quorum.voters()) {
-            String contact = v.replicaId() == quorum.leaderId() ? "leader" : v.lastFetchTimestamp().isPresent()
-                    && v.lastFetchTimestamp().getAsLong() > 0 ? (now - v.lastFetchTimestamp().getAsLong()) + " ms ago" : null;
-            voters.row(v.replicaId(), v.logEndOffset() < 0 ? null : v.logEndOffset(),
-                    v.logEndOffset() < 0 ? null : Math.max(0, quorum.highWatermark() - v.logEndOffset()), contact);
+            memberRow(voters, quorum, v, "voter", now);
+        }
+        for (QuorumInfo.ReplicaState v : quorum.observers()) {
+            memberRow(voters, quorum, v, "observer", now);
         }
         voters.print(out);
         out.println();
@@ -167,5 +172,12 @@ final class ClusterStatusCommand implements Callable<Integer> {
             under.forEach(u -> bad.row(u.topic(), u.partition(), u.leader(), u.replicas(), u.isr(), "under-replicated"));
             bad.print(out);
         }
+    }
+
+    private static void memberRow(Table table, QuorumInfo quorum, QuorumInfo.ReplicaState v, String role, long now) {
+        String contact = v.replicaId() == quorum.leaderId() ? "leader" : v.lastFetchTimestamp().isPresent()
+                && v.lastFetchTimestamp().getAsLong() > 0 ? (now - v.lastFetchTimestamp().getAsLong()) + " ms ago" : null;
+        table.row(v.replicaId(), role, v.logEndOffset() < 0 ? null : v.logEndOffset(),
+                v.logEndOffset() < 0 ? null : Math.max(0, quorum.highWatermark() - v.logEndOffset()), contact);
     }
 }

@@ -49,6 +49,7 @@ public final class GregorCluster implements AutoCloseable {
     private final Path dataDir;
     private final boolean ownsDir;
     private final List<Node> nodes = new ArrayList<>();
+    private final List<Integer> controllerPorts = new ArrayList<>();
     private Admin admin;
 
     /** One node: its settings (addresses fixed after the first start) and, while it runs, its broker. */
@@ -146,7 +147,6 @@ public final class GregorCluster implements AutoCloseable {
             nodes.add(new Node(1, dataDir, config));
             return;
         }
-        List<Integer> controllerPorts = new ArrayList<>();
         List<Integer> brokerPorts = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             controllerPorts.add(freePort());
@@ -172,6 +172,34 @@ public final class GregorCluster implements AutoCloseable {
             config.put("log.dirs", dir.toString());
             nodes.add(new Node(id, dir, config));
         }
+    }
+
+    /**
+     * Adds a broker-only node ({@code process.roles=broker}: it holds partitions and receives the metadata log without
+     * voting) to this running cluster of several nodes, finding the quorum through
+     * {@code controller.quorum.bootstrap.servers} as a Kafka 4.x broker would; starts it and returns its id (the next
+     * one). It then stops, starts and closes with the others.
+     */
+    public int addBrokerNode() {
+        if (controllerPorts.isEmpty()) {
+            throw new IllegalStateException("a broker-only node joins a cluster of several nodes, not a single node");
+        }
+        int id = nodes.size() + 1;
+        Path dir = dataDir.resolve("n" + id);
+        Map<String, String> config = new HashMap<>(settings);
+        config.put("node.id", Integer.toString(id));
+        config.put("process.roles", "broker");
+        config.put("controller.quorum.bootstrap.servers", controllerPorts.stream().map(p -> "127.0.0.1:" + p)
+                .collect(Collectors.joining(",")));
+        config.put("controller.listener.names", "CONTROLLER");
+        config.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        config.put("listeners", "PLAINTEXT://127.0.0.1:" + freePort());
+        config.put("log.dirs", dir.toString());
+        Node node = new Node(id, dir, config);
+        nodes.add(node);
+        closeClients();
+        startNode(node);
+        return id;
     }
 
     private static int freePort() {

@@ -105,23 +105,29 @@ public final class BrokerConfig {
                             "unknown role '" + role + "' (known: broker, controller)");
                 }
             }
-            if (!roles.contains("broker") || !roles.contains("controller")) {
-                throw new ConfigException(PROCESS_ROLES, valueString(PROCESS_ROLES), "nodes with only the "
-                        + (roles.contains("broker") ? "broker" : "controller") + " role are not supported yet; "
-                        + "use process.roles=broker,controller (every node votes in the metadata quorum)");
+            if (!roles.contains("broker")) {
+                throw new ConfigException(PROCESS_ROLES, valueString(PROCESS_ROLES), "controller-only nodes are not "
+                        + "supported yet; use process.roles=broker,controller (a voter that also holds partitions) or "
+                        + "process.roles=broker (a node that holds partitions without voting)");
             }
         }
         boolean noVoters = voterList == null || voterList.isEmpty();
-        if (noVoters && bootstrap != null && !bootstrap.isEmpty()) {
+        boolean noBootstrap = bootstrap == null || bootstrap.isEmpty();
+        if (brokerOnly()) {
+            validateBrokerOnly(noVoters, noBootstrap);
+            return;
+        }
+        if (noVoters && !noBootstrap) {
             throw new ConfigException(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, valueString(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS),
-                    "dynamic quorums (KIP-853) are not supported yet: list every voter in " + CONTROLLER_QUORUM_VOTERS);
+                    "a broker,controller node needs the voters listed in " + CONTROLLER_QUORUM_VOTERS + " (dynamic "
+                            + "quorums of KIP-853 are not supported yet; broker-only nodes may use bootstrap servers)");
         }
         if (noVoters) {
             return;
         }
         if (roles == null || roles.isEmpty()) {
             throw new ConfigException(CONTROLLER_QUORUM_VOTERS, valueString(CONTROLLER_QUORUM_VOTERS),
-                    "set process.roles=broker,controller as well");
+                    "set process.roles=broker,controller (or process.roles=broker for a node that does not vote) as well");
         }
         List<QuorumVoter> parsed = voters();
         QuorumVoter self = parsed.stream().filter(v -> v.nodeId() == nodeId()).findFirst().orElseThrow(() ->
@@ -147,6 +153,67 @@ public final class BrokerConfig {
         if (inter != null && brokerListeners().stream().noneMatch(e -> e.listenerName().equalsIgnoreCase(inter))) {
             throw new ConfigException(INTER_BROKER_LISTENER_NAME, inter, "is not one of the (non-controller) listeners");
         }
+    }
+
+    /** process.roles=broker: a node that holds partitions and observes the metadata quorum without voting. */
+    private void validateBrokerOnly(boolean noVoters, boolean noBootstrap) {
+        if (noVoters && noBootstrap) {
+            throw new ConfigException(PROCESS_ROLES, valueString(PROCESS_ROLES), "a broker-only node needs "
+                    + CONTROLLER_QUORUM_VOTERS + " or " + CONTROLLER_QUORUM_BOOTSTRAP_SERVERS + " to find the metadata quorum");
+        }
+        if (!noVoters) {
+            List<QuorumVoter> parsed = voters();
+            if (parsed.stream().anyMatch(v -> v.nodeId() == nodeId())) {
+                throw new ConfigException(CONTROLLER_QUORUM_VOTERS, valueString(CONTROLLER_QUORUM_VOTERS), "node.id "
+                        + nodeId() + " is one of the voters, but process.roles=broker does not vote: use "
+                        + "process.roles=broker,controller, or another node.id");
+            }
+        }
+        bootstrapServers();
+        List<String> names = listValue(CONTROLLER_LISTENER_NAMES);
+        if (names != null) {
+            for (String name : names) {
+                if (listeners().stream().anyMatch(e -> e.listenerName().equalsIgnoreCase(name))) {
+                    throw new ConfigException(LISTENERS, valueString(LISTENERS), "the controller listener " + name
+                            + " must not be in listeners on a broker-only node (process.roles=broker), as in Kafka");
+                }
+            }
+        }
+        String inter = (String) values.get(INTER_BROKER_LISTENER_NAME);
+        if (inter != null && listeners().stream().noneMatch(e -> e.listenerName().equalsIgnoreCase(inter))) {
+            throw new ConfigException(INTER_BROKER_LISTENER_NAME, inter, "is not one of the listeners");
+        }
+    }
+
+    /** True for process.roles=broker: the node holds partitions and receives the metadata log without voting. */
+    public boolean brokerOnly() {
+        List<String> roles = listValue(PROCESS_ROLES);
+        return roles != null && roles.contains("broker") && !roles.contains("controller");
+    }
+
+    /** controller.quorum.bootstrap.servers as host:port strings (IPv6 hosts in brackets). */
+    public List<String> bootstrapServers() {
+        List<String> list = listValue(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS);
+        if (list == null) {
+            return List.of();
+        }
+        List<String> result = new ArrayList<>();
+        for (String entry : list) {
+            String trimmed = entry.trim();
+            int colon = trimmed.lastIndexOf(':');
+            int port;
+            try {
+                port = colon <= 0 ? -1 : Integer.parseInt(trimmed.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (port < 1 || port > 65535 || trimmed.contains("@")) {
+                throw new ConfigException(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, valueString(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS),
+                        "expected host:port with a port in 1-65535, not '" + entry + "'");
+            }
+            result.add(trimmed);
+        }
+        return result;
     }
 
     /** One entry of controller.quorum.voters. */
@@ -186,9 +253,9 @@ public final class BrokerConfig {
         return result;
     }
 
-    /** True when this node is one voter of a quorum of several. */
+    /** True when this node is one member of a cluster: a voter of a quorum of several, or a broker-only node. */
     public boolean clustered() {
-        return voters().size() > 1;
+        return brokerOnly() || voters().size() > 1;
     }
 
     /** The listener that carries the metadata quorum (Ratis), if controller.listener.names names one. */

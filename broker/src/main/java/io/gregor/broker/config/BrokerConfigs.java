@@ -206,9 +206,12 @@ public final class BrokerConfigs {
 
     static {
         add(ConfigKey.of(PROCESS_ROLES, LIST, null,
-                "Roles of this node: broker,controller (both: the node votes in the metadata quorum and holds partitions). "
-                        + "Unset, the node is a single-node cluster. Nodes with only one of the roles are not supported "
-                        + "yet and are refused at start."));
+                "Roles of this node: broker,controller (both: the node votes in the metadata quorum and holds partitions) "
+                        + "or broker (the node holds partitions and receives the metadata log without voting, as a Ratis "
+                        + "listener; it finds the quorum through controller.quorum.voters or "
+                        + "controller.quorum.bootstrap.servers and needs no CONTROLLER listener). Unset, the node is a "
+                        + "single-node cluster. Controller-only nodes (process.roles=controller) are not supported yet and "
+                        + "are refused at start."));
         add(ConfigKey.of(CONTROLLER_QUORUM_VOTERS, LIST, null,
                 "The voters of the metadata quorum, as id@host:port of each node's CONTROLLER listener, e.g. "
                         + "1@10.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093. The same on every node; this node must be "
@@ -216,11 +219,14 @@ public final class BrokerConfigs {
                         + "majority must be up for metadata to change. No storage-format step: the cluster id is "
                         + "agreed through the quorum on first start."));
         add(ConfigKey.of(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, LIST, null,
-                "Kafka's dynamic-quorum bootstrap (KIP-853). Not supported yet: list the voters in "
-                        + "controller.quorum.voters instead (refused at start when that is missing)."));
+                "host:port of voters' CONTROLLER listeners, without node ids (KIP-853), e.g. "
+                        + "10.0.0.1:9093,10.0.0.2:9093: where a broker-only node (process.roles=broker) learns the "
+                        + "quorum's current voters. A broker,controller node still needs controller.quorum.voters "
+                        + "(refused at start without it)."));
         add(ConfigKey.of(CONTROLLER_LISTENER_NAMES, LIST, null,
                 "Names of the listeners that carry the metadata quorum's traffic (the first one is used); they are "
-                        + "not served to Kafka clients. Required with controller.quorum.voters."));
+                        + "not served to Kafka clients. Required with controller.quorum.voters on a broker,controller node; "
+                        + "a broker-only node must not list them in listeners."));
         add(ConfigKey.atLeast(CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS, INT, "1000", 10,
                 "Time without a message from the metadata leader after which a voter starts an election (randomised "
                         + "between this and twice this); a leader that hears from no majority for twice this steps down."));

@@ -10,7 +10,6 @@ import io.gregor.broker.network.HandlerRegistry;
 import io.gregor.coordinator.group.GroupCoordinatorService;
 import io.gregor.metadata.MetadataCache;
 import io.gregor.replication.ReplicaManager;
-import java.util.List;
 import java.util.function.Supplier;
 
 /** Every API the broker serves; the ApiVersions response is derived from this list. */
@@ -29,7 +28,7 @@ public final class Handlers {
                              ControllerChannel controller, ClusterOperations cluster,
                              io.gregor.broker.controller.ReassignmentOperations reassignments,
                              java.util.function.Supplier<io.gregor.raft.RaftMetadataLog.QuorumState> quorum,
-                             List<DescribeQuorumHandler.Voter> voters) {
+                             String controllerListenerName) {
     }
 
     public static HandlerRegistry registry(Components c) {
@@ -66,7 +65,7 @@ public final class Handlers {
                 .register(new BrokerRegistrationHandler(c.controller(), c.cluster()))
                 .register(new BrokerHeartbeatHandler(c.controller(), c.cluster()))
                 .register(new AlterPartitionHandler(c.controller(), c.cluster()))
-                .register(new ForwardingHandler<>(new DescribeQuorumHandler(c.quorum(), c.voters()), c.controller()))
+                .register(new ForwardingHandler<>(new DescribeQuorumHandler(c.quorum(), c.controllerListenerName()), c.controller()))
                 .register(new AllocateProducerIdsHandler(c.controller(), c.producerIds()))
                 .register(new ForwardingHandler<>(new ElectLeadersHandler(c.cluster()), c.controller()))
                 .register(new ForwardingHandler<>(new AlterPartitionReassignmentsHandler(c.reassignments()), c.controller()))

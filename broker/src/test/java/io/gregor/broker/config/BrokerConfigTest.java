@@ -47,4 +47,50 @@ class BrokerConfigTest {
                 .anySatisfy(w -> assertThat(w).contains("'no.such.setting'"));
         assertThat(BrokerConfig.defaults().warnings()).isEmpty();
     }
+
+    private static Map<String, String> brokerOnly(String... extra) {
+        Map<String, String> config = new java.util.HashMap<>(Map.of("process.roles", "broker", "node.id", "4",
+                "listeners", "PLAINTEXT://127.0.0.1:9092", "controller.listener.names", "CONTROLLER",
+                "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"));
+        for (int i = 0; i < extra.length; i += 2) {
+            config.put(extra[i], extra[i + 1]);
+        }
+        return config;
+    }
+
+    @Test
+    void aBrokerOnlyNodeFindsTheQuorumThroughVotersOrBootstrapServers() {
+        BrokerConfig bootstrap = BrokerConfig.of(brokerOnly("controller.quorum.bootstrap.servers",
+                "10.0.0.1:9093, 10.0.0.2:9093"));
+        assertThat(bootstrap.brokerOnly()).isTrue();
+        assertThat(bootstrap.clustered()).isTrue();
+        assertThat(bootstrap.bootstrapServers()).containsExactly("10.0.0.1:9093", "10.0.0.2:9093");
+        assertThat(bootstrap.voters()).isEmpty();
+        BrokerConfig voters = BrokerConfig.of(brokerOnly("controller.quorum.voters",
+                "1@10.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093"));
+        assertThat(voters.brokerOnly()).isTrue();
+        assertThat(voters.voters()).hasSize(3);
+        // Combined nodes are not broker-only.
+        assertThat(BrokerConfig.defaults().brokerOnly()).isFalse();
+    }
+
+    @Test
+    void aBrokerOnlyNodeThatCannotFindOrWouldJoinTheQuorumWronglyIsRefused() {
+        assertThatThrownBy(() -> BrokerConfig.of(brokerOnly())).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("controller.quorum.bootstrap.servers");
+        assertThatThrownBy(() -> BrokerConfig.of(brokerOnly("controller.quorum.voters", "4@10.0.0.4:9093,1@10.0.0.1:9093")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("is one of the voters");
+        assertThatThrownBy(() -> BrokerConfig.of(brokerOnly("controller.quorum.bootstrap.servers", "10.0.0.1")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("host:port");
+        assertThatThrownBy(() -> BrokerConfig.of(brokerOnly("controller.quorum.bootstrap.servers", "10.0.0.1:9093",
+                "listeners", "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("must not be in listeners");
+        assertThatThrownBy(() -> BrokerConfig.of(brokerOnly("process.roles", "controller",
+                "controller.quorum.bootstrap.servers", "10.0.0.1:9093")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("controller-only nodes are not supported");
+        // A voter still needs the voters list: bootstrap servers alone would be a dynamic quorum.
+        assertThatThrownBy(() -> BrokerConfig.of(brokerOnly("process.roles", "broker,controller",
+                "controller.quorum.bootstrap.servers", "10.0.0.1:9093")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("controller.quorum.voters");
+    }
 }
