@@ -11,6 +11,10 @@ public final class MetadataLogException extends RuntimeException {
         CLOSED,
         /** {@link RaftMetadataLog#start()} did not finish within the start timeout. */
         START_TIMEOUT,
+        /** A membership change that cannot be made: a voter added twice, an unknown or the last voter removed. */
+        INVALID_CHANGE,
+        /** Another membership change is still in progress; retry later. */
+        CHANGE_IN_PROGRESS,
         /** Anything else: I/O error, state machine error, Raft error. */
         FAILED
     }

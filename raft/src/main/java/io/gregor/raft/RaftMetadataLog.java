@@ -347,6 +347,11 @@ public final class RaftMetadataLog implements AutoCloseable {
         RaftPeer self = RaftPeer.newBuilder().setId(peerId)
                 .setAddress(new RaftVoter(settings.nodeId(), settings.host(), bound.getPort()).address())
                 .setStartupRole(RaftPeerRole.LISTENER).build();
+        if (division.getRaftConf().getPeer(peerId, RaftPeerRole.FOLLOWER) != null) {
+            // Made a voter since it first joined (AddRaftVoter): its stored configuration says so.
+            LOG.info("Node {} is a voter of the metadata quorum", settings.nodeId());
+            return;
+        }
         RaftProperties properties = clientProperties();
         long nextReportNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         String lastError = "no answer yet";
@@ -499,6 +504,140 @@ public final class RaftMetadataLog implements AutoCloseable {
             complete(result, null, e);
         }
         return result;
+    }
+
+    /**
+     * Makes node {@code nodeId} a voter with its Raft server at {@code host:port} (Kafka's AddRaftVoter): if it observes
+     * the quorum it stops being a listener. Ratis first brings the new voter's log up to date, then commits the new
+     * configuration (joint consensus); the future completes once committed. On the leader only.
+     */
+    public CompletableFuture<Void> addVoter(int nodeId, String host, int port) {
+        return changeMembership(conf -> {
+            RaftPeerId id = RaftPeerId.valueOf(RaftVoter.peerId(nodeId));
+            java.util.List<RaftPeer> voters = new java.util.ArrayList<>(conf.getAllPeers(RaftPeerRole.FOLLOWER));
+            if (voters.stream().anyMatch(p -> p.getId().equals(id))) {
+                throw new MetadataLogException(MetadataLogException.Reason.INVALID_CHANGE,
+                        "node " + nodeId + " is already a voter");
+            }
+            voters.add(RaftPeer.newBuilder().setId(id).setAddress(new RaftVoter(nodeId, host, port).address()).build());
+            java.util.List<RaftPeer> listeners = new java.util.ArrayList<>(conf.getAllPeers(RaftPeerRole.LISTENER));
+            listeners.removeIf(p -> p.getId().equals(id));
+            return new Membership(voters, listeners);
+        });
+    }
+
+    /**
+     * Removes node {@code nodeId} from the voters (Kafka's RemoveRaftVoter); it stays a listener at the same address, so
+     * a node that goes on running keeps receiving the log (as an observer). The future completes once the new
+     * configuration is committed. On the leader only; the last voter cannot be removed.
+     */
+    public CompletableFuture<Void> removeVoter(int nodeId) {
+        return changeMembership(conf -> {
+            RaftPeerId id = RaftPeerId.valueOf(RaftVoter.peerId(nodeId));
+            java.util.List<RaftPeer> voters = new java.util.ArrayList<>(conf.getAllPeers(RaftPeerRole.FOLLOWER));
+            RaftPeer removed = voters.stream().filter(p -> p.getId().equals(id)).findFirst().orElseThrow(() ->
+                    new MetadataLogException(MetadataLogException.Reason.INVALID_CHANGE, "node " + nodeId
+                            + " is not a voter"));
+            if (voters.size() == 1) {
+                throw new MetadataLogException(MetadataLogException.Reason.INVALID_CHANGE,
+                        "node " + nodeId + " is the last voter");
+            }
+            voters.remove(removed);
+            java.util.List<RaftPeer> listeners = new java.util.ArrayList<>(conf.getAllPeers(RaftPeerRole.LISTENER));
+            listeners.add(RaftPeer.newBuilder().setId(id).setAddress(removed.getAddress())
+                    .setStartupRole(RaftPeerRole.LISTENER).build());
+            return new Membership(voters, listeners);
+        });
+    }
+
+    /** The members of a configuration of the quorum. */
+    private record Membership(java.util.List<RaftPeer> voters, java.util.List<RaftPeer> listeners) {
+    }
+
+    /** {@code change} maps the current configuration to the next; applied only if nothing changed meanwhile. */
+    private CompletableFuture<Void> changeMembership(
+            java.util.function.Function<org.apache.ratis.server.RaftConfiguration, Membership> change) {
+        if (state != State.RUNNING) {
+            return CompletableFuture.failedFuture(closed());
+        }
+        if (!isLeader()) {
+            return CompletableFuture.failedFuture(new MetadataLogException(MetadataLogException.Reason.NOT_LEADER,
+                    "Node " + settings.nodeId() + " is not the metadata leader"));
+        }
+        RaftServer.Division current = division;
+        org.apache.ratis.server.RaftConfiguration conf = current.getRaftConf();
+        Membership next;
+        try {
+            next = change.apply(conf);
+        } catch (MetadataLogException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        SetConfigurationRequest.Arguments arguments = SetConfigurationRequest.Arguments.newBuilder()
+                .setServersInCurrentConf(java.util.List.copyOf(conf.getAllPeers(RaftPeerRole.FOLLOWER)))
+                .setListenersInCurrentConf(java.util.List.copyOf(conf.getAllPeers(RaftPeerRole.LISTENER)))
+                .setServersInNewConf(next.voters()).setListenersInNewConf(next.listeners())
+                .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET).build();
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        if (next.voters().stream().noneMatch(p -> p.getId().equals(peerId))) {
+            // A Ratis leader that removes itself goes on leading a configuration without it (and so blocks elections):
+            // leadership moves to a remaining voter first, which then makes the change.
+            RaftPeerId successor = next.voters().get(0).getId();
+            Thread.ofPlatform().daemon().name("gregor-metadata-membership").start(() -> {
+                try {
+                    RaftClientReply moved = server.transferLeadershipAsync(new org.apache.ratis.protocol.TransferLeadershipRequest(
+                            clientId, peerId, groupId, callIds.incrementAndGet(), successor, 10_000)).get(15, TimeUnit.SECONDS);
+                    if (!moved.isSuccess()) {
+                        throw moved.getException();
+                    }
+                    try (RaftClient client = RaftClient.newBuilder().setProperties(clientProperties())
+                            .setRaftGroup(RaftGroup.valueOf(groupId, next.voters()))
+                            .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(10,
+                                    TimeDuration.valueOf(200, TimeUnit.MILLISECONDS))).build()) {
+                        RaftClientReply reply = client.admin().setConfiguration(arguments);
+                        if (!reply.isSuccess()) {
+                            throw reply.getException();
+                        }
+                    }
+                    LOG.info("Metadata quorum membership changed: voters {}, listeners {}", next.voters(), next.listeners());
+                    result.complete(null);
+                } catch (Exception e) {
+                    result.completeExceptionally(translateChange(e));
+                }
+            });
+            return result;
+        }
+        SetConfigurationRequest request = new SetConfigurationRequest(clientId, peerId, groupId, callIds.incrementAndGet(),
+                arguments);
+        try {
+            server.setConfigurationAsync(request).whenComplete((reply, error) -> {
+                Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
+                if (failure == null) {
+                    LOG.info("Metadata quorum membership changed: voters {}, listeners {}", next.voters(), next.listeners());
+                    result.complete(null);
+                } else {
+                    result.completeExceptionally(translateChange(failure));
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            result.completeExceptionally(translateChange(e));
+        }
+        return result;
+    }
+
+    private MetadataLogException translateChange(Throwable error) {
+        Throwable cause = error;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException) {
+            return new MetadataLogException(MetadataLogException.Reason.CHANGE_IN_PROGRESS,
+                    "Another change of the metadata quorum's membership is in progress: " + cause.getMessage(), cause);
+        }
+        if (cause instanceof org.apache.ratis.protocol.exceptions.SetConfigurationException) {
+            return new MetadataLogException(MetadataLogException.Reason.CHANGE_IN_PROGRESS,
+                    "The metadata quorum's membership changed meanwhile: " + cause.getMessage(), cause);
+        }
+        return translate(cause);
     }
 
     private boolean accepting() {

@@ -222,6 +222,73 @@ class RaftQuorumTest {
         });
     }
 
+    private static List<Integer> ids(List<RaftMetadataLog.VoterState> members) {
+        return members.stream().map(RaftMetadataLog.VoterState::nodeId).toList();
+    }
+
+    @Test
+    void votersAreAddedAndRemovedAndARemovedVoterKeepsObserving() throws Exception {
+        voters = List.of(new RaftVoter(1, "127.0.0.1", freePort()), new RaftVoter(2, "127.0.0.1", freePort()),
+                new RaftVoter(3, "127.0.0.1", freePort()));
+        List<RecordingStateMachine> machines = new ArrayList<>();
+        List<RaftMetadataLog> logs = new ArrayList<>();
+        for (int id = 1; id <= 3; id++) {
+            machines.add(new RecordingStateMachine());
+            logs.add(node(id, machines.get(id - 1)));
+        }
+        startAll(logs);
+        await("one node leads", () -> leaderOf(logs) != null);
+        leaderOf(logs).append(bytes("a0")).join();
+
+        // Node 4 joins as an observer on a fixed port (a voter to be), then is made a voter.
+        int port4 = freePort();
+        RecordingStateMachine machine4 = new RecordingStateMachine();
+        machines.add(machine4);
+        RaftMetadataLog four = new RaftMetadataLog(new RaftSettings(dir.resolve("n4"), 4, "127.0.0.1", port4, 10_000,
+                Duration.ofSeconds(30), List.of(), Duration.ofMillis(300), true,
+                List.of("127.0.0.1:" + voters.get(0).port())), machine4);
+        opened.add(four);
+        four.start();
+        logs.add(four);
+        assertThatThrownBy(() -> leaderOf(logs).addVoter(2, "127.0.0.1", voters.get(1).port()).join())
+                .cause().isInstanceOfSatisfying(MetadataLogException.class,
+                        e -> assertThat(e.reason()).isEqualTo(MetadataLogException.Reason.INVALID_CHANGE));
+        leaderOf(logs).addVoter(4, "127.0.0.1", port4).get(30, TimeUnit.SECONDS);
+        await("every member sees four voters", () -> logs.stream().allMatch(l -> ids(l.quorum().voters())
+                .equals(List.of(1, 2, 3, 4)) && l.quorum().observers().isEmpty()));
+
+        // Node 3 is removed: it stays a listener and goes on receiving entries.
+        assertThatThrownBy(() -> leaderOf(logs).removeVoter(9).join()).cause()
+                .isInstanceOfSatisfying(MetadataLogException.class,
+                        e -> assertThat(e.reason()).isEqualTo(MetadataLogException.Reason.INVALID_CHANGE));
+        leaderOf(logs).removeVoter(3).get(30, TimeUnit.SECONDS);
+        await("node 3 is an observer", () -> ids(leaderOf(logs).quorum().voters()).equals(List.of(1, 2, 4))
+                && ids(leaderOf(logs).quorum().observers()).equals(List.of(3)));
+        leaderOf(logs).append(bytes("a1")).join();
+        await("node 3 still applies entries", () -> machines.get(2).entries().equals(List.of("a0", "a1")));
+
+        // The leader itself is removed: the other two elect a leader; the old one observes.
+        RaftMetadataLog oldLeader = leaderOf(logs);
+        int oldId = logs.indexOf(oldLeader) + 1;
+        oldLeader.removeVoter(oldId).get(30, TimeUnit.SECONDS);
+        await("a new leader among the voters left", () -> leaderOf(logs) != null && leaderOf(logs) != oldLeader);
+        assertThat(oldLeader.isLeader()).isFalse();
+        leaderOf(logs).append(bytes("a2")).join();
+        await("every member applied a2", () -> machines.stream().allMatch(m -> m.entries().equals(List.of("a0", "a1", "a2"))));
+        assertThat(ids(leaderOf(logs).quorum().voters())).hasSize(2).doesNotContain(oldId, 3);
+
+        // Node 4 restarts with its first settings (an observer's): its stored configuration makes it a voter.
+        if (leaderOf(logs) != four) {
+            four.close();
+            RaftMetadataLog again = new RaftMetadataLog(new RaftSettings(dir.resolve("n4"), 4, "127.0.0.1", port4, 10_000,
+                    Duration.ofSeconds(30), List.of(), Duration.ofMillis(300), true,
+                    List.of("127.0.0.1:" + voters.get(0).port())), new RecordingStateMachine());
+            opened.add(again);
+            again.start();
+            assertThat(ids(again.quorum().voters())).contains(4);
+        }
+    }
+
     @Test
     void shouldRefuseSettingsThatDoNotNameThisNode() {
         List<RaftVoter> others = List.of(new RaftVoter(2, "127.0.0.1", 1), new RaftVoter(3, "127.0.0.1", 2));
