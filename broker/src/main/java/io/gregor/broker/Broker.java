@@ -147,7 +147,18 @@ public final class Broker implements AutoCloseable {
                     new BrokerConfigOperations(metadata, () -> config), replicas,
                     new ProducerIdManager(metadata, controller), groups, controller, cluster,
                     new ReassignmentOperations(metadata), this::quorumState,
-                    staticConfig.controllerListener().map(Endpoint::listenerName).orElse("CONTROLLER")));
+                    staticConfig.controllerListener().map(Endpoint::listenerName).orElse("CONTROLLER"),
+                    new io.gregor.broker.handlers.QuorumMembership() {
+                        @Override
+                        public CompletableFuture<Void> addVoter(int nodeId, String host, int port) {
+                            return raft.addVoter(nodeId, host, port);
+                        }
+
+                        @Override
+                        public CompletableFuture<Void> removeVoter(int nodeId) {
+                            return raft.removeVoter(nodeId);
+                        }
+                    }));
             registry.onConnectionClosed(cluster::connectionClosed);
             server = lifecycle.started(SERVER, new KafkaServer(staticConfig, registry, ioPool));
             // Bind while the metadata log starts: requests that arrive meanwhile wait until the node is ready.
@@ -386,13 +397,25 @@ public final class Broker implements AutoCloseable {
 
     /** On the quorum leader: writes the cluster id (the configured one, or a new random one) unless the log has one. */
     private void writeClusterIdIfMissing() {
+        writeClusterIdIfMissing(1);
+    }
+
+    /** Retried (a few times, while this node leads) so that a single node never waits for a next leader. */
+    private void writeClusterIdIfMissing(int attempt) {
         if (metadata.image().clusterId() != null) {
             return;
         }
         String id = staticConfig.clusterId() != null ? staticConfig.clusterId() : Uuid.randomUuid().toString();
         metadata.write(image -> image.clusterId() != null ? ControllerResult.noChange(null)
                 : ControllerResult.of(List.of(new MetadataRecord.ClusterIdSet(id)), null)).whenComplete((v, e) -> {
-                    if (e != null) {
+                    if (e == null) {
+                        return;
+                    }
+                    RaftMetadataLog metadataLog = raft;
+                    if (attempt < 10 && metadataLog != null && metadataLog.leaderId() == staticConfig.nodeId()) {
+                        CompletableFuture.delayedExecutor(200L * attempt, TimeUnit.MILLISECONDS)
+                                .execute(() -> writeClusterIdIfMissing(attempt + 1));
+                    } else {
                         log.warn("Could not write the cluster id; the next leader will: {}", e.toString());
                     }
                 });
@@ -702,12 +725,15 @@ public final class Broker implements AutoCloseable {
             host = observerHost();
             port = 0;
         }
+        // A broker,controller node given only bootstrap servers joins as an observer on its CONTROLLER listener, to be
+        // made a voter with AddRaftVoter (gregor cluster add-voter).
+        boolean observer = staticConfig.brokerOnly() || staticConfig.voters().isEmpty() && staticConfig.clustered();
         List<RaftVoter> voters = staticConfig.voters().stream()
                 .map(v -> new RaftVoter(v.nodeId(), v.host(), v.port())).toList();
         // A node of a cluster waits for the others as long as it takes (and says so); a single node needs nobody.
         Duration startTimeout = staticConfig.clustered() ? Duration.ofDays(1) : Duration.ofSeconds(30);
         return new RaftSettings(logDir.resolve(METADATA_DIR), staticConfig.nodeId(), host, port, 10_000, startTimeout,
-                voters, Duration.ofMillis(staticConfig.controllerQuorumElectionTimeoutMs()), staticConfig.brokerOnly(),
+                voters, Duration.ofMillis(staticConfig.controllerQuorumElectionTimeoutMs()), observer,
                 staticConfig.bootstrapServers());
     }
 

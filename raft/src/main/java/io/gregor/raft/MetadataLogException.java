@@ -11,7 +11,11 @@ public final class MetadataLogException extends RuntimeException {
         CLOSED,
         /** {@link RaftMetadataLog#start()} did not finish within the start timeout. */
         START_TIMEOUT,
-        /** A membership change that cannot be made: a voter added twice, an unknown or the last voter removed. */
+        /** A node to be made a voter already is one. */
+        ALREADY_VOTER,
+        /** A node to be removed from the voters is not one. */
+        NOT_VOTER,
+        /** Any other membership change that cannot be made (the last voter removed, a node that does not observe). */
         INVALID_CHANGE,
         /** Another membership change is still in progress; retry later. */
         CHANGE_IN_PROGRESS,

@@ -100,6 +100,8 @@ public final class RaftMetadataLog implements AutoCloseable {
     private volatile RaftGroupId groupId;
     private volatile RaftServer server;
     private volatile RaftServer.Division division;
+    /** Whether this node's elections are paused (see {@link #pauseElectionsUnlessVoter}); on the completions thread. */
+    private boolean electionsPaused;
     private final java.util.List<LeadershipListener> leadershipListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** Told about leadership on the completions thread, in the order Ratis reported it. */
@@ -131,6 +133,13 @@ public final class RaftMetadataLog implements AutoCloseable {
                     @Override
                     public void leaderReady() {
                         runOnCompletions(() -> leadershipListeners.forEach(LeadershipListener::onBecomeReadyLeader));
+                    }
+
+                    @Override
+                    public void configurationChanged(org.apache.ratis.proto.RaftProtos.RaftConfigurationProto conf) {
+                        boolean voter = conf.getPeersList().stream()
+                                .anyMatch(p -> p.getId().equals(peerId.toByteString()));
+                        runOnCompletions(() -> pauseElectionsUnlessVoter(voter));
                     }
                 });
         this.propertyOverrides = Objects.requireNonNull(propertyOverrides, "propertyOverrides");
@@ -200,7 +209,8 @@ public final class RaftMetadataLog implements AutoCloseable {
         InetSocketAddress address = server.getServerRpc().getInetSocketAddress();
         LOG.info("Metadata log started in {} ms: node {} at {} ({}), group {}, leader node {}, last applied index {}",
                 (System.nanoTime() - startNs) / 1_000_000, settings.nodeId(), address,
-                settings.observer() ? "observer" : "voter", groupId, leaderId(), lastAppliedIndex());
+                division.getRaftConf().getPeer(peerId, RaftPeerRole.FOLLOWER) != null ? "voter" : "observer", groupId,
+                leaderId(), lastAppliedIndex());
     }
 
     private synchronized void failStart() {
@@ -246,6 +256,9 @@ public final class RaftMetadataLog implements AutoCloseable {
                 // RECOVER formats an empty directory and loads an existing one; FORMAT would wipe it.
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
+        // Known before the start: a single node becomes a ready leader during it, and its first append (the cluster id)
+        // must find the log accepting.
+        division = server.getDivision(groupId);
         try {
             server.start();
         } catch (IOException | RuntimeException e) {
@@ -256,7 +269,6 @@ public final class RaftMetadataLog implements AutoCloseable {
             }
             throw e;
         }
-        division = server.getDivision(groupId);
         if (settings.observer() && port == 0) {
             Path tmp = portFile.resolveSibling(OBSERVER_PORT_FILE + ".tmp");
             java.nio.file.Files.writeString(tmp, Integer.toString(rpcAddress().getPort()) + "\n");
@@ -266,6 +278,36 @@ public final class RaftMetadataLog implements AutoCloseable {
             java.nio.file.Files.move(tmp, portFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             SnapshotFile.fsyncDirectory(settings.dir());
+        }
+    }
+
+    /**
+     * A voter that was removed (made a listener) keeps Ratis' follower role until it restarts, and a follower that stops
+     * hearing from a leader stands for election, which makes the voters shut it down as a stranger: its elections are
+     * paused for as long as it is not a voter, so it goes on receiving the log as a listener would. Resumed if it is
+     * made a voter again.
+     */
+    private void pauseElectionsUnlessVoter(boolean voter) {
+        RaftServer current = server;
+        if (current == null || state == State.CLOSED || electionsPaused == !voter) {
+            return;
+        }
+        var request = voter
+                ? org.apache.ratis.protocol.LeaderElectionManagementRequest.newResume(clientId, peerId, groupId,
+                        callIds.incrementAndGet())
+                : org.apache.ratis.protocol.LeaderElectionManagementRequest.newPause(clientId, peerId, groupId,
+                        callIds.incrementAndGet());
+        try {
+            RaftClientReply reply = current.leaderElectionManagementAsync(request).get(5, TimeUnit.SECONDS);
+            if (reply.isSuccess()) {
+                electionsPaused = !voter;
+                LOG.info("Node {} {} the metadata quorum: elections {}", settings.nodeId(),
+                        voter ? "votes in" : "observes", voter ? "resumed" : "paused");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            LOG.warn("Could not {} elections on node {}: {}", voter ? "resume" : "pause", settings.nodeId(), e.toString());
         }
     }
 
@@ -507,8 +549,8 @@ public final class RaftMetadataLog implements AutoCloseable {
     }
 
     /**
-     * Makes node {@code nodeId} a voter with its Raft server at {@code host:port} (Kafka's AddRaftVoter): if it observes
-     * the quorum it stops being a listener. Ratis first brings the new voter's log up to date, then commits the new
+     * Makes node {@code nodeId}, which observes the quorum with its Raft server at {@code host:port}, a voter (Kafka's
+     * AddRaftVoter); it stops being a listener. Ratis first brings the new voter's log up to date, then commits the new
      * configuration (joint consensus); the future completes once committed. On the leader only.
      */
     public CompletableFuture<Void> addVoter(int nodeId, String host, int port) {
@@ -516,10 +558,21 @@ public final class RaftMetadataLog implements AutoCloseable {
             RaftPeerId id = RaftPeerId.valueOf(RaftVoter.peerId(nodeId));
             java.util.List<RaftPeer> voters = new java.util.ArrayList<>(conf.getAllPeers(RaftPeerRole.FOLLOWER));
             if (voters.stream().anyMatch(p -> p.getId().equals(id))) {
-                throw new MetadataLogException(MetadataLogException.Reason.INVALID_CHANGE,
+                throw new MetadataLogException(MetadataLogException.Reason.ALREADY_VOTER,
                         "node " + nodeId + " is already a voter");
             }
-            voters.add(RaftPeer.newBuilder().setId(id).setAddress(new RaftVoter(nodeId, host, port).address()).build());
+            String address = new RaftVoter(nodeId, host, port).address();
+            RaftPeer observing = conf.getPeer(id, RaftPeerRole.LISTENER);
+            if (observing == null) {
+                throw new MetadataLogException(MetadataLogException.Reason.INVALID_CHANGE, "node " + nodeId
+                        + " does not observe the metadata quorum: start it first (process.roles=broker,controller with "
+                        + "controller.quorum.bootstrap.servers), then add it");
+            }
+            if (!address.equals(observing.getAddress())) {
+                throw new MetadataLogException(MetadataLogException.Reason.INVALID_CHANGE, "node " + nodeId
+                        + " observes the quorum at " + observing.getAddress() + ", not at " + address);
+            }
+            voters.add(RaftPeer.newBuilder().setId(id).setAddress(address).build());
             java.util.List<RaftPeer> listeners = new java.util.ArrayList<>(conf.getAllPeers(RaftPeerRole.LISTENER));
             listeners.removeIf(p -> p.getId().equals(id));
             return new Membership(voters, listeners);
@@ -536,7 +589,7 @@ public final class RaftMetadataLog implements AutoCloseable {
             RaftPeerId id = RaftPeerId.valueOf(RaftVoter.peerId(nodeId));
             java.util.List<RaftPeer> voters = new java.util.ArrayList<>(conf.getAllPeers(RaftPeerRole.FOLLOWER));
             RaftPeer removed = voters.stream().filter(p -> p.getId().equals(id)).findFirst().orElseThrow(() ->
-                    new MetadataLogException(MetadataLogException.Reason.INVALID_CHANGE, "node " + nodeId
+                    new MetadataLogException(MetadataLogException.Reason.NOT_VOTER, "node " + nodeId
                             + " is not a voter"));
             if (voters.size() == 1) {
                 throw new MetadataLogException(MetadataLogException.Reason.INVALID_CHANGE,

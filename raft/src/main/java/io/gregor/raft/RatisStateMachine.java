@@ -54,6 +54,10 @@ final class RatisStateMachine extends BaseStateMachine {
         void leaderChanged(RaftPeerId leader);
 
         void leaderReady();
+
+        /** A configuration of the quorum (its voters and listeners) was committed and applied. */
+        default void configurationChanged(org.apache.ratis.proto.RaftProtos.RaftConfigurationProto conf) {
+        }
     }
 
     RatisStateMachine(MetadataStateMachine delegate, LeadershipEvents events) {
@@ -186,6 +190,12 @@ final class RatisStateMachine extends BaseStateMachine {
             LOG.info("Metadata leader is now {} (was {})", newLeaderId, previous);
             events.leaderChanged(newLeaderId);
         }
+    }
+
+    @Override
+    public void notifyConfigurationChanged(long term, long index,
+                                           org.apache.ratis.proto.RaftProtos.RaftConfigurationProto newConf) {
+        events.configurationChanged(newConf);
     }
 
     @Override

@@ -252,6 +252,13 @@ class RaftQuorumTest {
         logs.add(four);
         assertThatThrownBy(() -> leaderOf(logs).addVoter(2, "127.0.0.1", voters.get(1).port()).join())
                 .cause().isInstanceOfSatisfying(MetadataLogException.class,
+                        e -> assertThat(e.reason()).isEqualTo(MetadataLogException.Reason.ALREADY_VOTER));
+        // Only a node that observes the quorum, at the address it observes it on, can be made a voter.
+        assertThatThrownBy(() -> leaderOf(logs).addVoter(5, "127.0.0.1", port4).join())
+                .cause().isInstanceOfSatisfying(MetadataLogException.class,
+                        e -> assertThat(e.reason()).isEqualTo(MetadataLogException.Reason.INVALID_CHANGE));
+        assertThatThrownBy(() -> leaderOf(logs).addVoter(4, "127.0.0.1", port4 + 1).join())
+                .cause().isInstanceOfSatisfying(MetadataLogException.class,
                         e -> assertThat(e.reason()).isEqualTo(MetadataLogException.Reason.INVALID_CHANGE));
         leaderOf(logs).addVoter(4, "127.0.0.1", port4).get(30, TimeUnit.SECONDS);
         await("every member sees four voters", () -> logs.stream().allMatch(l -> ids(l.quorum().voters())
@@ -260,7 +267,7 @@ class RaftQuorumTest {
         // Node 3 is removed: it stays a listener and goes on receiving entries.
         assertThatThrownBy(() -> leaderOf(logs).removeVoter(9).join()).cause()
                 .isInstanceOfSatisfying(MetadataLogException.class,
-                        e -> assertThat(e.reason()).isEqualTo(MetadataLogException.Reason.INVALID_CHANGE));
+                        e -> assertThat(e.reason()).isEqualTo(MetadataLogException.Reason.NOT_VOTER));
         leaderOf(logs).removeVoter(3).get(30, TimeUnit.SECONDS);
         await("node 3 is an observer", () -> ids(leaderOf(logs).quorum().voters()).equals(List.of(1, 2, 4))
                 && ids(leaderOf(logs).quorum().observers()).equals(List.of(3)));
@@ -277,12 +284,26 @@ class RaftQuorumTest {
         await("every member applied a2", () -> machines.stream().allMatch(m -> m.entries().equals(List.of("a0", "a1", "a2"))));
         assertThat(ids(leaderOf(logs).quorum().voters())).hasSize(2).doesNotContain(oldId, 3);
 
+        // The old leader is made a voter again; then the leader stops. The two voters left elect one, while node 3,
+        // no longer a voter, hears from nobody for longer than an election timeout: it must not stand for election
+        // (the voters would shut it down as a stranger), and it goes on receiving entries from the new leader.
+        leaderOf(logs).addVoter(oldId, "127.0.0.1", voters.get(oldId - 1).port()).get(30, TimeUnit.SECONDS);
+        await("three voters again", () -> ids(leaderOf(logs).quorum().voters()).size() == 3);
+        RaftMetadataLog stopped = leaderOf(logs);
+        stopped.close();
+        List<RaftMetadataLog> rest = logs.stream().filter(l -> l != stopped).toList();
+        await("a leader among the two voters left", () -> leaderOf(rest) != null);
+        leaderOf(rest).append(bytes("a3")).join();
+        await("node 3 applied a3", () -> machines.get(2).entries().equals(List.of("a0", "a1", "a2", "a3")));
+        assertThat(logs.get(2).isLeader()).isFalse();
+        assertThat(ids(leaderOf(rest).quorum().observers())).containsExactly(3);
+
         // Node 4 restarts with its first settings (an observer's): its stored configuration makes it a voter.
-        if (leaderOf(logs) != four) {
+        if (stopped != four && leaderOf(rest) != four) {
             four.close();
             RaftMetadataLog again = new RaftMetadataLog(new RaftSettings(dir.resolve("n4"), 4, "127.0.0.1", port4, 10_000,
                     Duration.ofSeconds(30), List.of(), Duration.ofMillis(300), true,
-                    List.of("127.0.0.1:" + voters.get(0).port())), new RecordingStateMachine());
+                    voters.stream().map(v -> "127.0.0.1:" + v.port()).toList()), new RecordingStateMachine());
             opened.add(again);
             again.start();
             assertThat(ids(again.quorum().voters())).contains(4);

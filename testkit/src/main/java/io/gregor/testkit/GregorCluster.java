@@ -181,25 +181,50 @@ public final class GregorCluster implements AutoCloseable {
      * one). It then stops, starts and closes with the others.
      */
     public int addBrokerNode() {
+        return addNode(false);
+    }
+
+    /**
+     * Adds a {@code process.roles=broker,controller} node with a CONTROLLER listener of its own
+     * ({@link #controllerEndpoint}) and only {@code controller.quorum.bootstrap.servers}: it observes the quorum until
+     * AddRaftVoter makes it a voter. Starts it and returns its id.
+     */
+    public int addControllerNode() {
+        return addNode(true);
+    }
+
+    private int addNode(boolean controller) {
         if (controllerPorts.isEmpty()) {
-            throw new IllegalStateException("a broker-only node joins a cluster of several nodes, not a single node");
+            throw new IllegalStateException("a node joins a cluster of several nodes, not a single node");
         }
         int id = nodes.size() + 1;
         Path dir = dataDir.resolve("n" + id);
         Map<String, String> config = new HashMap<>(settings);
         config.put("node.id", Integer.toString(id));
-        config.put("process.roles", "broker");
-        config.put("controller.quorum.bootstrap.servers", controllerPorts.stream().map(p -> "127.0.0.1:" + p)
-                .collect(Collectors.joining(",")));
+        config.put("process.roles", controller ? "broker,controller" : "broker");
+        // Every node with a CONTROLLER listener (a voter, or one to be) may answer.
+        config.put("controller.quorum.bootstrap.servers", nodes.stream()
+                .filter(n -> n.config.get("listeners").contains("CONTROLLER://"))
+                .map(n -> controllerEndpoint(n.id)).collect(Collectors.joining(",")));
         config.put("controller.listener.names", "CONTROLLER");
         config.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        config.put("listeners", "PLAINTEXT://127.0.0.1:" + freePort());
+        int controllerPort = freePort();
+        controllerPorts.add(controllerPort);
+        config.put("listeners", "PLAINTEXT://127.0.0.1:" + freePort()
+                + (controller ? ",CONTROLLER://127.0.0.1:" + controllerPort : ""));
+        config.putIfAbsent("controller.quorum.election.timeout.ms", "300");
         config.put("log.dirs", dir.toString());
         Node node = new Node(id, dir, config);
         nodes.add(node);
         closeClients();
         startNode(node);
         return id;
+    }
+
+    /** {@code 127.0.0.1:port} of node {@code id}'s CONTROLLER listener (the Raft server of a voter). */
+    public String controllerEndpoint(int id) {
+        node(id);
+        return "127.0.0.1:" + controllerPorts.get(id - 1);
     }
 
     private static int freePort() {

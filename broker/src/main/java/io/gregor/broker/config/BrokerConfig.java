@@ -118,9 +118,20 @@ public final class BrokerConfig {
             return;
         }
         if (noVoters && !noBootstrap) {
-            throw new ConfigException(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, valueString(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS),
-                    "a broker,controller node needs the voters listed in " + CONTROLLER_QUORUM_VOTERS + " (dynamic "
-                            + "quorums of KIP-853 are not supported yet; broker-only nodes may use bootstrap servers)");
+            // A voter to be: it observes the quorum on its CONTROLLER listener until AddRaftVoter makes it a voter.
+            if (roles == null || roles.isEmpty()) {
+                throw new ConfigException(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, valueString(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS),
+                        "set process.roles=broker,controller (or process.roles=broker) as well");
+            }
+            bootstrapServers();
+            controllerListener().orElseThrow(() -> new ConfigException(CONTROLLER_LISTENER_NAMES,
+                    valueString(CONTROLLER_LISTENER_NAMES), "must name one of the listeners on a broker,controller node "
+                            + "(e.g. CONTROLLER, with CONTROLLER://host:port in listeners)"));
+            if (brokerListeners().isEmpty()) {
+                throw new ConfigException(LISTENERS, valueString(LISTENERS), "no listener is left for Kafka clients "
+                        + "besides the controller listener");
+            }
+            return;
         }
         if (noVoters) {
             return;
@@ -253,9 +264,12 @@ public final class BrokerConfig {
         return result;
     }
 
-    /** True when this node is one member of a cluster: a voter of a quorum of several, or a broker-only node. */
+    /**
+     * True when this node is one member of a cluster: a voter of a quorum of several, a broker-only node, or a node that
+     * joins through controller.quorum.bootstrap.servers.
+     */
     public boolean clustered() {
-        return brokerOnly() || voters().size() > 1;
+        return brokerOnly() || voters().size() > 1 || !bootstrapServers().isEmpty();
     }
 
     /** The listener that carries the metadata quorum (Ratis), if controller.listener.names names one. */

@@ -220,9 +220,10 @@ public final class BrokerConfigs {
                         + "agreed through the quorum on first start."));
         add(ConfigKey.of(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, LIST, null,
                 "host:port of voters' CONTROLLER listeners, without node ids (KIP-853), e.g. "
-                        + "10.0.0.1:9093,10.0.0.2:9093: where a broker-only node (process.roles=broker) learns the "
-                        + "quorum's current voters. A broker,controller node still needs controller.quorum.voters "
-                        + "(refused at start without it)."));
+                        + "10.0.0.1:9093,10.0.0.2:9093: where a node that is not listed in controller.quorum.voters "
+                        + "learns the quorum's current voters. A broker-only node (process.roles=broker) then observes "
+                        + "the quorum; a broker,controller node observes it on its CONTROLLER listener until it is made "
+                        + "a voter (AddRaftVoter: gregor cluster add-voter)."));
         add(ConfigKey.of(CONTROLLER_LISTENER_NAMES, LIST, null,
                 "Names of the listeners that carry the metadata quorum's traffic (the first one is used); they are "
                         + "not served to Kafka clients. Required with controller.quorum.voters on a broker,controller node; "

@@ -28,7 +28,7 @@ public final class Handlers {
                              ControllerChannel controller, ClusterOperations cluster,
                              io.gregor.broker.controller.ReassignmentOperations reassignments,
                              java.util.function.Supplier<io.gregor.raft.RaftMetadataLog.QuorumState> quorum,
-                             String controllerListenerName) {
+                             String controllerListenerName, QuorumMembership membership) {
     }
 
     public static HandlerRegistry registry(Components c) {
@@ -66,6 +66,10 @@ public final class Handlers {
                 .register(new BrokerHeartbeatHandler(c.controller(), c.cluster()))
                 .register(new AlterPartitionHandler(c.controller(), c.cluster()))
                 .register(new ForwardingHandler<>(new DescribeQuorumHandler(c.quorum(), c.controllerListenerName()), c.controller()))
+                .register(new ForwardingHandler<>(new RaftVoterHandlers.Add(c.membership(), () -> c.node().clusterId(),
+                        c.controllerListenerName()), c.controller()))
+                .register(new ForwardingHandler<>(new RaftVoterHandlers.Remove(c.membership(), () -> c.node().clusterId()),
+                        c.controller()))
                 .register(new AllocateProducerIdsHandler(c.controller(), c.producerIds()))
                 .register(new ForwardingHandler<>(new ElectLeadersHandler(c.cluster()), c.controller()))
                 .register(new ForwardingHandler<>(new AlterPartitionReassignmentsHandler(c.reassignments()), c.controller()))

@@ -88,9 +88,20 @@ class BrokerConfigTest {
         assertThatThrownBy(() -> BrokerConfig.of(brokerOnly("process.roles", "controller",
                 "controller.quorum.bootstrap.servers", "10.0.0.1:9093")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("controller-only nodes are not supported");
-        // A voter still needs the voters list: bootstrap servers alone would be a dynamic quorum.
+        // A broker,controller node with bootstrap servers only (a voter to be) needs its CONTROLLER listener.
         assertThatThrownBy(() -> BrokerConfig.of(brokerOnly("process.roles", "broker,controller",
                 "controller.quorum.bootstrap.servers", "10.0.0.1:9093")))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("controller.quorum.voters");
+                .isInstanceOf(ConfigException.class).hasMessageContaining("controller.listener.names");
+    }
+
+    @Test
+    void aBrokerControllerNodeMayJoinThroughBootstrapServersToBeMadeAVoter() {
+        BrokerConfig joining = BrokerConfig.of(brokerOnly("process.roles", "broker,controller",
+                "controller.quorum.bootstrap.servers", "10.0.0.1:9093",
+                "listeners", "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093"));
+        assertThat(joining.brokerOnly()).isFalse();
+        assertThat(joining.clustered()).isTrue();
+        assertThat(joining.voters()).isEmpty();
+        assertThat(joining.controllerListener()).isPresent();
     }
 }

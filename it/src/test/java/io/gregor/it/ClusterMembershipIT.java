@@ -1,6 +1,7 @@
 package io.gregor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gregor.testkit.Await;
 import io.gregor.testkit.GregorCluster;
@@ -16,6 +17,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.QuorumInfo;
+import org.apache.kafka.clients.admin.RaftVoterEndpoint;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -24,19 +26,25 @@ import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.DuplicateVoterException;
+import org.apache.kafka.common.errors.InvalidRequestException;
+import org.apache.kafka.common.errors.VoterNotFoundException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A broker-only node ({@code process.roles=broker}, finding the quorum through
- * {@code controller.quorum.bootstrap.servers}) joins a running three-node cluster: it receives the metadata log without
- * voting, is listed by every node, takes replicas and leadership by reassignment, serves produce and fetch, follows a
- * new active controller when the old one stops, and comes back after a restart; the voters stay the three.
+ * Nodes joining a running three-node cluster through {@code controller.quorum.bootstrap.servers}. A broker-only node
+ * ({@code process.roles=broker}) receives the metadata log without voting, is listed by every node, takes replicas and
+ * leadership by reassignment, serves produce and fetch, follows a new active controller when the old one stops, and
+ * comes back after a restart; the voters stay the three. A broker,controller node is made a voter with
+ * {@code gregor cluster add-voter}, and a voter is removed with Kafka's {@code kafka-metadata-quorum.sh
+ * remove-controller}: the quorum then keeps working without the old majority, and the removed node keeps observing.
  */
 @Timeout(240)
-class BrokerOnlyNodeIT {
+class ClusterMembershipIT {
 
     private static Admin adminOf(GregorCluster cluster, int node) {
         return Admin.create(Map.of("bootstrap.servers", cluster.broker(node).bootstrapServers()));
@@ -124,6 +132,77 @@ class BrokerOnlyNodeIT {
                 assertThat(quorum.voters()).extracting(QuorumInfo.ReplicaState::replicaId).containsExactlyInAnyOrder(1, 2, 3);
                 assertThat(quorum.observers()).extracting(QuorumInfo.ReplicaState::replicaId).containsExactly(4);
             }
+        }
+    }
+
+    @Test
+    void votersAreAddedAndRemovedAndTheQuorumGoesOnWithoutTheOldMajority() throws Exception {
+        try (GregorCluster cluster = GregorCluster.nodes(3).start()) {
+            cluster.admin().createTopics(List.of(new NewTopic("grow", 3, (short) 3)
+                    .configs(Map.of("min.insync.replicas", "2")))).all().get();
+            List<String> acknowledged = new ArrayList<>();
+            produce(cluster.bootstrapServers(), "before", 200, acknowledged);
+
+            int four = cluster.addControllerNode();
+            try (Admin admin = adminOf(cluster, four)) {
+                Await.until("node 4 observes the quorum", Duration.ofSeconds(30), () -> admin.describeMetadataQuorum()
+                        .quorumInfo().get().observers().stream().anyMatch(o -> o.replicaId() == four));
+                // Only a node that observes the quorum can be added, and only once.
+                assertThatThrownBy(() -> admin.addRaftVoter(9, Uuid.ZERO_UUID,
+                        Set.of(new RaftVoterEndpoint("CONTROLLER", "127.0.0.1", 1))).all().get())
+                        .cause().isInstanceOf(InvalidRequestException.class).hasMessageContaining("does not observe");
+                assertThatThrownBy(() -> admin.addRaftVoter(2, Uuid.ZERO_UUID,
+                        Set.of(new RaftVoterEndpoint("CONTROLLER", "127.0.0.1", 1))).all().get())
+                        .cause().isInstanceOf(DuplicateVoterException.class);
+                assertThatThrownBy(() -> admin.removeRaftVoter(9, Uuid.ZERO_UUID).all().get())
+                        .cause().isInstanceOf(VoterNotFoundException.class);
+            }
+            assertThat(cli("cluster", "add-voter", Integer.toString(four), cluster.controllerEndpoint(four),
+                    "-b", cluster.broker(1).bootstrapServers())).isZero();
+            assertThat(voters(cluster, 1)).containsExactlyInAnyOrder(1, 2, 3, 4);
+
+            // Kafka's own tool removes node 3 (the directory id is not checked: Gregor's nodes have none).
+            Subprocess.kafkaTool("org.apache.kafka.tools.MetadataQuorumCommand", null, "--bootstrap-server",
+                    cluster.broker(1).bootstrapServers(), "remove-controller", "--controller-id", "3",
+                    "--controller-directory-id", Uuid.randomUuid().toString()).assertOk();
+            Await.until("voters 1, 2 and 4, node 3 observing", Duration.ofSeconds(30), () ->
+                    voters(cluster, 4).equals(Set.of(1, 2, 4)) && observers(cluster, 4).contains(3));
+
+            // Node 1 crashes: voters 2 and 4 are a majority of the three, so metadata still changes, through node 3,
+            // which no longer votes but goes on receiving the log.
+            cluster.halt(1);
+            String viaThree = cluster.broker(3).bootstrapServers();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", viaThree))) {
+                admin.createTopics(List.of(new NewTopic("after-changes", 3, (short) 2))).all().get();
+                assertThat(partitions(admin, "after-changes")).hasSize(3);
+            }
+            produce(viaThree, "after", 200, acknowledged);
+            assertThat(consumeAll(viaThree, "grow", acknowledged.size())).containsExactlyInAnyOrderElementsOf(acknowledged);
+            assertThat(cluster.broker(3).activeControllerId()).isIn(2, 4);
+
+            // Node 1 comes back as a voter.
+            cluster.start(1);
+            assertThat(voters(cluster, 1)).containsExactlyInAnyOrder(1, 2, 4);
+        }
+    }
+
+    private static int cli(String... args) {
+        var cli = io.gregor.cli.GregorCli.commandLine();
+        cli.setOut(new java.io.PrintWriter(new java.io.StringWriter(), true));
+        return cli.execute(args);
+    }
+
+    private static Set<Integer> voters(GregorCluster cluster, int node) throws Exception {
+        try (Admin admin = adminOf(cluster, node)) {
+            return new HashSet<>(admin.describeMetadataQuorum().quorumInfo().get().voters().stream()
+                    .map(QuorumInfo.ReplicaState::replicaId).toList());
+        }
+    }
+
+    private static Set<Integer> observers(GregorCluster cluster, int node) throws Exception {
+        try (Admin admin = adminOf(cluster, node)) {
+            return new HashSet<>(admin.describeMetadataQuorum().quorumInfo().get().observers().stream()
+                    .map(QuorumInfo.ReplicaState::replicaId).toList());
         }
     }
 
