@@ -81,6 +81,8 @@ public final class Broker implements AutoCloseable {
     private final CompletableFuture<GroupLoad> groupsLoaded = new CompletableFuture<>();
     private volatile BrokerConfig config;
     private volatile List<Endpoint> advertised = List.of();
+    /** The Raft term in which this node last became the active controller ({@link #activateIfNewTerm}). */
+    private final java.util.concurrent.atomic.AtomicLong activatedTerm = new java.util.concurrent.atomic.AtomicLong(-1);
     private KafkaServer server;
     private volatile RaftMetadataLog raft;
     private ControllerChannel controller;
@@ -142,7 +144,7 @@ public final class Broker implements AutoCloseable {
                     staticConfig.interBrokerListenerName(), nodeClient));
             cluster = new ClusterOperations(metadata, Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_SESSION_TIMEOUT_MS)),
                     Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_HEARTBEAT_INTERVAL_MS)),
-                    () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime()));
+                    () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime()), this::uncleanAllowed);
             HandlerRegistry registry = Handlers.registry(new Handlers.Components(() -> config, node, metadata, topics,
                     new BrokerConfigOperations(metadata, () -> config), replicas,
                     new ProducerIdManager(metadata, controller), groups, controller, cluster,
@@ -180,7 +182,7 @@ public final class Broker implements AutoCloseable {
 
                 @Override
                 public void onBecomeReadyLeader() {
-                    cluster.activate();
+                    activateIfNewTerm();
                     writeClusterIdIfMissing();
                     // Partitions of a data directory from before clustering had no registration: this node held them.
                     cluster.adoptUnregisteredPartitions(staticConfig.nodeId()).whenComplete((n, e) -> {
@@ -198,6 +200,9 @@ public final class Broker implements AutoCloseable {
             awaitClusterId();
             awaitBound(bound);
             advertised = resolveAdvertised(server.boundAddresses());
+            if (staticConfig.clustered()) {
+                startControllerDuties();
+            }
             if (staticConfig.clustered()) {
                 // As Kafka, a cluster node answers clients only once it is registered: a client that sees a node in
                 // the cluster can then use it (for example as a replica of a new topic).
@@ -495,16 +500,27 @@ public final class Broker implements AutoCloseable {
         }), interval, interval, TimeUnit.MILLISECONDS);
         long lag = Long.parseLong(staticConfig.valueString(BrokerConfigs.REPLICA_LAG_TIME_MAX_MS));
         beats.scheduleWithFixedDelay(() -> replicas.shrinkIsrs(lag), lag / 2, Math.max(1, lag / 2), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The active controller's periodic duties (fencing silent nodes, unclean elections where allowed, preferred leaders),
+     * started before this node registers: it may become the active controller during its own start.
+     */
+    private void startControllerDuties() {
+        ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor(daemonThreads("gregor-controller-duties"));
+        lifecycle.started("controller duties", beats, beats::shutdownNow);
         long session = Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_SESSION_TIMEOUT_MS));
         long check = Math.max(10, Math.min(500, session / 4));
         beats.scheduleWithFixedDelay(() -> {
             if (controller.isActive()) {
+                activateIfNewTerm();
                 cluster.fenceExpired().whenComplete((fenced, e) -> {
                     if (e == null && !fenced.isEmpty()) {
                         log.warn("Fenced nodes {}: no heartbeat for {} ms (or within the short grace after their heartbeat "
                                 + "connection closed)", fenced, session);
                     }
                 });
+                cluster.electUncleanWhereAllowed();
             }
         }, check, check, TimeUnit.MILLISECONDS);
         if (Boolean.parseBoolean(staticConfig.valueString(BrokerConfigs.AUTO_LEADER_REBALANCE_ENABLE))) {
@@ -526,7 +542,24 @@ public final class Broker implements AutoCloseable {
         return log == null ? new io.gregor.raft.RaftMetadataLog.QuorumState(-1, -1, -1, List.of()) : log.quorum();
     }
 
-    /** The voters with their CONTROLLER listener addresses (this node alone for a single node). */
+    /**
+     * Tells the controller operations that this node became the active controller, once per Raft term: when Ratis
+     * reports the ready leadership, or at the first session check of the term if that comes first (a report that comes
+     * late must not leave the sessions of a previous term's view in place).
+     */
+    private void activateIfNewTerm() {
+        long term = raft.currentTerm();
+        if (activatedTerm.getAndSet(term) != term) {
+            cluster.activate();
+        }
+    }
+
+    /** unclean.leader.election.enable of {@code topic}: its own, else the cluster's (dynamic, then static). */
+    private boolean uncleanAllowed(io.gregor.metadata.TopicImage topic) {
+        String own = topic.configs().get(io.gregor.broker.config.TopicConfigs.UNCLEAN_LEADER_ELECTION_ENABLE);
+        return Boolean.parseBoolean(own != null ? own : config.valueString(BrokerConfigs.UNCLEAN_LEADER_ELECTION_ENABLE));
+    }
+
     /** Replica fetcher settings (replica.fetch.* properties). */
     private ReplicaFetcherManager.Settings fetcherSettings() {
         return new ReplicaFetcherManager.Settings(

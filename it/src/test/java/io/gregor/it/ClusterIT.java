@@ -282,6 +282,89 @@ class ClusterIT {
         }
     }
 
+    @Test
+    void anOfflinePartitionGetsAnUncleanLeaderOnlyWhenItsTopicAllowsIt() throws Exception {
+        try (GregorCluster cluster = GregorCluster.nodes(3).with("broker.session.timeout.ms", "1500")
+                .with("broker.heartbeat.interval.ms", "300").start()) {
+            // Replicas on a voter that is not the controller and on a broker-only node: both can stop while the
+            // metadata quorum keeps a majority.
+            int four = cluster.addBrokerNode();
+            int controller = cluster.broker(1).activeControllerId();
+            int voter = controller == 3 ? 2 : 3;
+            cluster.admin().createTopics(List.of(new NewTopic("unclean", Map.of(0, List.of(voter, four)))
+                    .configs(Map.of("min.insync.replicas", "1")))).all().get();
+            Admin admin = adminOf(cluster, controller);
+            try (admin; KafkaProducer<String, String> producer = cluster.producer("acks", "all", "delivery.timeout.ms",
+                    "20000", "request.timeout.ms", "10000")) {
+                for (int i = 0; i < 10; i++) {
+                    producer.send(new ProducerRecord<>("unclean", 0, "k", "kept-" + i)).get();
+                }
+                Await.until("both replicas in sync", Duration.ofSeconds(30), () -> isr(admin, "unclean").size() == 2);
+                cluster.halt(four);
+                Await.until("node " + four + " out of the ISR", Duration.ofSeconds(20),
+                        () -> isr(admin, "unclean").equals(List.of(voter)));
+                // Acknowledged by the one ISR member: an unclean election to node 4 loses these.
+                for (int i = 0; i < 5; i++) {
+                    producer.send(new ProducerRecord<>("unclean", 0, "k", "lost-" + i)).get();
+                }
+            }
+            try (Admin admin2 = adminOf(cluster, controller)) {
+                cluster.halt(voter);
+                Await.until("the partition offline", Duration.ofSeconds(20), () -> leaders(admin2, "unclean").isEmpty());
+                // Node 4 comes back outside the ISR: with unclean elections off (the default) it does not lead.
+                cluster.start(four);
+                Await.until("node 4 unfenced", Duration.ofSeconds(20), () -> admin2.describeCluster().nodes().get()
+                        .stream().anyMatch(n -> n.id() == four));
+                assertThat(leaders(admin2, "unclean")).isEmpty();
+                assertThat(isr(admin2, "unclean")).containsExactly(voter);
+
+                // Turned on for the topic: node 4 leads at once, with only what it has.
+                admin2.incrementalAlterConfigs(Map.of(new org.apache.kafka.common.config.ConfigResource(
+                        org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "unclean"), List.of(
+                        new org.apache.kafka.clients.admin.AlterConfigOp(new org.apache.kafka.clients.admin.ConfigEntry(
+                                "unclean.leader.election.enable", "true"),
+                                org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+                Await.until("node 4 leads from outside the ISR", Duration.ofSeconds(20),
+                        () -> Integer.valueOf(four).equals(leaders(admin2, "unclean").get(0)));
+                assertThat(isr(admin2, "unclean")).containsExactly(four);
+            }
+            List<String> read = new ArrayList<>();
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers",
+                    cluster.broker(four).bootstrapServers()), new org.apache.kafka.common.serialization.StringDeserializer(),
+                    new org.apache.kafka.common.serialization.StringDeserializer())) {
+                var tp = new org.apache.kafka.common.TopicPartition("unclean", 0);
+                consumer.assign(List.of(tp));
+                consumer.seekToBeginning(List.of(tp));
+                Await.until("10 records read", Duration.ofSeconds(30), () -> {
+                    consumer.poll(Duration.ofMillis(200)).forEach(r -> read.add(r.value()));
+                    return read.size() >= 10;
+                });
+                assertThat(consumer.endOffsets(List.of(tp)).get(tp)).isEqualTo(10);
+            }
+            assertThat(read).hasSize(10).allMatch(v -> v.startsWith("kept-"));
+
+            // The old ISR member comes back: it truncates what only it had and follows node 4.
+            cluster.start(voter);
+            try (Admin admin3 = adminOf(cluster, controller)) {
+                Await.until("node " + voter + " back in the ISR", Duration.ofSeconds(60),
+                        () -> isr(admin3, "unclean").size() == 2);
+            }
+            assertThat(cluster.broker(voter).partitions().partition("unclean", 0).logEndOffset()).isEqualTo(10);
+        }
+    }
+
+    private static List<Integer> isr(Admin admin, String topic) {
+        try {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().get(0).isr()
+                    .stream().map(Node::id).toList();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
     /** {@code gregor cluster status --output json} against {@code bootstrap}. */
     private static String clusterStatus(String bootstrap) {
         var cli = io.gregor.cli.GregorCli.commandLine();

@@ -89,7 +89,8 @@ class FencingIT {
                 Path log = dir.resolve("n" + id + "-broker.log");
                 if (java.nio.file.Files.exists(log)) {
                     for (String line : java.nio.file.Files.readAllLines(log)) {
-                        if (line.contains("heartbeat connection") || line.contains("Fenced") || line.contains("is now node")) {
+                        if (line.contains("heartbeat connection") || line.contains("Fenced") || line.contains("is now node")
+                                || line.contains("Active controller:")) {
                             System.out.println("  node " + id + ": " + line);
                         }
                     }

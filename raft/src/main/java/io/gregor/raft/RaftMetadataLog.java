@@ -834,6 +834,12 @@ public final class RaftMetadataLog implements AutoCloseable {
         into.sort(java.util.Comparator.comparingInt(VoterState::nodeId));
     }
 
+    /** The Raft term this node knows of (the leader epoch of the metadata log), or -1 before the start. */
+    public long currentTerm() {
+        RaftServer.Division current = division;
+        return current == null || state == State.CLOSED ? -1 : current.getInfo().getCurrentTerm();
+    }
+
     /** The node id of the current leader, or -1 while none is known. */
     public int leaderId() {
         RaftServer.Division current = division;

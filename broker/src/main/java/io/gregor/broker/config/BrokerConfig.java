@@ -91,10 +91,6 @@ public final class BrokerConfig {
      * the port the voters list gives this node.
      */
     private void validateQuorum() {
-        if (Boolean.TRUE.equals(values.get(UNCLEAN_LEADER_ELECTION_ENABLE))) {
-            throw new ConfigException(UNCLEAN_LEADER_ELECTION_ENABLE, "true", "unclean leader election is not supported "
-                    + "(leaders are elected from the ISR only, so nothing acknowledged is lost); remove the setting");
-        }
         List<String> roles = listValue(PROCESS_ROLES);
         List<String> voterList = listValue(CONTROLLER_QUORUM_VOTERS);
         List<String> bootstrap = listValue(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS);

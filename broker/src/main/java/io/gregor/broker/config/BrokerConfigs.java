@@ -254,8 +254,10 @@ public final class BrokerConfigs {
         add(ConfigKey.atLeast(REPLICA_FETCH_BACKOFF_MS, LONG, "1000", 0,
                 "How long a follower waits after a failed fetch before it tries again."));
         add(ConfigKey.of(UNCLEAN_LEADER_ELECTION_ENABLE, BOOLEAN, "false",
-                "Whether a replica outside the ISR may become leader (losing records). Gregor elects from the ISR only: "
-                        + "true is refused at start."));
+                "Whether a partition none of whose ISR members is alive takes a live replica from outside the ISR as "
+                        + "leader (an unclean election: records that replica does not have are lost, acknowledged ones "
+                        + "included) instead of staying offline until an ISR member is back. The default for topics "
+                        + "without their own unclean.leader.election.enable; dynamic (kafka-configs.sh --entity-default)."));
         add(ConfigKey.of(AUTO_LEADER_REBALANCE_ENABLE, BOOLEAN, "true",
                 "Whether the active controller moves leadership back to each partition's preferred replica (the first "
                         + "of its replicas) when that replica is in sync and alive, every "

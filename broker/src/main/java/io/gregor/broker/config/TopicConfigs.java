@@ -26,6 +26,7 @@ public final class TopicConfigs {
     public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
     public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
+    public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
     public static final String FLUSH_MESSAGES = "flush.messages";
     public static final String FLUSH_MS = "flush.ms";
     public static final String FILE_DELETE_DELAY_MS = "file.delete.delay.ms";
@@ -81,10 +82,12 @@ public final class TopicConfigs {
                 BrokerConfigs.LOG_CLEANER_MAX_COMPACTION_LAG_MS, c -> c.valueString(BrokerConfigs.LOG_CLEANER_MAX_COMPACTION_LAG_MS));
         add(ConfigKey.of(MIN_CLEANABLE_DIRTY_RATIO, DOUBLE, null, "Share of the log that must be dirty before it is cleaned."),
                 BrokerConfigs.LOG_CLEANER_MIN_CLEANABLE_RATIO, c -> c.valueString(BrokerConfigs.LOG_CLEANER_MIN_CLEANABLE_RATIO));
+        add(ConfigKey.of(UNCLEAN_LEADER_ELECTION_ENABLE, BOOLEAN, null, "Whether a replica outside the ISR may become "
+                        + "leader when no ISR member is alive (losing the records it does not have)."),
+                BrokerConfigs.UNCLEAN_LEADER_ELECTION_ENABLE, c -> c.valueString(BrokerConfigs.UNCLEAN_LEADER_ELECTION_ENABLE));
         // Accepted and stored so that tools and frameworks that set them work; not acted on yet.
         stored(ConfigKey.atLeast("segment.jitter.ms", LONG, "0", 0, "Stored; not applied."));
         stored(ConfigKey.of("preallocate", BOOLEAN, "false", "Stored; not applied."));
-        stored(ConfigKey.of("unclean.leader.election.enable", BOOLEAN, "false", "Stored; applies to replication."));
         stored(ConfigKey.atLeast("message.timestamp.before.max.ms", LONG, String.valueOf(Long.MAX_VALUE), 0, "Stored; not applied."));
         stored(ConfigKey.atLeast("message.timestamp.after.max.ms", LONG, "3600000", 0, "Stored; not applied."));
         stored(ConfigKey.of("remote.storage.enable", BOOLEAN, "false", "Tiered storage is not supported; stored only."));

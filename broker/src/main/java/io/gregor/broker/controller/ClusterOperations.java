@@ -29,6 +29,10 @@ public final class ClusterOperations {
     /** The connection each node's last heartbeat came on. */
     private final java.util.Map<Integer, String> heartbeatConnections = new java.util.concurrent.ConcurrentHashMap<>();
     private final long shortGraceMs;
+    private final java.util.function.Predicate<TopicImage> uncleanAllowed;
+
+    /** Whether a topic's partitions may get a leader from outside their ISR (unclean.leader.election.enable). */
+    static final java.util.function.Predicate<TopicImage> NEVER_UNCLEAN = topic -> false;
 
     /**
      * @param sessionTimeoutMs    a node not heard from for this long is fenced (broker.session.timeout.ms)
@@ -37,10 +41,20 @@ public final class ClusterOperations {
      */
     public ClusterOperations(MetadataManager metadata, long sessionTimeoutMs, long heartbeatIntervalMs,
                              java.util.function.LongSupplier clock) {
+        this(metadata, sessionTimeoutMs, heartbeatIntervalMs, clock, NEVER_UNCLEAN);
+    }
+
+    /**
+     * @param uncleanAllowed true for a topic whose partitions, when no ISR member is alive, take any live replica as
+     *                       leader (unclean.leader.election.enable: the topic's, else the cluster's), losing what it lacks
+     */
+    public ClusterOperations(MetadataManager metadata, long sessionTimeoutMs, long heartbeatIntervalMs,
+                             java.util.function.LongSupplier clock, java.util.function.Predicate<TopicImage> uncleanAllowed) {
         this.metadata = metadata;
         this.sessionTimeoutMs = sessionTimeoutMs;
         this.shortGraceMs = shortGrace(sessionTimeoutMs, heartbeatIntervalMs);
         this.clock = clock;
+        this.uncleanAllowed = uncleanAllowed;
     }
 
     /**
@@ -107,10 +121,10 @@ public final class ClusterOperations {
                 if (broker.fenced()) {
                     return ControllerResult.noChange(new Heartbeat(Errors.NONE, true, true));
                 }
-                return ControllerResult.of(fence(image, broker), new Heartbeat(Errors.NONE, true, true));
+                return ControllerResult.of(fence(image, broker, uncleanAllowed), new Heartbeat(Errors.NONE, true, true));
             }
             if (broker.fenced()) {
-                return ControllerResult.of(unfence(image, broker), new Heartbeat(Errors.NONE, false, false));
+                return ControllerResult.of(unfence(image, broker, uncleanAllowed), new Heartbeat(Errors.NONE, false, false));
             }
             return ControllerResult.noChange(new Heartbeat(Errors.NONE, false, false));
         });
@@ -196,7 +210,7 @@ public final class ClusterOperations {
                 // leader checks sessions as soon as it leads) gets the short grace, as at activation.
                 Long seen = lastContact.putIfAbsent(broker.id(), now - sessionTimeoutMs + shortGraceMs);
                 if (!broker.fenced() && seen != null && now - seen > sessionTimeoutMs) {
-                    List<MetadataRecord> change = fence(working, broker);
+                    List<MetadataRecord> change = fence(working, broker, uncleanAllowed);
                     records.addAll(change);
                     working = working.apply(working.offset(), change);
                     fenced.add(broker.id());
@@ -208,6 +222,15 @@ public final class ClusterOperations {
 
     /** Fences {@code broker}: it leaves every ISR it can leave, and partitions it led get a leader from the rest. */
     static List<MetadataRecord> fence(MetadataImage image, BrokerRegistration broker) {
+        return fence(image, broker, NEVER_UNCLEAN);
+    }
+
+    /**
+     * Fences {@code broker}: it leaves the ISRs (the last member stays), and what it led gets a leader from the live
+     * ISR; with none, a topic that allows it gets any live replica (an unclean election), others no leader.
+     */
+    static List<MetadataRecord> fence(MetadataImage image, BrokerRegistration broker,
+                                      java.util.function.Predicate<TopicImage> unclean) {
         List<MetadataRecord> records = new ArrayList<>();
         records.add(new MetadataRecord.BrokerFenceChanged(broker.id(), broker.epoch(), true));
         java.util.Set<Integer> unavailable = new java.util.HashSet<>();
@@ -223,6 +246,15 @@ public final class ClusterOperations {
                 List<Integer> newIsr = isr.isEmpty() ? r.isr() : isr;
                 int leader = r.leader() != broker.id() && !unavailable.contains(r.leader()) ? r.leader()
                         : isr.isEmpty() ? -1 : isr.get(0);
+                if (leader < 0 && unclean.test(topic)) {
+                    int live = r.replicas().stream().filter(id -> !unavailable.contains(id) && image.broker(id) != null)
+                            .findFirst().orElse(-1);
+                    if (live >= 0) {
+                        logUnclean(topic, p, live, r);
+                        records.add(new MetadataRecord.PartitionState(topic.id(), p, r.withLeader(live, List.of(live))));
+                        return;
+                    }
+                }
                 if (leader != r.leader()) {
                     records.add(new MetadataRecord.PartitionState(topic.id(), p, r.withLeader(leader, newIsr)));
                 } else if (!newIsr.equals(r.isr())) {
@@ -233,24 +265,75 @@ public final class ClusterOperations {
         return records;
     }
 
+    private static void logUnclean(TopicImage topic, int partition, int leader, PartitionRegistration r) {
+        LOG.warn("Unclean leader election for {}-{}: node {} leads from outside the ISR {} (no ISR member is alive, "
+                + "unclean.leader.election.enable=true); records it does not have are lost", topic.name(), partition,
+                leader, r.isr());
+    }
+
     /** Unfences {@code broker}: partitions without a leader whose ISR holds it get it as leader. */
     static List<MetadataRecord> unfence(MetadataImage image, BrokerRegistration broker) {
+        return unfence(image, broker, NEVER_UNCLEAN);
+    }
+
+    /**
+     * Unfences {@code broker}: partitions without a leader whose ISR holds it get it as leader; so do those of topics
+     * that allow unclean elections whose ISR has no live member, when it is one of their replicas.
+     */
+    static List<MetadataRecord> unfence(MetadataImage image, BrokerRegistration broker,
+                                        java.util.function.Predicate<TopicImage> unclean) {
         List<MetadataRecord> records = new ArrayList<>();
         records.add(new MetadataRecord.BrokerFenceChanged(broker.id(), broker.epoch(), false));
-        records.addAll(electLeaderless(image, broker.id()));
+        records.addAll(electLeaderless(image, broker.id(), unclean));
         return records;
     }
 
-    private static List<MetadataRecord> electLeaderless(MetadataImage image, int nodeId) {
+    private static List<MetadataRecord> electLeaderless(MetadataImage image, int nodeId,
+                                                        java.util.function.Predicate<TopicImage> unclean) {
         List<MetadataRecord> records = new ArrayList<>();
         for (TopicImage topic : image.topics()) {
             topic.registrations().forEach((p, r) -> {
-                if (r.leader() < 0 && r.isr().contains(nodeId)) {
+                if (r.leader() >= 0) {
+                    return;
+                }
+                if (r.isr().contains(nodeId)) {
                     records.add(new MetadataRecord.PartitionState(topic.id(), p, r.withLeader(nodeId, r.isr())));
+                } else if (r.replicas().contains(nodeId) && unclean.test(topic)
+                        && r.isr().stream().noneMatch(id -> unfenced(image, id))) {
+                    logUnclean(topic, p, nodeId, r);
+                    records.add(new MetadataRecord.PartitionState(topic.id(), p, r.withLeader(nodeId, List.of(nodeId))));
                 }
             });
         }
         return records;
+    }
+
+    /**
+     * The partitions without a leader, of topics that allow unclean elections, get one from their live replicas (after
+     * the setting was turned on for partitions already offline, say). Completes with how many got one.
+     */
+    public CompletableFuture<Integer> electUncleanWhereAllowed() {
+        MetadataImage image = metadata.image();
+        List<TopicPartition> leaderless = new ArrayList<>();
+        for (TopicImage topic : image.topics()) {
+            topic.registrations().forEach((p, r) -> {
+                if (r.leader() < 0 && uncleanAllowed.test(topic)
+                        && r.replicas().stream().anyMatch(id -> unfenced(image, id))) {
+                    leaderless.add(new TopicPartition(topic.name(), p));
+                }
+            });
+        }
+        if (leaderless.isEmpty()) {
+            return CompletableFuture.completedFuture(0);
+        }
+        return electLeaders(Election.UNCLEAN, leaderless).thenApply(outcomes -> {
+            int elected = (int) outcomes.values().stream().filter(ApiError::isSuccess).count();
+            if (elected > 0) {
+                LOG.warn("Unclean leader election (unclean.leader.election.enable=true) gave {} offline partitions a "
+                        + "leader from outside their ISR; records those replicas do not have are lost", elected);
+            }
+            return elected;
+        });
     }
 
     /** The two kinds of ElectLeaders election (Kafka's ElectionType: 0 preferred, 1 unclean). */
@@ -374,7 +457,7 @@ public final class ClusterOperations {
                 return ControllerResult.noChange(new Registered(Errors.NONE, null, current.epoch()));
             }
             lastContact.put(nodeId, clock.getAsLong());
-            return ControllerResult.of(registration(image, nodeId, incarnationId, endpoints, rack),
+            return ControllerResult.of(registration(image, nodeId, incarnationId, endpoints, rack, uncleanAllowed),
                     new Registered(Errors.NONE, null, -1));
         }).thenApply(r -> r.brokerEpoch() >= 0 || r.error() != Errors.NONE ? r
                 : new Registered(Errors.NONE, null, metadata.image().broker(nodeId).epoch()));
@@ -392,16 +475,22 @@ public final class ClusterOperations {
      */
     static List<MetadataRecord> registration(MetadataImage image, int nodeId, Uuid incarnationId,
                                              List<BrokerRegistration.Endpoint> endpoints, String rack) {
+        return registration(image, nodeId, incarnationId, endpoints, rack, NEVER_UNCLEAN);
+    }
+
+    static List<MetadataRecord> registration(MetadataImage image, int nodeId, Uuid incarnationId,
+                                             List<BrokerRegistration.Endpoint> endpoints, String rack,
+                                             java.util.function.Predicate<TopicImage> uncleanAllowed) {
         List<MetadataRecord> records = new ArrayList<>();
         MetadataImage working = image;
         BrokerRegistration previous = image.broker(nodeId);
         if (previous != null && !previous.fenced()) {
-            List<MetadataRecord> fenced = fence(image, previous);
+            List<MetadataRecord> fenced = fence(image, previous, uncleanAllowed);
             records.addAll(fenced);
             working = image.apply(image.offset(), fenced);
         }
         records.add(new MetadataRecord.BrokerRegistered(nodeId, incarnationId, endpoints, rack));
-        records.addAll(electLeaderless(working, nodeId));
+        records.addAll(electLeaderless(working, nodeId, uncleanAllowed));
         return records;
     }
 

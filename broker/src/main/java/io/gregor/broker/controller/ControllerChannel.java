@@ -123,8 +123,18 @@ public final class ControllerChannel implements AutoCloseable {
                     + (lastProblem == null ? "" : " (last: " + lastProblem + ")")));
             return;
         }
+        if (controllerId() == nodeId) {
+            // Never over the network to this node itself: until it is registered its listener holds requests back, so
+            // a request to itself would wait for its own registration. Its caller handles the request here instead.
+            if (isActive()) {
+                result.completeExceptionally(new ThisNodeIsController(nodeId));
+            } else {
+                retryLater(request, version, deadlineNs, retriable, result, "this node is becoming the active controller");
+            }
+            return;
+        }
         InetSocketAddress address = controllerAddress();
-        if (address == null || controllerId() == nodeId && !isActive()) {
+        if (address == null) {
             retryLater(request, version, deadlineNs, retriable, result, "no active controller known");
             return;
         }
@@ -153,6 +163,25 @@ public final class ControllerChannel implements AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException closed) {
             result.completeExceptionally(new IOException("controller channel is closed"));
         }
+    }
+
+    /**
+     * What {@link #send} fails with when this node became the active controller meanwhile: the caller handles the
+     * request here ({@link #isThisNode}).
+     */
+    public static final class ThisNodeIsController extends RuntimeException {
+        ThisNodeIsController(int nodeId) {
+            super("node " + nodeId + " is the active controller itself", null, false, false);
+        }
+    }
+
+    /** True if {@code error} (or its cause) is a {@link ThisNodeIsController}. */
+    public static boolean isThisNode(Throwable error) {
+        Throwable t = error;
+        while (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t instanceof ThisNodeIsController;
     }
 
     /** A top-level {@code ErrorCode} of a response, if it has one, else NONE. */

@@ -46,6 +46,8 @@ final class ForwardingHandler<Q extends ApiMessage> implements ApiHandler<Q> {
         if (controller.isActive()) {
             return delegate.handle(context, request);
         }
-        return controller.send(request, context.apiVersion(), TIMEOUT, response -> false);
+        // Handled here after all if this node became the active controller while the request was on its way.
+        return controller.send(request, context.apiVersion(), TIMEOUT, response -> false).exceptionallyCompose(e ->
+                ControllerChannel.isThisNode(e) ? delegate.handle(context, request) : CompletableFuture.failedFuture(e));
     }
 }
