@@ -202,8 +202,6 @@ public final class Broker implements AutoCloseable {
             advertised = resolveAdvertised(server.boundAddresses());
             if (staticConfig.clustered()) {
                 startControllerDuties();
-            }
-            if (staticConfig.clustered()) {
                 // As Kafka, a cluster node answers clients only once it is registered: a client that sees a node in
                 // the cluster can then use it (for example as a replica of a new topic).
                 registerWithController();

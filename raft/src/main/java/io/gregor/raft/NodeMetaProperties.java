@@ -3,11 +3,9 @@ package io.gregor.raft;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Properties;
 import java.util.UUID;
 
@@ -71,14 +69,8 @@ record NodeMetaProperties(UUID groupId, int nodeId) {
         properties.setProperty("version", "1");
         properties.setProperty("group.id", groupId.toString());
         properties.setProperty("node.id", Integer.toString(nodeId));
-        Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
-        try (Writer writer = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-            properties.store(writer, "Gregor metadata log identity; do not edit");
-        }
-        try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        SnapshotFile.fsyncDirectory(file.getParent());
+        java.io.StringWriter text = new java.io.StringWriter();
+        properties.store(text, "Gregor metadata log identity; do not edit");
+        SnapshotFile.writeAtomically(file, java.nio.ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -236,7 +236,7 @@ public final class RaftMetadataLog implements AutoCloseable {
             port = Integer.parseInt(java.nio.file.Files.readString(portFile).trim());
         }
         RaftProperties properties = RatisProperties.of(settings, storageDir);
-        org.apache.ratis.netty.NettyConfigKeys.Server.setPort(properties, port);
+        NettyConfigKeys.Server.setPort(properties, port);
         propertyOverrides.accept(properties);
         // The addresses in the group only matter to other peers. The stored configuration wins
         // over them on restart, which is harmless for a single peer: it never calls itself.
@@ -270,14 +270,8 @@ public final class RaftMetadataLog implements AutoCloseable {
             throw e;
         }
         if (settings.observer() && port == 0) {
-            Path tmp = portFile.resolveSibling(OBSERVER_PORT_FILE + ".tmp");
-            java.nio.file.Files.writeString(tmp, Integer.toString(rpcAddress().getPort()) + "\n");
-            try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-            java.nio.file.Files.move(tmp, portFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            SnapshotFile.fsyncDirectory(settings.dir());
+            SnapshotFile.writeAtomically(portFile, java.nio.ByteBuffer.wrap(
+                    (rpcAddress().getPort() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
         }
     }
 

@@ -22,8 +22,8 @@ import java.util.Objects;
  * @param electionTimeout      how long a follower waits without hearing from a leader before it starts an election
  *                             (a multi-voter quorum only; Kafka's {@code controller.quorum.election.timeout.ms})
  * @param observer             true for a node that receives the log without voting (Kafka's {@code process.roles=broker},
- *                             a Ratis listener): it must not be one of {@code voters}, asks the quorum to add it as a
- *                             listener at every start (its address may have changed) and never becomes leader
+ *                             a Ratis listener): it must not be one of {@code voters}, asks the quorum at every start to
+ *                             list it as a listener (unless AddRaftVoter has made it a voter since) and never leads
  * @param bootstrapServers     {@code host:port} of voters' Raft servers, ids unknown (Kafka's
  *                             {@code controller.quorum.bootstrap.servers}): where an observer learns the quorum's
  *                             current voters; used besides the addresses of {@code voters}

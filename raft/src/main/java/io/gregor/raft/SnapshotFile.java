@@ -48,12 +48,19 @@ final class SnapshotFile {
         crc.update(buffer.array(), 0, buffer.position());
         buffer.putInt((int) crc.getValue());
         buffer.flip();
+        writeAtomically(file, buffer);
+    }
 
+    /**
+     * Writes {@code contents} to {@code file} so that a crash leaves either the old file or the whole new one: to
+     * {@code <name>.tmp}, fsynced, renamed over {@code file}, then the directory fsynced.
+     */
+    static void writeAtomically(Path file, ByteBuffer contents) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE,
                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
+            while (contents.hasRemaining()) {
+                channel.write(contents);
             }
             channel.force(true);
         }

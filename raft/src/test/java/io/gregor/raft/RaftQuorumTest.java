@@ -41,11 +41,30 @@ class RaftQuorumTest {
     }
 
     private RaftMetadataLog node(int id, RecordingStateMachine machine) {
+        return node(id, machine, 10_000);
+    }
+
+    private RaftMetadataLog node(int id, RecordingStateMachine machine, long snapshotEveryEntries) {
         RaftVoter self = voters.get(id - 1);
         RaftMetadataLog log = new RaftMetadataLog(new RaftSettings(dir.resolve("n" + id), id, "127.0.0.1", self.port(),
-                10_000, Duration.ofSeconds(30), voters, Duration.ofMillis(300)), machine);
+                snapshotEveryEntries, Duration.ofSeconds(30), voters, Duration.ofMillis(300)), machine);
         opened.add(log);
         return log;
+    }
+
+    /** Three voters on free ports, each with a machine of {@code machines}, started; returns them in id order. */
+    private List<RaftMetadataLog> startThreeVoters(List<RecordingStateMachine> machines, long snapshotEveryEntries)
+            throws IOException {
+        voters = List.of(new RaftVoter(1, "127.0.0.1", freePort()), new RaftVoter(2, "127.0.0.1", freePort()),
+                new RaftVoter(3, "127.0.0.1", freePort()));
+        List<RaftMetadataLog> logs = new ArrayList<>();
+        for (int id = 1; id <= 3; id++) {
+            machines.add(new RecordingStateMachine());
+            logs.add(node(id, machines.get(id - 1), snapshotEveryEntries));
+        }
+        startAll(logs);
+        await("one node leads", () -> leaderOf(logs) != null);
+        return logs;
     }
 
     private static void startAll(List<RaftMetadataLog> logs) {
@@ -153,21 +172,9 @@ class RaftQuorumTest {
 
     @Test
     void anObserverJoinsARunningQuorumCatchesUpFromASnapshotAndNeverLeads() throws Exception {
-        voters = List.of(new RaftVoter(1, "127.0.0.1", freePort()), new RaftVoter(2, "127.0.0.1", freePort()),
-                new RaftVoter(3, "127.0.0.1", freePort()));
         List<RecordingStateMachine> machines = new ArrayList<>();
-        List<RaftMetadataLog> logs = new ArrayList<>();
-        for (int id = 1; id <= 3; id++) {
-            machines.add(new RecordingStateMachine());
-            RaftVoter self = voters.get(id - 1);
-            // Snapshots every 10 entries purge the log, so a late member must be sent a snapshot.
-            RaftMetadataLog log = new RaftMetadataLog(new RaftSettings(dir.resolve("n" + id), id, "127.0.0.1", self.port(),
-                    10, Duration.ofSeconds(30), voters, Duration.ofMillis(300)), machines.get(id - 1));
-            opened.add(log);
-            logs.add(log);
-        }
-        startAll(logs);
-        await("one node leads", () -> leaderOf(logs) != null);
+        // Snapshots every 10 entries purge the log, so a late member must be sent a snapshot.
+        List<RaftMetadataLog> logs = startThreeVoters(machines, 10);
         for (int i = 0; i < 35; i++) {
             leaderOf(logs).append(bytes("a" + i)).join();
         }
@@ -228,16 +235,8 @@ class RaftQuorumTest {
 
     @Test
     void votersAreAddedAndRemovedAndARemovedVoterKeepsObserving() throws Exception {
-        voters = List.of(new RaftVoter(1, "127.0.0.1", freePort()), new RaftVoter(2, "127.0.0.1", freePort()),
-                new RaftVoter(3, "127.0.0.1", freePort()));
         List<RecordingStateMachine> machines = new ArrayList<>();
-        List<RaftMetadataLog> logs = new ArrayList<>();
-        for (int id = 1; id <= 3; id++) {
-            machines.add(new RecordingStateMachine());
-            logs.add(node(id, machines.get(id - 1)));
-        }
-        startAll(logs);
-        await("one node leads", () -> leaderOf(logs) != null);
+        List<RaftMetadataLog> logs = new ArrayList<>(startThreeVoters(machines, 10_000));
         leaderOf(logs).append(bytes("a0")).join();
 
         // Node 4 joins as an observer on a fixed port (a voter to be), then is made a voter.

@@ -31,7 +31,7 @@ public final class ClusterOperations {
     private final long shortGraceMs;
     private final java.util.function.Predicate<TopicImage> uncleanAllowed;
 
-    /** Whether a topic's partitions may get a leader from outside their ISR (unclean.leader.election.enable). */
+    /** No topic allows unclean elections (unclean.leader.election.enable=false everywhere). */
     static final java.util.function.Predicate<TopicImage> NEVER_UNCLEAN = topic -> false;
 
     /**
@@ -220,11 +220,6 @@ public final class ClusterOperations {
         });
     }
 
-    /** Fences {@code broker}: it leaves every ISR it can leave, and partitions it led get a leader from the rest. */
-    static List<MetadataRecord> fence(MetadataImage image, BrokerRegistration broker) {
-        return fence(image, broker, NEVER_UNCLEAN);
-    }
-
     /**
      * Fences {@code broker}: it leaves the ISRs (the last member stays), and what it led gets a leader from the live
      * ISR; with none, a topic that allows it gets any live replica (an unclean election), others no leader.
@@ -247,8 +242,7 @@ public final class ClusterOperations {
                 int leader = r.leader() != broker.id() && !unavailable.contains(r.leader()) ? r.leader()
                         : isr.isEmpty() ? -1 : isr.get(0);
                 if (leader < 0 && unclean.test(topic)) {
-                    int live = r.replicas().stream().filter(id -> !unavailable.contains(id) && image.broker(id) != null)
-                            .findFirst().orElse(-1);
+                    int live = firstUnfenced(image, r.replicas().stream().filter(id -> id != broker.id()).toList());
                     if (live >= 0) {
                         logUnclean(topic, p, live, r);
                         records.add(new MetadataRecord.PartitionState(topic.id(), p, r.withLeader(live, List.of(live))));
@@ -269,11 +263,6 @@ public final class ClusterOperations {
         LOG.warn("Unclean leader election for {}-{}: node {} leads from outside the ISR {} (no ISR member is alive, "
                 + "unclean.leader.election.enable=true); records it does not have are lost", topic.name(), partition,
                 leader, r.isr());
-    }
-
-    /** Unfences {@code broker}: partitions without a leader whose ISR holds it get it as leader. */
-    static List<MetadataRecord> unfence(MetadataImage image, BrokerRegistration broker) {
-        return unfence(image, broker, NEVER_UNCLEAN);
     }
 
     /**
@@ -473,11 +462,6 @@ public final class ClusterOperations {
      * lost what it had not fsynced, which its followers may hold; continuing in the same epoch would let its new
      * records and their old ones share offsets and an epoch, where truncation cannot tell them apart.
      */
-    static List<MetadataRecord> registration(MetadataImage image, int nodeId, Uuid incarnationId,
-                                             List<BrokerRegistration.Endpoint> endpoints, String rack) {
-        return registration(image, nodeId, incarnationId, endpoints, rack, NEVER_UNCLEAN);
-    }
-
     static List<MetadataRecord> registration(MetadataImage image, int nodeId, Uuid incarnationId,
                                              List<BrokerRegistration.Endpoint> endpoints, String rack,
                                              java.util.function.Predicate<TopicImage> uncleanAllowed) {

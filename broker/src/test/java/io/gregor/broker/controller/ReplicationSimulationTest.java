@@ -243,7 +243,8 @@ class ReplicationSimulationTest {
                 nodes[id] = new Node(id);
             }
             for (int id = 1; id <= NODES; id++) {
-                commit(ClusterOperations.registration(image, id, Uuid.randomUuid(), List.of(), null));
+                commit(ClusterOperations.registration(image, id, Uuid.randomUuid(), List.of(), null,
+                        ClusterOperations.NEVER_UNCLEAN));
             }
             start.add(new MetadataRecord.TopicCreated(TOPIC, topicId, 1, Map.of()));
             start.add(new MetadataRecord.PartitionState(topicId, 0, PartitionRegistration.of(List.of(1, 2, 3))));
@@ -665,7 +666,7 @@ class ReplicationSimulationTest {
                 BrokerRegistration b = image.broker(n.id);
                 if (b != null && !b.fenced()) {
                     note("controller: fences n%d", n.id);
-                    commit(ClusterOperations.fence(image, b));
+                    commit(ClusterOperations.fence(image, b, ClusterOperations.NEVER_UNCLEAN));
                     return;
                 }
             }
@@ -705,7 +706,8 @@ class ReplicationSimulationTest {
             n.seen = versions.size() - 1;
             applyRegistration(n);
             note("n%d restarts: log end %d, latest epoch %d", n.id, n.log.logEndOffset(), n.log.latestEpoch());
-            commit(ClusterOperations.registration(image, n.id, Uuid.randomUuid(), List.of(), null));
+            commit(ClusterOperations.registration(image, n.id, Uuid.randomUuid(), List.of(), null,
+                    ClusterOperations.NEVER_UNCLEAN));
             // As the broker: it serves requests (and so leads) only once its registration is in its own metadata.
             n.seen = versions.size() - 1;
             applyRegistration(n);
