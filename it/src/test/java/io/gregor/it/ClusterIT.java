@@ -133,6 +133,10 @@ class ClusterIT {
                 Await.until("the new controller in DescribeCluster", Duration.ofSeconds(30),
                         () -> admin.describeCluster().controller().get().id() == second);
                 admin.createTopics(List.of(new NewTopic("after", 2, (short) 1))).all().get();
+                // CreateTopics answers once the controller committed it; the node that serves the listing may apply
+                // the entry a moment later (as in Kafka).
+                Await.until("every node lists the new topic", Duration.ofSeconds(10),
+                        () -> admin.listTopics().names().get().contains("after"));
                 assertThat(admin.listTopics().names().get()).contains("before", "after");
             }
             // The stopped node comes back, registers again and sees everything created meanwhile.
