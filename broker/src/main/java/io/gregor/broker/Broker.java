@@ -119,6 +119,7 @@ public final class Broker implements AutoCloseable {
         }
         try {
             LogManager logManager = lifecycle.started("log manager", new LogManager(logDir, Time.SYSTEM, probe));
+            logManager.producerIdExpirationMs(staticConfig.producerIdExpirationMs());
             ExecutorService ioPool = Executors.newFixedThreadPool(staticConfig.numIoThreads(), daemonThreads("gregor-io"));
             lifecycle.started("io threads", ioPool, ioPool::shutdownNow);
             replicas = lifecycle.started("replica manager", new ReplicaManager(staticConfig.nodeId(), ioPool));

@@ -11,17 +11,24 @@ import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.SimpleRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Connection-level behaviour over a raw socket: response order with parked requests, long-poll wake-up, acks=0. */
+/**
+ * Connection-level behaviour over a raw socket: response order with parked requests, long-poll wake-up, acks=0; and
+ * an idempotent producer's retries, gaps and fenced epochs as the wire shows them.
+ */
 class ProtocolIT {
     static GregorCluster gregor;
 
@@ -30,7 +37,7 @@ class ProtocolIT {
         gregor = GregorCluster.single().start();
         try (RawKafkaClient client = client()) {
             CreateTopicsRequestData create = new CreateTopicsRequestData().setTimeoutMs(10_000);
-            for (String name : List.of("ordered", "wakeup", "acks0")) {
+            for (String name : List.of("ordered", "wakeup", "acks0", "idempotent")) {
                 create.topics().add(new CreateTopicsRequestData.CreatableTopic().setName(name).setNumPartitions(1)
                         .setReplicationFactor((short) 1));
             }
@@ -119,6 +126,51 @@ class ProtocolIT {
                 hw = fetched.responses().get(0).partitions().get(0).highWatermark();
             }
             assertThat(hw).isEqualTo(3);
+        }
+    }
+
+    private static ProduceResponseData.PartitionProduceResponse produceIdempotent(RawKafkaClient client, long producerId,
+                                                                                  short epoch, int sequence, int count)
+            throws Exception {
+        SimpleRecord[] records = new SimpleRecord[count];
+        for (int i = 0; i < count; i++) {
+            records[i] = new SimpleRecord(("e" + epoch + "-s" + (sequence + i)).getBytes());
+        }
+        ProduceRequestData request = new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000);
+        ProduceRequestData.TopicProduceData topicData = new ProduceRequestData.TopicProduceData().setName("idempotent");
+        topicData.partitionData().add(new ProduceRequestData.PartitionProduceData().setIndex(0)
+                .setRecords(MemoryRecords.withIdempotentRecords(Compression.NONE, producerId, epoch, sequence, records)));
+        request.topicData().add(topicData);
+        ProduceResponseData response = client.send(request, (short) 9);
+        return response.responses().iterator().next().partitionResponses().get(0);
+    }
+
+    @Test
+    void anIdempotentProducersRetryIsStoredOnceAndGapsAndFencedEpochsAreRefused() throws Exception {
+        try (RawKafkaClient client = client()) {
+            InitProducerIdResponseData init = client.send(new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000)
+                    .setProducerId(-1).setProducerEpoch((short) -1), (short) 4);
+            assertThat(init.errorCode()).isZero();
+            long pid = init.producerId();
+            short epoch = init.producerEpoch();
+            assertThat(produceIdempotent(client, pid, epoch, 0, 3).baseOffset()).isZero();
+            assertThat(produceIdempotent(client, pid, epoch, 3, 2).baseOffset()).isEqualTo(3);
+            // The same batch again (its acknowledgement was lost): the original offset, and nothing stored.
+            ProduceResponseData.PartitionProduceResponse retry = produceIdempotent(client, pid, epoch, 0, 3);
+            assertThat(Errors.forCode(retry.errorCode())).isEqualTo(Errors.NONE);
+            assertThat(retry.baseOffset()).isZero();
+            ProduceResponseData.PartitionProduceResponse gap = produceIdempotent(client, pid, epoch, 9, 1);
+            assertThat(Errors.forCode(gap.errorCode())).isEqualTo(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
+            // KIP-360: the producer bumps its epoch and starts again at sequence 0; the old epoch is fenced.
+            InitProducerIdResponseData bumped = client.send(new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000)
+                    .setProducerId(pid).setProducerEpoch(epoch), (short) 4);
+            assertThat(bumped.producerId()).isEqualTo(pid);
+            assertThat(bumped.producerEpoch()).isEqualTo((short) (epoch + 1));
+            assertThat(produceIdempotent(client, pid, bumped.producerEpoch(), 0, 1).baseOffset()).isEqualTo(5);
+            ProduceResponseData.PartitionProduceResponse fenced = produceIdempotent(client, pid, epoch, 5, 1);
+            assertThat(Errors.forCode(fenced.errorCode())).isEqualTo(Errors.INVALID_PRODUCER_EPOCH);
+            FetchResponseData fetched = client.send(fetch("idempotent", 0, 100), (short) 12);
+            assertThat(fetched.responses().get(0).partitions().get(0).highWatermark()).isEqualTo(6);
         }
     }
 }

@@ -113,8 +113,9 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
     /**
      * What an append answers.
      *
-     * @param error NONE, NOT_ENOUGH_REPLICAS, INVALID_RECORD, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, KAFKA_STORAGE_ERROR,
-     *     REQUEST_TIMED_OUT or UNKNOWN_SERVER_ERROR
+     * @param error NONE, NOT_ENOUGH_REPLICAS, INVALID_RECORD, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE,
+     *     OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR, REQUEST_TIMED_OUT or
+     *     UNKNOWN_SERVER_ERROR
      */
     public record AppendResult(Errors error, String message, long baseOffset, long logAppendTimeMs, long logStartOffset) {
         static AppendResult failed(Errors error, String message) {
@@ -240,6 +241,12 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         }
         if (cause instanceof RecordTooLargeException) {
             return AppendResult.failed(Errors.MESSAGE_TOO_LARGE, cause.getMessage());
+        }
+        if (cause instanceof io.gregor.storage.OutOfOrderSequenceException) {
+            return AppendResult.failed(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, cause.getMessage());
+        }
+        if (cause instanceof io.gregor.storage.InvalidProducerEpochException) {
+            return AppendResult.failed(Errors.INVALID_PRODUCER_EPOCH, cause.getMessage());
         }
         if (cause instanceof KafkaStorageException) {
             log.error("Storage error appending to {}: {}", partition, cause.getMessage());

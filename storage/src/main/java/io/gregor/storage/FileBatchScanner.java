@@ -25,6 +25,8 @@ final class FileBatchScanner {
     private final ByteBuffer window = ByteBuffer.allocate(WINDOW_BYTES);
     private long windowStart = -1;
     private int position;
+    /** Where the header of the batch {@link #next()} returned last starts in the window. */
+    private int lastHeader = -1;
 
     /** Scans from {@code start} up to (excluding) {@code end}, which must be a committed size. */
     FileBatchScanner(FileChannel channel, int start, int end) {
@@ -57,7 +59,13 @@ final class FileBatchScanner {
                 baseOffset + RecordBatchHeader.lastOffsetDelta(window, offsetInWindow),
                 RecordBatchHeader.maxTimestamp(window, offsetInWindow));
         position += size;
+        lastHeader = offsetInWindow;
         return entry;
+    }
+
+    /** The producer fields of {@code entry}, the batch {@link #next()} returned last. */
+    ProducerBatch producerBatch(Entry entry) {
+        return ProducerBatch.read(window, lastHeader, entry.baseOffset(), entry.lastOffset());
     }
 
     /** Makes the header at {@code at} available in the window and returns its index there. */

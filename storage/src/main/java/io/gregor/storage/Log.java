@@ -41,6 +41,7 @@ public final class Log implements AutoCloseable {
     private final ConcurrentSkipListMap<Long, LogSegment> segments;
     private final LogCheckpoints checkpoints;
     private final LeaderEpochCache epochs;
+    private final ProducerStateManager producerState;
     private final DeletedSegments deleted = new DeletedSegments();
     private final AtomicBoolean directoryDirty = new AtomicBoolean();
     /** A new log: the parent directory's entry for it must be synced with the first flush. */
@@ -55,8 +56,10 @@ public final class Log implements AutoCloseable {
     private volatile long tombstoneHorizonMs = -1;
     private long lastRecoveryPointCheckpointMs;
 
-    private Log(Path dir, LogConfig config, Time time, FailureProbe probe, LogCheckpoints checkpoints, LeaderEpochCacheHolder holder, LogLoader.Result loaded) {
+    private Log(Path dir, LogConfig config, Time time, FailureProbe probe, LogCheckpoints checkpoints,
+                LeaderEpochCacheHolder holder, LogLoader.Result loaded, ProducerStateManager producerState) {
         this.dir = dir;
+        this.producerState = producerState;
         this.config = config;
         this.time = time;
         this.probe = probe;
@@ -102,7 +105,9 @@ public final class Log implements AutoCloseable {
             checkpoints.writeLogStartOffset(loaded.logStartOffset());
             LOG.debug("{}: opened, log start offset {}, log end offset {}, {} segments",
                     dir, loaded.logStartOffset(), loaded.logEndOffset(), loaded.segments().size());
-            Log log = new Log(dir, config, time, probe, checkpoints, holder, loaded);
+            ProducerStateManager producerState = new ProducerStateManager(dir);
+            producerState.load(loaded.segments(), loaded.logEndOffset(), !hadCleanShutdown);
+            Log log = new Log(dir, config, time, probe, checkpoints, holder, loaded, producerState);
             if (created) {
                 // Neither the first segment's entry in the new directory nor the directory's entry in its parent is
                 // durable yet; the first flush syncs both, so acknowledged writes never depend on unsynced entries.
@@ -186,6 +191,7 @@ public final class Log implements AutoCloseable {
             int recordCount = 0;
             List<FileBatchScanner.Entry> batches = new ArrayList<>(sizes.size());
             List<Integer> batchEpochs = new ArrayList<>();
+            List<ProducerBatch> producerBatches = new ArrayList<>(sizes.size());
             int position = start;
             for (int size : sizes) {
                 long base = RecordBatchHeader.baseOffset(buffer, position);
@@ -202,11 +208,13 @@ public final class Log implements AutoCloseable {
                 recordCount += RecordBatchHeader.recordCount(buffer, position);
                 batches.add(new FileBatchScanner.Entry(position - start, size, base, base + delta, batchMax));
                 batchEpochs.add(buffer.getInt(position + RecordBatchHeader.PARTITION_LEADER_EPOCH));
+                producerBatches.add(ProducerBatch.read(buffer, position, base, base + delta));
                 next = base + delta + 1L;
                 position += size;
             }
             long firstOffset = logEndOffset;
             writeToActiveSegment(buffer, start, end, batches, next - 1, nowMs, config);
+            producerBatches.forEach(producerState::applyStored);
             logEndOffset = next;
             for (int i = 0; i < batches.size(); i++) {
                 int epoch = batchEpochs.get(i);
@@ -225,6 +233,27 @@ public final class Log implements AutoCloseable {
         long nowMs = time.milliseconds();
         long next = logEndOffset;
         long appendTime = current.logAppendTime() ? nowMs : -1L;
+        // Producer checks first, with the offsets the batches will get: a retried batch is answered with where it was
+        // stored, and a batch out of sequence or of a fenced epoch fails the whole append before anything is written.
+        ProducerStateManager.ProducedAppend producers = producerState.beginAppend();
+        long expected = next;
+        int checkAt = start;
+        for (int size : sizes) {
+            long last = expected + RecordBatchHeader.lastOffsetDelta(buffer, checkAt);
+            ProducerBatch batch = ProducerBatch.read(buffer, checkAt, expected, last);
+            ProducerStateManager.BatchMetadata duplicate = producers.check(batch,
+                    current.logAppendTime() ? nowMs : batch.maxTimestamp());
+            if (duplicate != null) {
+                LOG.debug("{}: batch of producer {} epoch {} sequences {}-{} is a retry of offsets {}-{}", dir,
+                        batch.producerId(), batch.epoch(), duplicate.firstSeq(), duplicate.lastSeq(),
+                        duplicate.firstOffset(), duplicate.lastOffset());
+                return new LogAppendInfo(duplicate.firstOffset(), duplicate.lastOffset(),
+                        current.logAppendTime() ? duplicate.timestamp() : -1L, duplicate.timestamp(),
+                        duplicate.firstOffset(), 0, 0);
+            }
+            expected = last + 1;
+            checkAt += size;
+        }
         long maxTimestamp = -1L;
         long offsetOfMaxTimestamp = next;
         int recordCount = 0;
@@ -249,6 +278,7 @@ public final class Log implements AutoCloseable {
         long firstOffset = logEndOffset;
         long lastOffset = next - 1;
         writeToActiveSegment(buffer, start, end, batches, lastOffset, nowMs, current);
+        producers.commit();
         logEndOffset = next;
         if (leaderEpoch >= 0 && leaderEpoch > epochs.latestEpoch()) {
             epochs.assign(leaderEpoch, firstOffset);
@@ -282,6 +312,7 @@ public final class Log implements AutoCloseable {
         active.onBecomeInactive();
         segments.put(base, rolled);
         directoryDirty.set(true);
+        writeProducerSnapshot(base);
         LOG.debug("{}: rolled new segment at offset {}", dir, base);
         return rolled;
     }
@@ -564,6 +595,7 @@ public final class Log implements AutoCloseable {
             }
             checkpoints.writeRecoveryPoint(flushedOffset);
             epochs.truncateFromEnd(newEnd);
+            producerState.load(segments, newEnd, true);
             LOG.info("{}: truncated to offset {}, log end offset now {}", dir, offset, newEnd);
         } catch (IOException e) {
             throw new KafkaStorageException("Truncation of " + dir + " failed: " + e.getMessage(), e);
@@ -602,6 +634,8 @@ public final class Log implements AutoCloseable {
             checkpoints.writeLogStartOffset(offset);
             checkpoints.writeRecoveryPoint(offset);
             epochs.truncateFromEnd(0);
+            producerState.clear();
+            producerState.deleteAllSnapshots();
             LOG.info("{}: emptied and restarted at offset {}", dir, offset);
         } catch (IOException e) {
             throw new KafkaStorageException("Restart of " + dir + " at " + offset + " failed: " + e.getMessage(), e);
@@ -644,6 +678,49 @@ public final class Log implements AutoCloseable {
         return epochs.latestEpoch();
     }
 
+    /**
+     * Forgets the producers whose last batch here is {@code expirationMs} or more old ({@code
+     * producer.id.expiration.ms}); a later batch of theirs is accepted with any sequence number, as from a new
+     * producer. Returns how many were forgotten.
+     */
+    public int expireProducers(long expirationMs) {
+        lock.lock();
+        try {
+            return closed ? 0 : producerState.expire(time.milliseconds(), expirationMs);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many producers this log keeps state for. */
+    public int producerCount() {
+        lock.lock();
+        try {
+            return producerState.producerCount();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    ProducerStateManager.ProducerEntry producerEntry(long producerId) {
+        lock.lock();
+        try {
+            ProducerStateManager.ProducerEntry entry = producerState.entry(producerId);
+            return entry == null ? null : entry.copy();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A snapshot that cannot be written costs only a longer rebuild at the next open. */
+    private void writeProducerSnapshot(long offset) {
+        try {
+            producerState.writeSnapshot(offset);
+        } catch (IOException e) {
+            LOG.warn("{}: failed to write the producer state snapshot at {}: {}", dir, offset, e.toString());
+        }
+    }
+
     /** Takes effect for the next append or roll; index sizes at the next roll. */
     public void updateConfig(LogConfig config) {
         this.config = config;
@@ -681,6 +758,7 @@ public final class Log implements AutoCloseable {
             try {
                 flush();
                 epochs.flush();
+                writeProducerSnapshot(logEndOffset);
             } catch (KafkaStorageException e) {
                 LOG.error("{}: flush at close failed; the next open recovers the tail", dir, e);
             }
@@ -843,6 +921,13 @@ public final class Log implements AutoCloseable {
             LOG.warn("{}: failed to rename deleted segment {}: {}", dir, segment.baseOffset(), e.toString());
         }
         deleted.add(segment, time.milliseconds() + config.fileDeleteDelayMs());
+        if (!segments.isEmpty()) {
+            try {
+                producerState.deleteSnapshotsBefore(segments.firstKey());
+            } catch (IOException e) {
+                LOG.warn("{}: failed to delete producer state snapshots below {}: {}", dir, segments.firstKey(), e.toString());
+            }
+        }
         LOG.info("{}: deleted segment {} ({})", dir, segment.baseOffset(), reason);
         deleted.sweep(time.milliseconds());
     }

@@ -53,6 +53,7 @@ public final class LogManager implements AutoCloseable {
     private final ConcurrentHashMap<String, Log> logs = new ConcurrentHashMap<>();
     private final ScheduledExecutorService deleter;
     private final List<Runnable> pendingDeletes = new ArrayList<>();
+    private volatile long producerIdExpirationMs = 86_400_000L;
     private boolean closed;
 
     /**
@@ -206,12 +207,23 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
-    /** Applies retention and time-based rolling to every log; errors are logged per log. */
+    /** {@code producer.id.expiration.ms}: how long a partition keeps the state of a producer that stopped writing. */
+    public void producerIdExpirationMs(long value) {
+        if (value < 1) {
+            throw new IllegalArgumentException("Invalid value " + value + " for producer.id.expiration.ms");
+        }
+        producerIdExpirationMs = value;
+    }
+
+    /**
+     * Applies retention, time-based rolling and producer id expiration to every log; errors are logged per log.
+     */
     public void runRetention() {
         for (Log log : logs.values()) {
             try {
                 log.applyRetention();
                 log.maybeRoll();
+                log.expireProducers(producerIdExpirationMs);
             } catch (StorageException e) {
                 LOG.warn("{}: retention failed: {}", log.dir(), e.toString());
             }

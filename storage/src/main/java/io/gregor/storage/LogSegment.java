@@ -194,6 +194,17 @@ final class LogSegment {
         return new FetchSlice(channel, first.position(), (int) total, first.baseOffset(), last.lastOffset());
     }
 
+    /** Hands the producer fields of every batch whose base offset is {@code >= fromOffset} to {@code sink}, in order. */
+    void forEachBatchFrom(long fromOffset, java.util.function.Consumer<ProducerBatch> sink) throws IOException {
+        FileBatchScanner scanner = new FileBatchScanner(channel, offsetIndex.lookup(fromOffset), size);
+        FileBatchScanner.Entry entry;
+        while ((entry = scanner.next()) != null) {
+            if (entry.baseOffset() >= fromOffset) {
+                sink.accept(scanner.producerBatch(entry));
+            }
+        }
+    }
+
     /** The first batch whose max timestamp is {@code >= target}, as (its max timestamp, its base offset); null if none. */
     TimestampOffset findByTimestamp(long target) throws IOException {
         if (maxTimestamp.timestamp() < target) {

@@ -34,6 +34,9 @@ final class RecordBatchHeader {
     static final int LAST_OFFSET_DELTA = 23;
     static final int BASE_TIMESTAMP = 27;
     static final int MAX_TIMESTAMP = 35;
+    static final int PRODUCER_ID = 43;
+    static final int PRODUCER_EPOCH = 51;
+    static final int BASE_SEQUENCE = 53;
     static final int RECORD_COUNT = 57;
     static final int HEADER_SIZE = 61;
     /** Bytes before the part counted by {@code length}: base offset and the length field. */

@@ -459,6 +459,10 @@ public final class BrokerConfig {
         return longValue(LOG_RETENTION_CHECK_INTERVAL_MS);
     }
 
+    public long producerIdExpirationMs() {
+        return intValue(PRODUCER_ID_EXPIRATION_MS);
+    }
+
     public long logFlushIntervalMessages() {
         return longValue(LOG_FLUSH_INTERVAL_MESSAGES);
     }

@@ -39,6 +39,7 @@ public final class BrokerConfigs {
     public static final String LOG_RETENTION_HOURS = "log.retention.hours";
     public static final String LOG_RETENTION_BYTES = "log.retention.bytes";
     public static final String LOG_RETENTION_CHECK_INTERVAL_MS = "log.retention.check.interval.ms";
+    public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
     public static final String LOG_FLUSH_INTERVAL_MESSAGES = "log.flush.interval.messages";
     public static final String LOG_FLUSH_INTERVAL_MS = "log.flush.interval.ms";
     public static final String LOG_INDEX_INTERVAL_BYTES = "log.index.interval.bytes";
@@ -133,6 +134,8 @@ public final class BrokerConfigs {
         add(ConfigKey.of(LOG_RETENTION_HOURS, INT, "168", "Retention time in hours."));
         add(ConfigKey.of(LOG_RETENTION_BYTES, LONG, "-1", "Maximum size of a partition's log before old segments are deleted; -1 = unlimited."));
         add(ConfigKey.atLeast(LOG_RETENTION_CHECK_INTERVAL_MS, LONG, "300000", 1, "How often retention is checked."));
+        add(ConfigKey.atLeast(PRODUCER_ID_EXPIRATION_MS, INT, "86400000", 1, "How long a partition keeps the state of an "
+                + "idempotent producer (its epoch and last sequence numbers) after its last batch; checked with retention."));
         add(ConfigKey.atLeast(LOG_FLUSH_INTERVAL_MESSAGES, LONG, String.valueOf(Long.MAX_VALUE), 1,
                 "Messages accumulated before a forced fsync. Gregor fsyncs acks=all writes before answering regardless."));
         add(ConfigKey.of(LOG_FLUSH_INTERVAL_MS, LONG, null, "Maximum time data stays unsynced (Gregor syncs continuously in group commits)."));

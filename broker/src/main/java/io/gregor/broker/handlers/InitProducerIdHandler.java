@@ -13,7 +13,7 @@ import org.apache.kafka.common.protocol.Errors;
  * with its id and epoch (KIP-360), the same id with the next epoch. Transactional ids are refused until the
  * transaction coordinator exists.
  *
- * <p>Errors: COORDINATOR_NOT_AVAILABLE for transactional ids, UNKNOWN_SERVER_ERROR when
+ * <p>Errors: COORDINATOR_NOT_AVAILABLE for transactional ids, INVALID_REQUEST for an empty one, UNKNOWN_SERVER_ERROR when
  * no id block could be reserved.
  */
 public final class InitProducerIdHandler extends BrokerHandler<InitProducerIdRequestData> {
@@ -27,6 +27,11 @@ public final class InitProducerIdHandler extends BrokerHandler<InitProducerIdReq
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, InitProducerIdRequestData request) {
+        if (request.transactionalId() != null && request.transactionalId().isEmpty()) {
+            // As Kafka: an empty transactional id is neither a transactional nor an idempotent producer.
+            return CompletableFuture.completedFuture(new InitProducerIdResponseData()
+                    .setErrorCode(Errors.INVALID_REQUEST.code()).setProducerId(-1).setProducerEpoch((short) -1));
+        }
         if (request.transactionalId() != null) {
             return CompletableFuture.completedFuture(new InitProducerIdResponseData()
                     .setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()).setProducerId(-1).setProducerEpoch((short) -1));
