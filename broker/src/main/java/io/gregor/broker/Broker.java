@@ -91,6 +91,7 @@ public final class Broker implements AutoCloseable {
     private MetadataManager metadata;
     private PartitionManager partitions;
     private ReplicaManager replicas;
+    private io.gregor.broker.handlers.FetchSessionCache fetchSessions;
     private boolean closed;
 
     public Broker(BrokerConfig config) {
@@ -146,6 +147,8 @@ public final class Broker implements AutoCloseable {
             cluster = new ClusterOperations(metadata, Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_SESSION_TIMEOUT_MS)),
                     Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_HEARTBEAT_INTERVAL_MS)),
                     () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime()), this::uncleanAllowed);
+            fetchSessions = new io.gregor.broker.handlers.FetchSessionCache(config.maxIncrementalFetchSessionCacheSlots(),
+                    System::currentTimeMillis);
             HandlerRegistry registry = Handlers.registry(new Handlers.Components(() -> config, node, metadata, topics,
                     new BrokerConfigOperations(metadata, () -> config), replicas,
                     new ProducerIdManager(metadata, controller), groups, controller, cluster,
@@ -161,7 +164,7 @@ public final class Broker implements AutoCloseable {
                         public CompletableFuture<Void> removeVoter(int nodeId) {
                             return raft.removeVoter(nodeId);
                         }
-                    }));
+                    }, fetchSessions));
             registry.onConnectionClosed(cluster::connectionClosed);
             server = lifecycle.started(SERVER, new KafkaServer(staticConfig, registry, ioPool));
             // Bind while the metadata log starts: requests that arrive meanwhile wait until the node is ready.
@@ -874,6 +877,11 @@ public final class Broker implements AutoCloseable {
 
     public MetadataManager metadata() {
         return metadata;
+    }
+
+    /** The incremental fetch sessions this node serves (KIP-227), its followers' among them. */
+    public io.gregor.broker.handlers.FetchSessionCache fetchSessions() {
+        return fetchSessions;
     }
 
     public PartitionManager partitions() {

@@ -247,6 +247,9 @@ class ClusterIT {
                                 && cluster.broker(node).partitions().partition("replicated", 1).logEndOffset() == 100);
             }
             int leader = leaders(cluster.admin(), "replicated").get(0);
+            // The followers copy through incremental fetch sessions (KIP-227) with the leader.
+            Await.until("both followers fetch in a session with node " + leader, Duration.ofSeconds(30), () ->
+                    cluster.broker(leader).fetchSessions().followerSessions() == 2);
             cluster.halt(leader);
             int survivor = leader == 1 ? 2 : 1;
             try (Admin admin = adminOf(cluster, survivor)) {

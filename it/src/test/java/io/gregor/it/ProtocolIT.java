@@ -173,4 +173,79 @@ class ProtocolIT {
             assertThat(fetched.responses().get(0).partitions().get(0).highWatermark()).isEqualTo(6);
         }
     }
+
+    private static FetchRequestData sessionFetch(int sessionId, int epoch, long... offsets) {
+        FetchRequestData request = new FetchRequestData().setMaxWaitMs(50).setMinBytes(1).setMaxBytes(1 << 20)
+                .setReplicaId(-1).setSessionId(sessionId).setSessionEpoch(epoch);
+        if (offsets.length > 0) {
+            FetchRequestData.FetchTopic topic = new FetchRequestData.FetchTopic().setTopic("sessions");
+            for (int p = 0; p < offsets.length; p++) {
+                if (offsets[p] >= 0) {
+                    topic.partitions().add(new FetchRequestData.FetchPartition().setPartition(p).setFetchOffset(offsets[p])
+                            .setPartitionMaxBytes(1 << 20).setCurrentLeaderEpoch(-1).setLogStartOffset(-1));
+                }
+            }
+            request.topics().add(topic);
+        }
+        return request;
+    }
+
+    private static List<Integer> partitionsIn(FetchResponseData response) {
+        return response.responses().stream().flatMap(t -> t.partitions().stream())
+                .map(FetchResponseData.PartitionData::partitionIndex).toList();
+    }
+
+    private static void produceTo(RawKafkaClient client, int partition, String value) throws Exception {
+        ProduceRequestData request = produce("sessions", (short) -1, value);
+        request.topicData().iterator().next().partitionData().get(0).setIndex(partition);
+        ProduceResponseData response = client.send(request, (short) 9);
+        assertThat(response.responses().iterator().next().partitionResponses().get(0).errorCode()).isZero();
+    }
+
+    @Test
+    void anIncrementalFetchSessionAnswersOnlyWhatChanged() throws Exception {
+        try (RawKafkaClient client = client()) {
+            client.send(new CreateTopicsRequestData().setTimeoutMs(10_000).setTopics(
+                    new CreateTopicsRequestData.CreatableTopicCollection(List.of(new CreateTopicsRequestData.CreatableTopic()
+                            .setName("sessions").setNumPartitions(2).setReplicationFactor((short) 1)).iterator())), (short) 7);
+            produceTo(client, 0, "p0-a");
+            // A full fetch opens the session and answers for both partitions.
+            FetchResponseData full = client.send(sessionFetch(0, 0, 0, 0), (short) 12);
+            assertThat(full.errorCode()).isZero();
+            int session = full.sessionId();
+            assertThat(session).isPositive();
+            assertThat(partitionsIn(full)).containsExactly(0, 1);
+            // The client moves partition 0 past what it read; nothing is new anywhere: an empty answer.
+            FetchResponseData nothing = client.send(sessionFetch(session, 1, 1, -1), (short) 12);
+            assertThat(nothing.errorCode()).isZero();
+            assertThat(nothing.sessionId()).isEqualTo(session);
+            assertThat(partitionsIn(nothing)).isEmpty();
+            // A record on partition 1: only partition 1 is in the answer, with it, though the request names none.
+            produceTo(client, 1, "p1-a");
+            FetchResponseData changed = client.send(sessionFetch(session, 2), (short) 12);
+            assertThat(partitionsIn(changed)).containsExactly(1);
+            FetchResponseData.PartitionData p1 = changed.responses().get(0).partitions().get(0);
+            assertThat(p1.highWatermark()).isEqualTo(1);
+            assertThat(p1.records().sizeInBytes()).isPositive();
+            // Fetches out of turn, or in a session the broker does not know, are refused as a whole.
+            assertThat(client.<FetchResponseData>send(sessionFetch(session, 9), (short) 12).errorCode())
+                    .isEqualTo(Errors.INVALID_FETCH_SESSION_EPOCH.code());
+            assertThat(client.<FetchResponseData>send(sessionFetch(session + 1, 1), (short) 12).errorCode())
+                    .isEqualTo(Errors.FETCH_SESSION_ID_NOT_FOUND.code());
+            // Partition 0 forgotten: a new record there is not reported; partition 1 moved on by the client.
+            FetchRequestData forget = sessionFetch(session, 3, -1, 1);
+            forget.forgottenTopicsData().add(new FetchRequestData.ForgottenTopic().setTopic("sessions").setPartitions(List.of(0)));
+            assertThat(partitionsIn(client.send(forget, (short) 12))).isEmpty();
+            produceTo(client, 0, "p0-b");
+            assertThat(partitionsIn(client.send(sessionFetch(session, 4), (short) 12))).isEmpty();
+            produceTo(client, 1, "p1-b");
+            assertThat(partitionsIn(client.send(sessionFetch(session, 5), (short) 12))).containsExactly(1);
+            // Closing the session (epoch -1) is a full fetch without one; the session is gone after it.
+            FetchResponseData closing = client.send(sessionFetch(session, -1, 0, 0), (short) 12);
+            assertThat(closing.sessionId()).isZero();
+            assertThat(partitionsIn(closing)).containsExactly(0, 1);
+            assertThat(client.<FetchResponseData>send(sessionFetch(session, 6), (short) 12).errorCode())
+                    .isEqualTo(Errors.FETCH_SESSION_ID_NOT_FOUND.code());
+        }
+    }
 }

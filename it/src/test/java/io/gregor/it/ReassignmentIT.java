@@ -178,8 +178,12 @@ class ReassignmentIT {
 
             cluster.admin().alterPartitionReassignments(Map.of(tp, Optional.empty())).all().get();
             assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).isEmpty();
+            // Back to the original replicas, in the order of the reassignment (as Kafka leaves them). The
+            // controller answered after its commit; the node that answers Metadata may apply it a moment later.
+            Await.until("the cancelled reassignment is visible in Metadata", Duration.ofSeconds(10), () ->
+                    describe(cluster.admin(), "waiting").partitions().get(0).replicas().stream().map(Node::id).toList()
+                            .equals(List.of(b, a)));
             TopicPartitionInfo cancelled = describe(cluster.admin(), "waiting").partitions().get(0);
-            // Back to the original replicas, in the order of the reassignment (as Kafka leaves them).
             assertThat(cancelled.replicas()).extracting(Node::id).containsExactly(b, a);
             assertThat(cancelled.isr()).extracting(Node::id).containsExactlyInAnyOrder(a, b);
             var again = cluster.admin().alterPartitionReassignments(Map.of(tp, Optional.empty())).values().get(tp);

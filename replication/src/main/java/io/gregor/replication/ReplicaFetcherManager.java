@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * leader's agree (KIP-279: the leader's end offset of this log's latest epoch, or of the largest earlier epoch the
  * leader has); then it is fetched from its log end. Fetched batches are appended with the leader's offsets and epochs
  * and fsynced before the next fetch, so a fetch offset tells the leader what the follower holds durably: acks=all
- * counts a follower only for what survives its power loss.
+ * counts a follower only for what survives its power loss. Fetches go in an incremental fetch session with each leader
+ * (KIP-227, {@link FollowerFetchSession}): only partitions whose position moved are named.
  */
 public final class ReplicaFetcherManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaFetcherManager.class);
@@ -134,6 +135,7 @@ public final class ReplicaFetcherManager implements AutoCloseable {
     private final class Fetcher implements Runnable {
         private final int leaderId;
         private final Map<Partition, Followed> partitions = new ConcurrentHashMap<>();
+        private final FollowerFetchSession session = new FollowerFetchSession();
         private final Thread thread;
         private volatile boolean running = true;
 
@@ -235,7 +237,7 @@ public final class ReplicaFetcherManager implements AutoCloseable {
         private void fetchOnce() throws Exception {
             FetchRequestData request = new FetchRequestData().setReplicaId(nodeId).setMaxWaitMs(settings.maxWaitMs())
                     .setMinBytes(1).setMaxBytes(settings.responseBytes()).setIsolationLevel((byte) 0);
-            Map<String, FetchRequestData.FetchTopic> byTopic = new java.util.LinkedHashMap<>();
+            Map<String, List<FetchRequestData.FetchPartition>> byTopic = new java.util.LinkedHashMap<>();
             Map<String, Followed> asked = new java.util.HashMap<>();
             for (Followed f : partitions.values()) {
                 if (!f.truncated) {
@@ -249,7 +251,7 @@ public final class ReplicaFetcherManager implements AutoCloseable {
                     // What a fetch offset claims must be durable: sync anything left unsynced (after a restart).
                     p.log().flush();
                 }
-                byTopic.computeIfAbsent(p.topic(), t -> new FetchRequestData.FetchTopic().setTopic(t)).partitions()
+                byTopic.computeIfAbsent(p.topic(), t -> new ArrayList<>())
                         .add(new FetchRequestData.FetchPartition().setPartition(p.index())
                                 .setFetchOffset(p.log().logEndOffset()).setCurrentLeaderEpoch(f.leaderEpoch)
                                 .setLastFetchedEpoch(p.log().latestEpoch()).setLogStartOffset(p.log().logStartOffset())
@@ -263,10 +265,19 @@ public final class ReplicaFetcherManager implements AutoCloseable {
                         Math.min(50, Math.max(1, settings.backoffMs()))));
                 return;
             }
-            byTopic.values().forEach(t -> request.topics().add(t));
-            FetchResponseData response = endpoint.fetch(leaderId, request)
-                    .get(settings.maxWaitMs() + 30_000L, TimeUnit.MILLISECONDS);
-            boolean anyError = response.errorCode() != Errors.NONE.code();
+            session.build(request, byTopic);
+            FetchResponseData response;
+            try {
+                response = endpoint.fetch(leaderId, request).get(settings.maxWaitMs() + 30_000L, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                session.reset();
+                throw e;
+            }
+            session.onResponse(response);
+            Errors responseError = Errors.forCode(response.errorCode());
+            // A lost or out-of-turn session is no reason to wait: the next fetch, a full one, opens a new session.
+            boolean anyError = responseError != Errors.NONE && responseError != Errors.FETCH_SESSION_ID_NOT_FOUND
+                    && responseError != Errors.INVALID_FETCH_SESSION_EPOCH;
             for (FetchResponseData.FetchableTopicResponse topic : response.responses()) {
                 for (FetchResponseData.PartitionData data : topic.partitions()) {
                     Followed f = asked.get(topic.topic() + "-" + data.partitionIndex());

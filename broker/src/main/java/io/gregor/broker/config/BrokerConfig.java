@@ -496,6 +496,10 @@ public final class BrokerConfig {
         return intValue(FETCH_MAX_BYTES);
     }
 
+    public int maxIncrementalFetchSessionCacheSlots() {
+        return intValue(MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS);
+    }
+
     public long connectionsMaxIdleMs() {
         return longValue(CONNECTIONS_MAX_IDLE_MS);
     }

@@ -58,6 +58,7 @@ public final class BrokerConfigs {
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
     public static final String COMPRESSION_TYPE = "compression.type";
     public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
+    public static final String MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS = "max.incremental.fetch.session.cache.slots";
     public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
     public static final String CLUSTER_ID = "cluster.id";
     public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
@@ -167,6 +168,8 @@ public final class BrokerConfigs {
                         + "recompresses produced batches whose codec differs (at each codec's default level).",
                 "producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"));
         add(ConfigKey.atLeast(FETCH_MAX_BYTES, INT, "57671680", 1024, "Largest fetch response the broker builds."));
+        add(ConfigKey.atLeast(MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS, INT, "1000", 0, "Incremental fetch sessions "
+                + "(KIP-227) the broker keeps; a client that finds none free fetches without one (0 turns them off)."));
         add(ConfigKey.of(CONNECTIONS_MAX_IDLE_MS, LONG, "600000", "Idle connections are closed after this many ms."));
         add(ConfigKey.of(CLUSTER_ID, STRING, null, "Cluster id; generated on first start and kept in meta.properties."));
         add(ConfigKey.atLeast(GROUP_INITIAL_REBALANCE_DELAY_MS, INT, "3000", 0,

@@ -33,8 +33,11 @@ import org.slf4j.LoggerFactory;
  * Fetch v4-18 for consumers, and v0-3 when legacy versions are on (records down-converted to message format v0 for
  * v0-1 and v1 for v2-3, see {@link DownConvertedRecords}). A translator: topics are resolved here, the reading,
  * the size limits (at least one whole batch, KIP-74) and the wait for min bytes are the replica manager's. Records
- * leave through sendfile. Fetch sessions are not kept: every response has session id 0, which clients treat as
- * "send full requests".
+ * leave through sendfile. Fetch v7+ clients get incremental fetch sessions (KIP-227, {@link FetchSessionCache}):
+ * after the first full fetch they send only what changed and are answered only with what changed.
+ *
+ * <p>Session errors, for the whole response: FETCH_SESSION_ID_NOT_FOUND (an unknown or evicted session),
+ * INVALID_FETCH_SESSION_EPOCH (a fetch out of turn); the client then opens a new session with a full fetch.
  *
  * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13+), OFFSET_OUT_OF_RANGE,
  * FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR, UNSUPPORTED_COMPRESSION_TYPE (v0-3 reader at a
@@ -53,13 +56,27 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
     private final Supplier<BrokerConfig> config;
     private final MetadataCache metadata;
     private final ReplicaManager replicas;
+    private final FetchSessionCache sessions;
 
-    public FetchHandler(Supplier<BrokerConfig> config, MetadataCache metadata, ReplicaManager replicas) {
+    public FetchHandler(Supplier<BrokerConfig> config, MetadataCache metadata, ReplicaManager replicas,
+                        FetchSessionCache sessions) {
         super(ApiKeys.FETCH, 4, 18);
         this.config = config;
         this.metadata = metadata;
         this.replicas = replicas;
+        this.sessions = sessions;
     }
+
+    /**
+     * One partition to read and answer for.
+     *
+     * @param topic the topic, null when the request named one that does not exist
+     * @param topicName the name the request used (v0-12), or null
+     * @param topicId the id the request used (v13+), or zero
+     * @param cached the partition's entry in the fetch session, or null without one
+     */
+    private record Wanted(TopicImage topic, String topicName, Uuid topicId, int partition, long fetchOffset,
+                          int maxBytes, int currentLeaderEpoch, FetchSessionCache.CachedPartition cached) {}
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, FetchRequestData request) {
@@ -68,64 +85,135 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
         byte legacyMagic = context.wireVersion() >= 4 ? -1 : context.wireVersion() <= 1 ? (byte) 0 : (byte) 1;
         MetadataImage image = metadata.image();
         boolean byId = version >= 13;
-        List<FetchParams.PartitionFetch> wanted = new ArrayList<>();
-        List<Boolean> unknownId = new ArrayList<>();
-        List<TopicImage> topicOf = new ArrayList<>();
-        for (FetchRequestData.FetchTopic t : request.topics()) {
-            TopicImage topic = byId ? image.topic(t.topicId()) : image.topic(t.topic());
-            for (FetchRequestData.FetchPartition p : t.partitions()) {
-                wanted.add(new FetchParams.PartitionFetch(topic == null ? null : topic.name(), p.partition(), p.fetchOffset(),
-                        p.partitionMaxBytes(), p.currentLeaderEpoch()));
-                unknownId.add(byId && topic == null);
-                topicOf.add(topic);
+        int replicaId = version >= 15 ? request.replicaState().replicaId() : request.replicaId();
+        int sessionId = version >= 7 ? request.sessionId() : 0;
+        int epoch = version >= 7 ? request.sessionEpoch() : FetchSessionCache.FINAL_EPOCH;
+        List<Wanted> wanted = new ArrayList<>();
+        FetchSessionCache.Session session = null;
+        boolean incremental = false;
+        if (epoch == FetchSessionCache.INITIAL_EPOCH || epoch == FetchSessionCache.FINAL_EPOCH) {
+            if (sessionId != 0) {
+                sessions.remove(sessionId);
             }
+            if (epoch == FetchSessionCache.INITIAL_EPOCH) {
+                int count = request.topics().stream().mapToInt(t -> t.partitions().size()).sum();
+                session = sessions.create(replicaId >= 0, byId, count);
+            }
+            for (FetchRequestData.FetchTopic t : request.topics()) {
+                TopicImage topic = byId ? image.topic(t.topicId()) : image.topic(t.topic());
+                for (FetchRequestData.FetchPartition p : t.partitions()) {
+                    FetchSessionCache.CachedPartition cached = null;
+                    if (session != null) {
+                        FetchSessionCache.Key key = key(byId, t.topicId(), t.topic(), p.partition());
+                        session.upsert(key, p.fetchOffset(), p.partitionMaxBytes(), p.currentLeaderEpoch());
+                        cached = session.partition(key);
+                    }
+                    wanted.add(new Wanted(topic, byId ? null : t.topic(), byId ? t.topicId() : Uuid.ZERO_UUID,
+                            p.partition(), p.fetchOffset(), p.partitionMaxBytes(), p.currentLeaderEpoch(), cached));
+                }
+            }
+        } else {
+            FetchSessionCache.Session[] found = new FetchSessionCache.Session[1];
+            FetchSessionCache.Lookup lookup = sessionId == 0 ? FetchSessionCache.Lookup.NOT_FOUND
+                    : sessions.lookup(sessionId, epoch, found);
+            if (lookup != FetchSessionCache.Lookup.FOUND) {
+                Errors error = lookup == FetchSessionCache.Lookup.NOT_FOUND ? Errors.FETCH_SESSION_ID_NOT_FOUND
+                        : Errors.INVALID_FETCH_SESSION_EPOCH;
+                return CompletableFuture.completedFuture(new FetchResponseData().setErrorCode(error.code()).setSessionId(0));
+            }
+            session = found[0];
+            if (session.byId != byId) {
+                // A session opened by topic name (v12 and older) cannot go on by topic id, nor the other way round.
+                sessions.remove(sessionId);
+                return CompletableFuture.completedFuture(new FetchResponseData()
+                        .setErrorCode(Errors.FETCH_SESSION_TOPIC_ID_ERROR.code()).setSessionId(0));
+            }
+            incremental = true;
+            for (FetchRequestData.FetchTopic t : request.topics()) {
+                for (FetchRequestData.FetchPartition p : t.partitions()) {
+                    session.upsert(key(session.byId, t.topicId(), t.topic(), p.partition()), p.fetchOffset(),
+                            p.partitionMaxBytes(), p.currentLeaderEpoch());
+                }
+            }
+            for (FetchRequestData.ForgottenTopic f : request.forgottenTopicsData()) {
+                for (int partition : f.partitions()) {
+                    session.forget(key(session.byId, f.topicId(), f.topic(), partition));
+                }
+            }
+            for (FetchSessionCache.CachedPartition cached : session.partitions()) {
+                FetchSessionCache.Key key = cached.key;
+                TopicImage topic = session.byId ? image.topic(key.topicId()) : image.topic(key.topic());
+                wanted.add(new Wanted(topic, key.topic(), key.topicId() == null ? Uuid.ZERO_UUID : key.topicId(),
+                        key.partition(), cached.fetchOffset, cached.maxBytes, cached.currentLeaderEpoch, cached));
+            }
+        }
+        List<FetchParams.PartitionFetch> reads = new ArrayList<>(wanted.size());
+        for (Wanted w : wanted) {
+            reads.add(new FetchParams.PartitionFetch(w.topic() == null ? null : w.topic().name(), w.partition(),
+                    w.fetchOffset(), w.maxBytes(), w.currentLeaderEpoch()));
         }
         int maxBytes = Math.min(request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes(),
                 config.get().fetchMaxBytes());
-        int replicaId = version >= 15 ? request.replicaState().replicaId() : request.replicaId();
         FetchParams params = new FetchParams(request.maxWaitMs(), request.minBytes(), maxBytes,
-                legacyMagic >= 0 ? LEGACY_REACH : 1f, wanted, replicaId);
-        return replicas.fetchMessages(params)
-                .thenApply(read -> response(request, version, legacyMagic, maxBytes, wanted, unknownId, topicOf, read));
+                legacyMagic >= 0 ? LEGACY_REACH : 1f, reads, replicaId);
+        int responseSessionId = session == null ? 0 : session.id;
+        boolean onlyChanges = incremental;
+        return replicas.fetchMessages(params).thenApply(read -> response(request, version, legacyMagic, maxBytes,
+                wanted, reads, read, responseSessionId, onlyChanges));
+    }
+
+    private static FetchSessionCache.Key key(boolean byId, Uuid topicId, String topic, int partition) {
+        return byId ? new FetchSessionCache.Key(topicId, null, partition) : new FetchSessionCache.Key(null, topic, partition);
     }
 
     private FetchResponseData response(FetchRequestData request, short version, byte legacyMagic, int maxBytes,
-                                       List<FetchParams.PartitionFetch> wanted, List<Boolean> unknownId,
-                                       List<TopicImage> topicOf, List<FetchPartitionData> read) {
+                                       List<Wanted> wanted, List<FetchParams.PartitionFetch> reads,
+                                       List<FetchPartitionData> read, int sessionId, boolean onlyChanges) {
         boolean byId = version >= 13;
         boolean readCommitted = request.isolationLevel() == 1;
-        FetchResponseData response = new FetchResponseData().setSessionId(0).setErrorCode(Errors.NONE.code());
-        int i = 0;
+        FetchResponseData response = new FetchResponseData().setSessionId(sessionId).setErrorCode(Errors.NONE.code());
         int bytes = 0;
-        for (FetchRequestData.FetchTopic t : request.topics()) {
-            FetchableTopicResponse topicResponse = new FetchableTopicResponse()
-                    .setTopic(byId ? "" : t.topic()).setTopicId(byId ? t.topicId() : Uuid.ZERO_UUID);
-            response.responses().add(topicResponse);
-            for (FetchRequestData.FetchPartition p : t.partitions()) {
-                FetchPartitionData found = read.get(i);
-                PartitionData data = new PartitionData().setPartitionIndex(p.partition())
-                        .setHighWatermark(found.highWatermark()).setLastStableOffset(found.lastStableOffset())
-                        .setLogStartOffset(version >= 5 ? found.logStartOffset() : -1).setRecords(MemoryRecords.EMPTY);
-                Errors error = found.error() != Errors.UNKNOWN_TOPIC_OR_PARTITION ? found.error()
-                        : unknownId.get(i) ? Errors.UNKNOWN_TOPIC_ID : NotHere.error(topicOf.get(i), p.partition());
-                data.setErrorCode(error.code());
-                if (error == Errors.NONE) {
-                    if (readCommitted) {
-                        data.setAbortedTransactions(new ArrayList<>());
-                    }
-                    if (found.records() != null) {
-                        if (legacyMagic >= 0) {
-                            int budget = Math.max(0, Math.min(p.partitionMaxBytes(), maxBytes - bytes));
-                            bytes += convertLegacy(found, wanted.get(i), budget, bytes == 0, legacyMagic, data);
-                        } else {
-                            data.setRecords(found.records());
-                            bytes += found.records().sizeInBytes();
-                        }
+        FetchableTopicResponse topicResponse = null;
+        for (int i = 0; i < wanted.size(); i++) {
+            Wanted w = wanted.get(i);
+            FetchPartitionData found = read.get(i);
+            PartitionData data = new PartitionData().setPartitionIndex(w.partition())
+                    .setHighWatermark(found.highWatermark()).setLastStableOffset(found.lastStableOffset())
+                    .setLogStartOffset(version >= 5 ? found.logStartOffset() : -1).setRecords(MemoryRecords.EMPTY);
+            boolean unknownId = byId && w.topic() == null;
+            Errors error = found.error() != Errors.UNKNOWN_TOPIC_OR_PARTITION ? found.error()
+                    : unknownId ? Errors.UNKNOWN_TOPIC_ID : NotHere.error(w.topic(), w.partition());
+            data.setErrorCode(error.code());
+            if (error == Errors.NONE) {
+                if (readCommitted) {
+                    data.setAbortedTransactions(new ArrayList<>());
+                }
+                if (found.records() != null) {
+                    if (legacyMagic >= 0) {
+                        int budget = Math.max(0, Math.min(w.maxBytes(), maxBytes - bytes));
+                        bytes += convertLegacy(found, reads.get(i), budget, bytes == 0, legacyMagic, data);
+                    } else {
+                        data.setRecords(found.records());
+                        bytes += found.records().sizeInBytes();
                     }
                 }
-                topicResponse.partitions().add(data);
-                i++;
             }
+            boolean hasRecords = data.records() != null && data.records().sizeInBytes() > 0;
+            if (w.cached() != null) {
+                boolean changed = w.cached().mustRespond(hasRecords, error != Errors.NONE, data.highWatermark(),
+                        data.lastStableOffset(), data.logStartOffset());
+                if (onlyChanges && !changed) {
+                    continue;
+                }
+            }
+            boolean sameTopic = topicResponse != null && (byId ? topicResponse.topicId().equals(w.topicId())
+                    : topicResponse.topic().equals(w.topicName()));
+            if (!sameTopic) {
+                topicResponse = new FetchableTopicResponse().setTopic(byId ? "" : w.topicName())
+                        .setTopicId(byId ? w.topicId() : Uuid.ZERO_UUID);
+                response.responses().add(topicResponse);
+            }
+            topicResponse.partitions().add(data);
         }
         return response;
     }

@@ -28,7 +28,8 @@ public final class Handlers {
                              ControllerChannel controller, ClusterOperations cluster,
                              io.gregor.broker.controller.ReassignmentOperations reassignments,
                              java.util.function.Supplier<io.gregor.raft.RaftMetadataLog.QuorumState> quorum,
-                             String controllerListenerName, QuorumMembership membership) {
+                             String controllerListenerName, QuorumMembership membership,
+                             FetchSessionCache fetchSessions) {
     }
 
     public static HandlerRegistry registry(Components c) {
@@ -36,7 +37,7 @@ public final class Handlers {
         registry.register(new ApiVersionsHandler(registry))
                 .register(new MetadataHandler(c.config(), c.node(), c.metadata(), c.topics(), c.replicas(), c.controller()))
                 .register(new ProduceHandler(c.metadata(), c.replicas()))
-                .register(new FetchHandler(c.config(), c.metadata(), c.replicas()))
+                .register(new FetchHandler(c.config(), c.metadata(), c.replicas(), c.fetchSessions()))
                 .register(new ListOffsetsHandler(c.metadata(), c.replicas()))
                 .register(new ForwardingHandler<>(new CreateTopicsHandler(c.config(), c.metadata(), c.topics()), c.controller()))
                 .register(new InitProducerIdHandler(c.producerIds()))
