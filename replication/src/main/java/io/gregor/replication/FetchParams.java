@@ -13,16 +13,23 @@ import java.util.List;
  * @param partitions the partitions, in the order of the response
  * @param replicaId the follower that fetches, -1 for a consumer (a follower reads up to the log end, and its fetch
  *     offset tells the leader what it holds durably)
+ * @param readCommitted a read_committed consumer: reads stop at the last stable offset and carry the aborted
+ *     transactions they overlap
  */
 public record FetchParams(long maxWaitMs, int minBytes, int maxBytes, float reach, List<PartitionFetch> partitions,
-                          int replicaId) {
+                          int replicaId, boolean readCommitted) {
     public FetchParams {
         partitions = List.copyOf(partitions);
     }
 
+    public FetchParams(long maxWaitMs, int minBytes, int maxBytes, float reach, List<PartitionFetch> partitions,
+                       int replicaId) {
+        this(maxWaitMs, minBytes, maxBytes, reach, partitions, replicaId, false);
+    }
+
     /** A consumer's fetch. */
     public FetchParams(long maxWaitMs, int minBytes, int maxBytes, float reach, List<PartitionFetch> partitions) {
-        this(maxWaitMs, minBytes, maxBytes, reach, partitions, -1);
+        this(maxWaitMs, minBytes, maxBytes, reach, partitions, -1, false);
     }
 
     public boolean fromFollower() {

@@ -140,6 +140,11 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
                     + partition.minInsyncReplicas() + " for partition " + partition));
         }
         Log partitionLog = partition.log();
+        if (hasControlBatch(records)) {
+            // Transaction markers come from transaction coordinators (WriteTxnMarkers), never in a Produce request.
+            return CompletableFuture.completedFuture(AppendResult.failed(Errors.INVALID_RECORD,
+                    "Clients are not allowed to write control records (partition " + partition + ")."));
+        }
         if (partitionLog.config().compaction().compact() && hasKeylessRecord(records)) {
             return CompletableFuture.completedFuture(AppendResult.failed(Errors.INVALID_RECORD,
                     "Compacted topic cannot accept message without key in topic partition " + partition + "."));
@@ -248,12 +253,32 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         if (cause instanceof io.gregor.storage.InvalidProducerEpochException) {
             return AppendResult.failed(Errors.INVALID_PRODUCER_EPOCH, cause.getMessage());
         }
+        if (cause instanceof io.gregor.storage.InvalidTxnStateException) {
+            return AppendResult.failed(Errors.INVALID_TXN_STATE, cause.getMessage());
+        }
         if (cause instanceof KafkaStorageException) {
             log.error("Storage error appending to {}: {}", partition, cause.getMessage());
             return AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, cause.getMessage());
         }
         log.error("Unexpected error appending to {}", partition, cause);
         return AppendResult.failed(Errors.UNKNOWN_SERVER_ERROR, String.valueOf(cause));
+    }
+
+    /** Whether a batch of {@code buffer} has the control attribute (bit 5); a malformed tail answers false. */
+    static boolean hasControlBatch(ByteBuffer buffer) {
+        ByteBuffer b = buffer.duplicate().order(java.nio.ByteOrder.BIG_ENDIAN);
+        int position = b.position();
+        while (b.limit() - position >= 61) {
+            if ((b.getShort(position + 21) & (1 << 5)) != 0 && b.get(position + 16) >= 2) {
+                return true;
+            }
+            int size = b.getInt(position + 8) + 12;
+            if (size < 61) {
+                return false;
+            }
+            position += size;
+        }
+        return false;
     }
 
     /**
@@ -536,9 +561,10 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
             }
             Log partitionLog = partition.log();
             long hw = partitionLog.highWatermark();
+            long lso = partitionLog.lastStableOffset();
             long logStart = partitionLog.logStartOffset();
-            // Followers copy the whole log; consumers see what is committed.
-            long readLimit = params.fromFollower() ? Long.MAX_VALUE : hw;
+            // Followers copy the whole log; consumers see what is committed, read_committed ones what is decided.
+            long readLimit = params.fromFollower() ? Long.MAX_VALUE : params.readCommitted() ? lso : hw;
             watched.add(partition);
             int budget = Math.max(0, Math.min(p.maxBytes(), params.maxBytes() - bytes));
             int reach = (int) Math.min(Integer.MAX_VALUE, (long) (budget * params.reach()));
@@ -546,7 +572,7 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
                     && !partition.inSync(params.replicaId()) && leaderQuota.limited();
             if (throttled && leaderQuota.isExceeded()) {
                 // leader.replication.throttled.rate: this follower catches up later (never a follower in the ISR).
-                out.add(new FetchPartitionData(partition, Errors.NONE, hw, hw, logStart, null));
+                out.add(new FetchPartitionData(partition, Errors.NONE, hw, lso, logStart, null));
                 continue;
             }
             try {
@@ -559,9 +585,19 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
                     // A reach past the budget (down-conversion) counts only what the answer may hold.
                     bytes += params.reach() > 1 ? Math.min(slice.size(), Math.max(budget, 1)) : slice.size();
                 }
-                out.add(new FetchPartitionData(partition, Errors.NONE, hw, hw, logStart, records));
+                List<org.apache.kafka.common.message.FetchResponseData.AbortedTransaction> aborted = null;
+                if (params.readCommitted()) {
+                    aborted = new ArrayList<>();
+                    if (records != null) {
+                        for (var txn : partitionLog.abortedTransactions(p.fetchOffset(), slice.lastOffset() + 1)) {
+                            aborted.add(new org.apache.kafka.common.message.FetchResponseData.AbortedTransaction()
+                                    .setProducerId(txn.producerId()).setFirstOffset(txn.firstOffset()));
+                        }
+                    }
+                }
+                out.add(new FetchPartitionData(partition, Errors.NONE, hw, lso, logStart, records, aborted));
             } catch (OffsetOutOfRangeException e) {
-                out.add(new FetchPartitionData(partition, Errors.OFFSET_OUT_OF_RANGE, hw, hw, logStart, null));
+                out.add(new FetchPartitionData(partition, Errors.OFFSET_OUT_OF_RANGE, hw, lso, logStart, null));
                 hasError = true;
             } catch (KafkaStorageException e) {
                 log.error("Storage error reading {}: {}", partition, e.getMessage());
@@ -610,11 +646,20 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
      * or the first record at or after a timestamp. INVALID_REQUEST for another negative timestamp.
      */
     public OffsetResult fetchOffsetForTimestamp(Partition partition, long timestamp) {
+        return fetchOffsetForTimestamp(partition, timestamp, false);
+    }
+
+    /**
+     * As {@link #fetchOffsetForTimestamp(Partition, long)}; for a read_committed client ({@code readCommitted}) the
+     * last stable offset takes the high watermark's place, as in Kafka: latest is the last stable offset, and
+     * lookups find nothing at or past it.
+     */
+    public OffsetResult fetchOffsetForTimestamp(Partition partition, long timestamp, boolean readCommitted) {
         if (!partition.isLeader(nodeId)) {
             return new OffsetResult(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1);
         }
         Log partitionLog = partition.log();
-        long hw = partitionLog.highWatermark();
+        long hw = readCommitted ? partitionLog.lastStableOffset() : partitionLog.highWatermark();
         if (timestamp == LATEST || timestamp == LATEST_TIERED) {
             return new OffsetResult(Errors.NONE, -1, hw);
         }

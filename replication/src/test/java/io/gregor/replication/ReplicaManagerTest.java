@@ -164,4 +164,41 @@ class ReplicaManagerTest {
         assertThat(replicas.fetchOffsetForTimestamp(orders, ReplicaManager.EARLIEST).offset()).isEqualTo(2);
         assertThat(replicas.endOffsetForEpoch(orders, 0)).isEqualTo(new ReplicaManager.EpochEnd(0, 3));
     }
+
+    @Test
+    void aReadCommittedFetchStopsAtTheLastStableOffsetAndNamesTheAbortedTransactions() throws Exception {
+        long pid = 77;
+        ByteBuffer txn = MemoryRecords.withTransactionalRecords(Compression.NONE, pid, (short) 0, 0,
+                new SimpleRecord("a".getBytes(), "1".getBytes()), new SimpleRecord("b".getBytes(), "2".getBytes()))
+                .buffer();
+        assertThat(get(replicas.appendRecords(orders, txn, (short) -1, 30_000)).error()).isEqualTo(Errors.NONE);
+        assertThat(get(replicas.appendRecords(orders, batch("c", "3"), (short) -1, 30_000)).error())
+                .isEqualTo(Errors.NONE);
+        FetchParams.PartitionFetch from0 = new FetchParams.PartitionFetch("orders", 0, 0, 1 << 20, -1);
+        FetchParams committed = new FetchParams(0, 1, 1 << 20, 1f, List.of(from0), -1, true);
+        FetchParams uncommitted = new FetchParams(0, 1, 1 << 20, 1f, List.of(from0), -1, false);
+        FetchPartitionData open = get(replicas.fetchMessages(committed)).get(0);
+        assertThat(open.highWatermark()).isEqualTo(3);
+        assertThat(open.lastStableOffset()).isZero();
+        assertThat(open.records()).as("nothing is stable yet").isNull();
+        assertThat(get(replicas.fetchMessages(uncommitted)).get(0).records().sizeInBytes()).isPositive();
+
+        // A client may not write the marker itself.
+        ByteBuffer abort = MemoryRecords.withEndTransactionMarker(System.currentTimeMillis(), pid, (short) 0,
+                new org.apache.kafka.common.record.EndTransactionMarker(
+                        org.apache.kafka.common.record.ControlRecordType.ABORT, 0)).buffer();
+        assertThat(get(replicas.appendRecords(orders, abort.duplicate(), (short) -1, 30_000)).error())
+                .isEqualTo(Errors.INVALID_RECORD);
+        orders.log().append(abort, orders.leaderEpoch());
+        orders.log().flush();
+        orders.log().updateHighWatermark(orders.log().logEndOffset());
+        FetchPartitionData decided = get(replicas.fetchMessages(committed)).get(0);
+        assertThat(decided.lastStableOffset()).isEqualTo(4);
+        assertThat(decided.records().sizeInBytes()).isPositive();
+        assertThat(decided.abortedTransactions()).hasSize(1);
+        assertThat(decided.abortedTransactions().get(0).producerId()).isEqualTo(pid);
+        assertThat(decided.abortedTransactions().get(0).firstOffset()).isZero();
+        assertThat(get(replicas.fetchMessages(uncommitted)).get(0).abortedTransactions()).isNull();
+        assertThat(replicas.fetchOffsetForTimestamp(orders, ReplicaManager.LATEST, true).offset()).isEqualTo(4);
+    }
 }

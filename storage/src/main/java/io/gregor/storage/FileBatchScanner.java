@@ -64,8 +64,13 @@ final class FileBatchScanner {
     }
 
     /** The producer fields of {@code entry}, the batch {@link #next()} returned last. */
-    ProducerBatch producerBatch(Entry entry) {
-        return ProducerBatch.read(window, lastHeader, entry.baseOffset(), entry.lastOffset());
+    ProducerBatch producerBatch(Entry entry) throws IOException {
+        ProducerBatch batch = ProducerBatch.read(window, lastHeader, entry.baseOffset(), entry.lastOffset());
+        if (batch.isControl() && batch.controlType() < 0) {
+            // The window ends before the control record: read the (small) batch whole.
+            batch = ProducerBatch.read(readBatch(channel, entry), 0, entry.baseOffset(), entry.lastOffset());
+        }
+        return batch;
     }
 
     /** Makes the header at {@code at} available in the window and returns its index there. */

@@ -42,6 +42,9 @@ public final class Log implements AutoCloseable {
     private final LogCheckpoints checkpoints;
     private final LeaderEpochCache epochs;
     private final ProducerStateManager producerState;
+    private final AbortedTransactionIndex abortedTransactions;
+    /** The producer state's first unstable offset at the last change (Long.MAX_VALUE: none). */
+    private volatile long firstUnstableOffset = Long.MAX_VALUE;
     private final DeletedSegments deleted = new DeletedSegments();
     private final AtomicBoolean directoryDirty = new AtomicBoolean();
     /** A new log: the parent directory's entry for it must be synced with the first flush. */
@@ -57,9 +60,11 @@ public final class Log implements AutoCloseable {
     private long lastRecoveryPointCheckpointMs;
 
     private Log(Path dir, LogConfig config, Time time, FailureProbe probe, LogCheckpoints checkpoints,
-                LeaderEpochCacheHolder holder, LogLoader.Result loaded, ProducerStateManager producerState) {
+                LeaderEpochCacheHolder holder, LogLoader.Result loaded, ProducerStateManager producerState,
+                AbortedTransactionIndex abortedTransactions) {
         this.dir = dir;
         this.producerState = producerState;
+        this.abortedTransactions = abortedTransactions;
         this.config = config;
         this.time = time;
         this.probe = probe;
@@ -73,6 +78,7 @@ public final class Log implements AutoCloseable {
         this.lastFlushMs = time.milliseconds();
         this.lastRecoveryPointCheckpointMs = lastFlushMs;
         holder.log = this;
+        refreshStable();
     }
 
     /** Lets the epoch cache read the LEO of a log that does not exist yet while loading. */
@@ -97,6 +103,7 @@ public final class Log implements AutoCloseable {
             LogCheckpoints checkpoints = new LogCheckpoints(dir);
             boolean created = !java.nio.file.Files.isDirectory(dir);
             java.nio.file.Files.createDirectories(dir);
+            long recoveryPoint = checkpoints.recoveryPoint();
             LeaderEpochCacheHolder holder = new LeaderEpochCacheHolder();
             holder.cache = new LeaderEpochCache(new CheckpointFile(dir.resolve(LeaderEpochCache.FILE_NAME)), holder::logEndOffset);
             LogLoader.Result loaded = new LogLoader(dir, config, time, hadCleanShutdown).load(checkpoints, holder.cache);
@@ -105,9 +112,14 @@ public final class Log implements AutoCloseable {
             checkpoints.writeLogStartOffset(loaded.logStartOffset());
             LOG.debug("{}: opened, log start offset {}, log end offset {}, {} segments",
                     dir, loaded.logStartOffset(), loaded.logEndOffset(), loaded.segments().size());
+            AbortedTransactionIndex aborted = new AbortedTransactionIndex(dir);
+            aborted.truncateTo(loaded.logEndOffset());
             ProducerStateManager producerState = new ProducerStateManager(dir);
-            producerState.load(loaded.segments(), loaded.logEndOffset(), !hadCleanShutdown);
-            Log log = new Log(dir, config, time, probe, checkpoints, holder, loaded, producerState);
+            producerState.onAbort(txn -> appendAborted(dir, aborted, txn));
+            // After a crash the replay starts at or below the recovery point: the aborts after it may not be durable.
+            producerState.load(loaded.segments(), loaded.logEndOffset(), !hadCleanShutdown,
+                    hadCleanShutdown ? Long.MAX_VALUE : recoveryPoint);
+            Log log = new Log(dir, config, time, probe, checkpoints, holder, loaded, producerState, aborted);
             if (created) {
                 // Neither the first segment's entry in the new directory nor the directory's entry in its parent is
                 // durable yet; the first flush syncs both, so acknowledged writes never depend on unsynced entries.
@@ -216,6 +228,7 @@ public final class Log implements AutoCloseable {
             writeToActiveSegment(buffer, start, end, batches, next - 1, nowMs, config);
             producerBatches.forEach(producerState::applyStored);
             logEndOffset = next;
+            refreshStable();
             for (int i = 0; i < batches.size(); i++) {
                 int epoch = batchEpochs.get(i);
                 if (epoch >= 0 && epoch > epochs.latestEpoch()) {
@@ -280,6 +293,7 @@ public final class Log implements AutoCloseable {
         writeToActiveSegment(buffer, start, end, batches, lastOffset, nowMs, current);
         producers.commit();
         logEndOffset = next;
+        refreshStable();
         if (leaderEpoch >= 0 && leaderEpoch > epochs.latestEpoch()) {
             epochs.assign(leaderEpoch, firstOffset);
         }
@@ -351,6 +365,48 @@ public final class Log implements AutoCloseable {
         }
     }
 
+    private static void appendAborted(Path dir, AbortedTransactionIndex index, AbortedTransaction txn) {
+        try {
+            index.append(txn);
+        } catch (IOException e) {
+            // The batches are written: failing the append now would leave them unacknowledged but stored. The index
+            // entry is rebuilt by the replay of the next open after a crash; until then read_committed readers of
+            // this range are not told of this abort.
+            LOG.error("{}: cannot record the aborted transaction {}: {}", dir, txn, e.toString());
+        }
+    }
+
+    /** Recomputes the first unstable offset from the producer state; under the lock. */
+    private void refreshStable() {
+        firstUnstableOffset = producerState.firstUnstableOffset(highWatermark);
+    }
+
+    /**
+     * The last stable offset: the high watermark, or the first record of the earliest transaction below it that is
+     * open or whose marker the high watermark has not passed. A read_committed reader reads up to it.
+     */
+    public long lastStableOffset() {
+        return Math.min(highWatermark, firstUnstableOffset);
+    }
+
+    /**
+     * The aborted transactions whose records a read of {@code [fetchOffset, upperBound)} may hold (marker at or
+     * after {@code fetchOffset}, first record before {@code upperBound}), in marker order.
+     */
+    public List<AbortedTransaction> abortedTransactions(long fetchOffset, long upperBound) {
+        return abortedTransactions.collect(fetchOffset, upperBound);
+    }
+
+    /** How many transactions are open in this log. */
+    public int ongoingTransactions() {
+        lock.lock();
+        try {
+            return producerState.ongoingTransactions();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public long logStartOffset() {
         return logStartOffset;
     }
@@ -373,6 +429,7 @@ public final class Log implements AutoCloseable {
         lock.lock();
         try {
             highWatermark = Math.min(Math.max(hw, logStartOffset), logEndOffset);
+            refreshStable();
         } finally {
             lock.unlock();
         }
@@ -411,6 +468,7 @@ public final class Log implements AutoCloseable {
                 probe.beforeFlush(segment.logFile());
                 segment.flush();
             }
+            abortedTransactions.flush();
             if (directoryDirty.getAndSet(false)) {
                 CheckpointFile.fsyncDirectory(dir);
             }
@@ -595,7 +653,9 @@ public final class Log implements AutoCloseable {
             }
             checkpoints.writeRecoveryPoint(flushedOffset);
             epochs.truncateFromEnd(newEnd);
+            abortedTransactions.truncateTo(newEnd);
             producerState.load(segments, newEnd, true);
+            refreshStable();
             LOG.info("{}: truncated to offset {}, log end offset now {}", dir, offset, newEnd);
         } catch (IOException e) {
             throw new KafkaStorageException("Truncation of " + dir + " failed: " + e.getMessage(), e);
@@ -636,6 +696,8 @@ public final class Log implements AutoCloseable {
             epochs.truncateFromEnd(0);
             producerState.clear();
             producerState.deleteAllSnapshots();
+            abortedTransactions.clear();
+            refreshStable();
             LOG.info("{}: emptied and restarted at offset {}", dir, offset);
         } catch (IOException e) {
             throw new KafkaStorageException("Restart of " + dir + " at " + offset + " failed: " + e.getMessage(), e);
@@ -766,6 +828,7 @@ public final class Log implements AutoCloseable {
             for (LogSegment segment : segments.values()) {
                 segment.close();
             }
+            abortedTransactions.close();
             checkpoints.writeRecoveryPoint(flushedOffset);
             checkpoints.writeLogStartOffset(logStartOffset);
             checkpoints.writeHighWatermark(highWatermark);
@@ -882,6 +945,11 @@ public final class Log implements AutoCloseable {
         for (LogSegment segment : segments.values()) {
             segment.closeHandle();
         }
+        try {
+            abortedTransactions.close();
+        } catch (IOException ignored) {
+            // The log's files are being discarded.
+        }
     }
 
     int pendingDeletions() {
@@ -911,6 +979,11 @@ public final class Log implements AutoCloseable {
             throw new KafkaStorageException("Failed to checkpoint log start offset of " + dir, e);
         }
         epochs.truncateFromStart(offset);
+        try {
+            abortedTransactions.trimBelow(offset);
+        } catch (IOException e) {
+            LOG.warn("{}: failed to trim the aborted transactions below {}: {}", dir, offset, e.toString());
+        }
     }
 
     private void deleteSegment(LogSegment segment, String reason) {

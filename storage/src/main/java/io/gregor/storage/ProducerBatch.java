@@ -12,20 +12,69 @@ import java.nio.ByteBuffer;
  * @param lastOffset offset of the last record
  * @param maxTimestamp the batch's max timestamp (the broker's time under LogAppendTime)
  * @param attributes the batch attributes (bit 4 transactional, bit 5 control)
+ * @param controlType for a control batch, the type of its first record's key ({@link #ABORT}, {@link #COMMIT}, or
+ *     another type Kafka defines); -1 for a data batch or when the buffer does not hold the record
  */
 record ProducerBatch(long producerId, short epoch, int baseSequence, long baseOffset, long lastOffset,
-                     long maxTimestamp, short attributes) {
+                     long maxTimestamp, short attributes, short controlType) {
 
     private static final int TRANSACTIONAL = 1 << 4;
     private static final int CONTROL = 1 << 5;
+    /** Control record key types (Kafka's ControlRecordType). */
+    static final short ABORT = 0;
+    static final short COMMIT = 1;
 
     /** The fields of the batch whose header starts at {@code start}, with the offsets it has (or will have). */
     static ProducerBatch read(ByteBuffer buffer, int start, long baseOffset, long lastOffset) {
+        short attributes = buffer.getShort(start + RecordBatchHeader.ATTRIBUTES);
         return new ProducerBatch(buffer.getLong(start + RecordBatchHeader.PRODUCER_ID),
                 buffer.getShort(start + RecordBatchHeader.PRODUCER_EPOCH),
                 buffer.getInt(start + RecordBatchHeader.BASE_SEQUENCE), baseOffset, lastOffset,
-                buffer.getLong(start + RecordBatchHeader.MAX_TIMESTAMP),
-                buffer.getShort(start + RecordBatchHeader.ATTRIBUTES));
+                buffer.getLong(start + RecordBatchHeader.MAX_TIMESTAMP), attributes,
+                (attributes & CONTROL) != 0 ? controlType(buffer, start) : (short) -1);
+    }
+
+    /**
+     * The key type of the first record of the (uncompressed) control batch at {@code start}: the record's length,
+     * attributes, timestamp delta, offset delta and key length come first (varints), then the key's version and
+     * type (two int16). -1 when the buffer ends before it.
+     */
+    static short controlType(ByteBuffer buffer, int start) {
+        int at = start + RecordBatchHeader.HEADER_SIZE;
+        int limit = buffer.limit();
+        try {
+            at = skipVarint(buffer, at, limit); // record length
+            at += 1; // attributes
+            at = skipVarint(buffer, at, limit); // timestamp delta
+            at = skipVarint(buffer, at, limit); // offset delta
+            at = skipVarint(buffer, at, limit); // key length
+            if (at + 4 > limit) {
+                return -1;
+            }
+            return buffer.getShort(at + 2);
+        } catch (IndexOutOfBoundsException e) {
+            return -1;
+        }
+    }
+
+    private static int skipVarint(ByteBuffer buffer, int at, int limit) {
+        for (int i = 0; i < 10; i++) {
+            if (at >= limit) {
+                throw new IndexOutOfBoundsException();
+            }
+            if ((buffer.get(at++) & 0x80) == 0) {
+                return at;
+            }
+        }
+        throw new IndexOutOfBoundsException();
+    }
+
+    boolean isAbortMarker() {
+        return isControl() && controlType == ABORT;
+    }
+
+    boolean isCommitMarker() {
+        return isControl() && controlType == COMMIT;
     }
 
     boolean hasProducerId() {

@@ -37,20 +37,26 @@ import org.slf4j.LoggerFactory;
  * with no snapshot, every batch of the log. Snapshot layout (big-endian), CRC32C of everything before it at the end:
  *
  * <pre>
- *  version i32 (1) | offset i64 | producer count i32 |
- *    per producer: producerId i64 | epoch i16 | lastTimestamp i64 | batch count i8 |
+ *  version i32 (2) | offset i64 | producer count i32 |
+ *    per producer: producerId i64 | epoch i16 | lastTimestamp i64 | txnFirstOffset i64 (-1: none open) | batch count i8 |
  *      per batch: firstSeq i32 | lastSeq i32 | firstOffset i64 | lastOffset i64 | timestamp i64
  *  | crc u32
  * </pre>
  *
- * Not thread-safe: the log calls it under its lock.
+ * Version 1 (before transactions) has no {@code txnFirstOffset} and is still read.
+ *
+ * <p>Transactions: a producer's first transactional batch opens its transaction at that offset, a commit or abort
+ * marker (control batch) closes it; the earliest open transaction, and any decided one whose marker the high watermark
+ * has not passed, bound the last stable offset. Aborts are reported to the log (its {@link AbortedTransactionIndex}).
+ *
+ * <p>Not thread-safe: the log calls it under its lock.
  */
 final class ProducerStateManager {
 
     static final int BATCHES_TO_RETAIN = 5;
     static final String SNAPSHOT_SUFFIX = ".snapshot";
-    private static final int SNAPSHOT_VERSION = 1;
-    private static final int PRODUCER_BYTES = 8 + 2 + 8 + 1;
+    private static final int SNAPSHOT_VERSION = 2;
+    private static final int PRODUCER_BYTES = 8 + 2 + 8 + 8 + 1;
     private static final int BATCH_BYTES = 4 + 4 + 8 + 8 + 8;
     private static final Logger LOG = LoggerFactory.getLogger(ProducerStateManager.class);
 
@@ -62,6 +68,8 @@ final class ProducerStateManager {
         private final long producerId;
         private short epoch = -1;
         private long lastTimestamp = -1;
+        /** The offset of the first record of the producer's open transaction here, -1 when none is open. */
+        private long txnFirstOffset = -1;
         private final ArrayDeque<BatchMetadata> batches = new ArrayDeque<>(BATCHES_TO_RETAIN);
 
         ProducerEntry(long producerId) {
@@ -70,6 +78,10 @@ final class ProducerStateManager {
 
         short epoch() {
             return epoch;
+        }
+
+        long txnFirstOffset() {
+            return txnFirstOffset;
         }
 
         int lastSeq() {
@@ -112,6 +124,7 @@ final class ProducerStateManager {
             ProducerEntry copy = new ProducerEntry(producerId);
             copy.epoch = epoch;
             copy.lastTimestamp = lastTimestamp;
+            copy.txnFirstOffset = txnFirstOffset;
             copy.batches.addAll(batches);
             return copy;
         }
@@ -119,9 +132,81 @@ final class ProducerStateManager {
 
     private final Path dir;
     private final Map<Long, ProducerEntry> producers = new HashMap<>();
+    /** Open transactions: first offset to producer id. */
+    private final java.util.TreeMap<Long, Long> ongoing = new java.util.TreeMap<>();
+    /**
+     * Decided transactions whose marker the high watermark has not passed yet, in marker order, as {first offset,
+     * marker offset}: they hold the last stable offset at their first offset until it does.
+     */
+    private final ArrayDeque<long[]> undecidedForReaders = new ArrayDeque<>();
+    private java.util.function.Consumer<AbortedTransaction> onAbort = t -> { };
 
     ProducerStateManager(Path dir) {
         this.dir = dir;
+    }
+
+    /** Told every abort as its marker is applied (appended, copied, or replayed at load). */
+    void onAbort(java.util.function.Consumer<AbortedTransaction> listener) {
+        this.onAbort = listener;
+    }
+
+    /** A transaction starting or ending, applied to the partition's transaction state. */
+    private record TxnEvent(long producerId, long firstOffset, long markerOffset, boolean end, boolean aborted) {}
+
+    /**
+     * The transaction consequences of a batch for its producer's entry (already checked): a transactional data batch
+     * opens a transaction when none is open; a commit or abort marker closes the open one. Returns the event, or null.
+     */
+    private static TxnEvent transition(ProducerEntry entry, ProducerBatch batch) {
+        if (batch.isControl()) {
+            if (entry.txnFirstOffset < 0 || !(batch.isAbortMarker() || batch.isCommitMarker())) {
+                return null;
+            }
+            TxnEvent end = new TxnEvent(entry.producerId, entry.txnFirstOffset, batch.baseOffset(), true,
+                    batch.isAbortMarker());
+            entry.txnFirstOffset = -1;
+            return end;
+        }
+        if (batch.isTransactional() && entry.txnFirstOffset < 0) {
+            entry.txnFirstOffset = batch.baseOffset();
+            return new TxnEvent(entry.producerId, batch.baseOffset(), -1, false, false);
+        }
+        return null;
+    }
+
+    private void apply(TxnEvent event) {
+        if (!event.end()) {
+            ongoing.put(event.firstOffset(), event.producerId());
+            return;
+        }
+        ongoing.remove(event.firstOffset());
+        undecidedForReaders.addLast(new long[] {event.firstOffset(), event.markerOffset()});
+        if (event.aborted()) {
+            long stable = ongoing.isEmpty() ? event.markerOffset() + 1
+                    : Math.min(ongoing.firstKey(), event.markerOffset() + 1);
+            onAbort.accept(new AbortedTransaction(event.producerId(), event.firstOffset(), event.markerOffset(), stable));
+        }
+    }
+
+    /**
+     * The first offset a read_committed reader may not pass, given the high watermark: the first record of the
+     * earliest open transaction, or of a decided one whose marker is not below the high watermark yet;
+     * {@link Long#MAX_VALUE} when there is none.
+     */
+    long firstUnstableOffset(long highWatermark) {
+        while (!undecidedForReaders.isEmpty() && undecidedForReaders.peekFirst()[1] < highWatermark) {
+            undecidedForReaders.removeFirst();
+        }
+        long first = ongoing.isEmpty() ? Long.MAX_VALUE : ongoing.firstKey();
+        for (long[] txn : undecidedForReaders) {
+            first = Math.min(first, txn[0]);
+        }
+        return first;
+    }
+
+    /** How many transactions are open here. */
+    int ongoingTransactions() {
+        return ongoing.size();
     }
 
     /** The producer's state, or null when this partition has none. */
@@ -138,6 +223,7 @@ final class ProducerStateManager {
     /** The checks and state changes of one produced append, applied by {@link #commit} once it is written. */
     final class ProducedAppend {
         private final Map<Long, ProducerEntry> changed = new HashMap<>();
+        private final List<TxnEvent> events = new ArrayList<>();
 
         /**
          * Checks a batch a client produced (after the earlier batches of the same append). Returns the stored batch
@@ -161,6 +247,10 @@ final class ProducerStateManager {
                 current = stored == null ? new ProducerEntry(batch.producerId()) : stored.copy();
             }
             validate(current, batch);
+            TxnEvent event = transition(current, batch);
+            if (event != null) {
+                events.add(event);
+            }
             current.add(batch, timestamp);
             changed.put(batch.producerId(), current);
             return null;
@@ -168,6 +258,7 @@ final class ProducerStateManager {
 
         void commit() {
             producers.putAll(changed);
+            events.forEach(ProducerStateManager.this::apply);
         }
     }
 
@@ -183,6 +274,11 @@ final class ProducerStateManager {
         }
         if (batch.isControl()) {
             return;
+        }
+        if (!batch.isTransactional() && current.txnFirstOffset >= 0) {
+            throw new InvalidTxnStateException("Producer " + batch.producerId() + " wrote a non-transactional batch"
+                    + " at offset " + batch.baseOffset() + " in " + dir.getFileName()
+                    + " while its transaction that began at offset " + current.txnFirstOffset + " is open");
         }
         int firstSeq = batch.baseSequence();
         if (batch.epoch() != current.epoch()) {
@@ -209,7 +305,12 @@ final class ProducerStateManager {
     /** Applies a batch that was appended without checks: copied from the leader, or read back from the log. */
     void applyStored(ProducerBatch batch) {
         if (batch.hasProducerId()) {
-            producers.computeIfAbsent(batch.producerId(), ProducerEntry::new).add(batch, batch.maxTimestamp());
+            ProducerEntry entry = producers.computeIfAbsent(batch.producerId(), ProducerEntry::new);
+            TxnEvent event = transition(entry, batch);
+            entry.add(batch, batch.maxTimestamp());
+            if (event != null) {
+                apply(event);
+            }
         }
     }
 
@@ -219,12 +320,15 @@ final class ProducerStateManager {
      */
     int expire(long nowMs, long expirationMs) {
         int before = producers.size();
-        producers.values().removeIf(entry -> nowMs - entry.lastTimestamp >= expirationMs);
+        // A producer with an open transaction stays: the transaction coordinator ends it (or times it out) first.
+        producers.values().removeIf(entry -> entry.txnFirstOffset < 0 && nowMs - entry.lastTimestamp >= expirationMs);
         return before - producers.size();
     }
 
     void clear() {
         producers.clear();
+        ongoing.clear();
+        undecidedForReaders.clear();
     }
 
     // ---- snapshots -------------------------------------------------------------------------------------------------
@@ -262,7 +366,7 @@ final class ProducerStateManager {
         buffer.putInt(SNAPSHOT_VERSION).putLong(offset).putInt(producers.size());
         for (ProducerEntry entry : producers.values()) {
             buffer.putLong(entry.producerId).putShort(entry.epoch).putLong(entry.lastTimestamp)
-                    .put((byte) entry.batches.size());
+                    .putLong(entry.txnFirstOffset).put((byte) entry.batches.size());
             for (BatchMetadata batch : entry.batches) {
                 buffer.putInt(batch.firstSeq()).putInt(batch.lastSeq()).putLong(batch.firstOffset())
                         .putLong(batch.lastOffset()).putLong(batch.timestamp());
@@ -301,7 +405,8 @@ final class ProducerStateManager {
             if (size < 20 || buffer.getInt(size - 4) != (int) crc.getValue()) {
                 throw new IllegalStateException("CRC mismatch");
             }
-            if (buffer.getInt() != SNAPSHOT_VERSION || buffer.getLong() != offset) {
+            int version = buffer.getInt();
+            if (version < 1 || version > SNAPSHOT_VERSION || buffer.getLong() != offset) {
                 throw new IllegalStateException("unknown version or offset");
             }
             int count = buffer.getInt();
@@ -310,6 +415,7 @@ final class ProducerStateManager {
                 ProducerEntry entry = new ProducerEntry(buffer.getLong());
                 entry.epoch = buffer.getShort();
                 entry.lastTimestamp = buffer.getLong();
+                entry.txnFirstOffset = version >= 2 ? buffer.getLong() : -1;
                 int batches = buffer.get();
                 for (int b = 0; b < batches; b++) {
                     entry.batches.addLast(new BatchMetadata(buffer.getInt(), buffer.getInt(), buffer.getLong(),
@@ -354,15 +460,30 @@ final class ProducerStateManager {
      * every batch of {@code segments} from the snapshot's offset on. Snapshots above the log end are deleted.
      */
     void load(NavigableMap<Long, LogSegment> segments, long logEndOffset, boolean syncDeletes) throws IOException {
+        load(segments, logEndOffset, syncDeletes, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #load(NavigableMap, long, boolean)}, using no snapshot above {@code maxSnapshotOffset}: after a crash,
+     * the recovery point, so that the replay covers every batch that was not known durable (and what it told the
+     * abort listener may have been lost with the page cache).
+     */
+    void load(NavigableMap<Long, LogSegment> segments, long logEndOffset, boolean syncDeletes, long maxSnapshotOffset)
+            throws IOException {
         deleteSnapshotsAfter(logEndOffset, syncDeletes);
-        producers.clear();
+        clear();
         long from = segments.isEmpty() ? logEndOffset : segments.firstKey();
-        List<Long> candidates = new ArrayList<>(snapshotOffsets());
+        List<Long> candidates = new ArrayList<>(snapshotOffsets().headSet(maxSnapshotOffset, true));
         Collections.reverse(candidates);
         for (long offset : candidates) {
             Map<Long, ProducerEntry> read = readSnapshot(offset);
             if (read != null) {
                 producers.putAll(read);
+                for (ProducerEntry entry : read.values()) {
+                    if (entry.txnFirstOffset >= 0) {
+                        ongoing.put(entry.txnFirstOffset, entry.producerId);
+                    }
+                }
                 from = Math.max(from, offset);
                 break;
             }

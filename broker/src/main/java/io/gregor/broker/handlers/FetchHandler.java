@@ -154,8 +154,9 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
         }
         int maxBytes = Math.min(request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes(),
                 config.get().fetchMaxBytes());
+        boolean readCommitted = legacyMagic < 0 && replicaId < 0 && request.isolationLevel() == 1;
         FetchParams params = new FetchParams(request.maxWaitMs(), request.minBytes(), maxBytes,
-                legacyMagic >= 0 ? LEGACY_REACH : 1f, reads, replicaId);
+                legacyMagic >= 0 ? LEGACY_REACH : 1f, reads, replicaId, readCommitted);
         int responseSessionId = session == null ? 0 : session.id;
         boolean onlyChanges = incremental;
         return replicas.fetchMessages(params).thenApply(read -> response(request, version, legacyMagic, maxBytes,
@@ -170,7 +171,7 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
                                        List<Wanted> wanted, List<FetchParams.PartitionFetch> reads,
                                        List<FetchPartitionData> read, int sessionId, boolean onlyChanges) {
         boolean byId = version >= 13;
-        boolean readCommitted = request.isolationLevel() == 1;
+        boolean readCommitted = legacyMagic < 0 && request.isolationLevel() == 1;
         FetchResponseData response = new FetchResponseData().setSessionId(sessionId).setErrorCode(Errors.NONE.code());
         int bytes = 0;
         FetchableTopicResponse topicResponse = null;
@@ -186,7 +187,8 @@ public final class FetchHandler extends BrokerHandler<FetchRequestData> {
             data.setErrorCode(error.code());
             if (error == Errors.NONE) {
                 if (readCommitted) {
-                    data.setAbortedTransactions(new ArrayList<>());
+                    data.setAbortedTransactions(found.abortedTransactions() == null ? new ArrayList<>()
+                            : new ArrayList<>(found.abortedTransactions()));
                 }
                 if (found.records() != null) {
                     if (legacyMagic >= 0) {

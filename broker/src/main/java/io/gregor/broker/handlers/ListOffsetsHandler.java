@@ -52,14 +52,15 @@ public final class ListOffsetsHandler extends BrokerHandler<ListOffsetsRequestDa
                     result.setErrorCode(epochError.code());
                     continue;
                 }
-                lookup(partition, p.timestamp(), result, context.apiVersion());
+                lookup(partition, p.timestamp(), request.isolationLevel() == 1, result, context.apiVersion());
             }
         }
         return CompletableFuture.completedFuture(response);
     }
 
-    private void lookup(Partition partition, long timestamp, ListOffsetsPartitionResponse result, short version) {
-        ReplicaManager.OffsetResult found = replicas.fetchOffsetForTimestamp(partition, timestamp);
+    private void lookup(Partition partition, long timestamp, boolean readCommitted, ListOffsetsPartitionResponse result,
+                        short version) {
+        ReplicaManager.OffsetResult found = replicas.fetchOffsetForTimestamp(partition, timestamp, readCommitted);
         result.setErrorCode(found.error().code()).setTimestamp(found.timestamp()).setOffset(found.offset())
                 .setLeaderEpoch(version >= 4 ? partition.leaderEpoch() : -1);
     }
