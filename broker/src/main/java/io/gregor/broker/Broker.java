@@ -144,6 +144,20 @@ public final class Broker implements AutoCloseable {
             controller = lifecycle.started("controller channel", new ControllerChannel(staticConfig.nodeId(),
                     () -> raft == null ? -1 : raft.leaderId(), () -> raft != null && raft.isLeader(), metadata,
                     staticConfig.interBrokerListenerName(), nodeClient));
+            io.gregor.broker.txn.TransactionMarkers markers = new io.gregor.broker.txn.TransactionMarkers(
+                    staticConfig.nodeId(), metadata, replicas, groups, nodeClient, this::interBrokerAddress);
+            io.gregor.broker.txn.TransactionStateTopic transactionTopic = new io.gregor.broker.txn.TransactionStateTopic(
+                    replicas, metadata, new io.gregor.broker.txn.TransactionStateTopic.Settings(
+                            staticConfig.transactionStateLogNumPartitions(), staticConfig.transactionStateLogReplicationFactor(),
+                            staticConfig.transactionStateLogMinIsr(), staticConfig.transactionStateLogSegmentBytes()),
+                    topic -> controller.isActive() ? OffsetsTopic.createWith(topics).apply(topic) : forwardCreate(topic),
+                    () -> liveBrokerCount(metadata.image()));
+            io.gregor.coordinator.transaction.TransactionCoordinatorService transactions = lifecycle.started(
+                    "transaction coordinator", new io.gregor.coordinator.transaction.TransactionCoordinatorService(
+                            staticConfig.transactionMaxTimeoutMs(), transactionTopic, markers, groupTime, ioPool));
+            io.gregor.broker.txn.TransactionLeadership transactionLeadership =
+                    new io.gregor.broker.txn.TransactionLeadership(staticConfig.nodeId(), transactions);
+            metadata.addListener(transactionLeadership);
             cluster = new ClusterOperations(metadata, Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_SESSION_TIMEOUT_MS)),
                     Long.parseLong(staticConfig.valueString(BrokerConfigs.BROKER_HEARTBEAT_INTERVAL_MS)),
                     () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime()), this::uncleanAllowed);
@@ -164,7 +178,7 @@ public final class Broker implements AutoCloseable {
                         public CompletableFuture<Void> removeVoter(int nodeId) {
                             return raft.removeVoter(nodeId);
                         }
-                    }, fetchSessions));
+                    }, fetchSessions, transactions, transactionTopic, markers));
             registry.onConnectionClosed(cluster::connectionClosed);
             server = lifecycle.started(SERVER, new KafkaServer(staticConfig, registry, ioPool));
             // Bind while the metadata log starts: requests that arrive meanwhile wait until the node is ready.
@@ -230,6 +244,10 @@ public final class Broker implements AutoCloseable {
                 startHeartbeats();
             }
             loadGroups(logDir, topics, offsetsTopic, groups, ioPool);
+            metadata.withAppliedImage(image -> {
+                transactionLeadership.catchUp(image);
+                return null;
+            });
             scheduleHousekeeping(logManager);
             staticConfig.warnings().forEach(log::warn);
             log.info("Gregor node {} started in {} ms: {} (cluster {}, data in {}, {} partitions{})", staticConfig.nodeId(),
@@ -569,6 +587,13 @@ public final class Broker implements AutoCloseable {
                 Integer.parseInt(staticConfig.valueString(BrokerConfigs.REPLICA_FETCH_MAX_BYTES)),
                 Integer.parseInt(staticConfig.valueString(BrokerConfigs.REPLICA_FETCH_RESPONSE_MAX_BYTES)),
                 Long.parseLong(staticConfig.valueString(BrokerConfigs.REPLICA_FETCH_BACKOFF_MS)));
+    }
+
+    /** The inter-broker listener address node {@code id} registered, or null. */
+    private InetSocketAddress interBrokerAddress(int id) {
+        BrokerRegistration b = metadata.image().broker(id);
+        BrokerRegistration.Endpoint e = b == null ? null : b.endpoint(staticConfig.interBrokerListenerName());
+        return e == null ? null : new InetSocketAddress(e.host(), e.port());
     }
 
     /** How a follower reaches its leader: Kafka requests on the leader's inter-broker listener. */

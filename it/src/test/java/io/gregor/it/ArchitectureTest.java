@@ -64,6 +64,17 @@ class ArchitectureTest {
     }
 
     @Test
+    void theTransactionCoordinatorKnowsOnlyTheRuntime() {
+        noClasses().that().resideInAPackage("io.gregor.coordinator.transaction..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.gregor.storage..", "io.gregor.broker..",
+                        "io.gregor.protocol..", "io.gregor.raft..", "io.gregor.metadata..", "io.gregor.coordinator.group..",
+                        "io.netty..", "java.nio.file..")
+                .because("the transaction coordinator is a state machine over records: its partitions are the "
+                        + "runtime's CoordinatorLog, its markers a TransactionMarkerWriter")
+                .check(gregor);
+    }
+
+    @Test
     void handlersImportNoStorage() {
         noClasses().that().resideInAPackage("io.gregor.broker.handlers..")
                 .should().dependOnClassesThat().resideInAPackage("io.gregor.storage..")

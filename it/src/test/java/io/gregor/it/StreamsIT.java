@@ -99,6 +99,54 @@ class StreamsIT {
     }
 
     @Test
+    void anExactlyOnceWordCountCommitsItsCountsInTransactions() throws Exception {
+        String bootstrap = gregor.bootstrapServers();
+        gregor.createTopic("eos-in", 2);
+        gregor.createTopic("eos-out", 2);
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.<String, String>stream("eos-in")
+                .flatMapValues(line -> Arrays.asList(line.toLowerCase().split("\\s+")))
+                .groupBy((key, word) -> word)
+                .count()
+                .toStream()
+                .to("eos-out", Produced.with(Serdes.String(), Serdes.Long()));
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "wordcount-eos");
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+        p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+        p.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("eos-state").toString());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        try (KafkaStreams streams = new KafkaStreams(builder.build(), p)) {
+            streams.start();
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap),
+                    new StringSerializer(), new StringSerializer())) {
+                for (String line : List.of("to be or not to be", "that is the question", "To Be")) {
+                    producer.send(new ProducerRecord<>("eos-in", null, line)).get();
+                }
+            }
+            Map<String, Long> counts = new HashMap<>();
+            Properties cp = new Properties();
+            cp.put("bootstrap.servers", bootstrap);
+            cp.put("group.id", "eos-reader");
+            cp.put("auto.offset.reset", "earliest");
+            cp.put("isolation.level", "read_committed");
+            try (KafkaConsumer<String, Long> reader = new KafkaConsumer<>(cp, new StringDeserializer(), new LongDeserializer())) {
+                reader.subscribe(List.of("eos-out"));
+                io.gregor.testkit.Await.until("the counts of all 8 words", Duration.ofSeconds(90), () -> {
+                    reader.poll(Duration.ofMillis(200)).forEach(r -> counts.put(r.key(), r.value()));
+                    return Long.valueOf(3).equals(counts.get("be")) && Long.valueOf(3).equals(counts.get("to"))
+                            && counts.size() == 8;
+                });
+            }
+            assertThat(counts).containsEntry("to", 3L).containsEntry("be", 3L).containsEntry("question", 1L).hasSize(8);
+            assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
+        }
+    }
+
+    @Test
     void aChangelogIsCompactedAndRestoresTheStoreAfterItsLocalStateIsGone() throws Exception {
         // A count store's changelog (created by Streams as cleanup.policy=compact, with small segments through the
         // topic. prefix) gets thousands of updates of three keys; the cleaner reduces it to about the latest of

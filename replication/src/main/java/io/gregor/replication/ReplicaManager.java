@@ -323,7 +323,7 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
             throw new org.apache.kafka.common.errors.NotLeaderOrFollowerException("Node " + nodeId
                     + " is not the leader of " + partition);
         }
-        LogAppendInfo info = partition.log().append(records, partition.leaderEpoch());
+        LogAppendInfo info = partition.log().append(records, partition.leaderEpoch(), true);
         wakeFollowers(partition);
         if (partition.state().replicas().size() == 1) {
             return new Appended(info.firstOffset(), flusher.flush(partition.log(), info.lastOffset() + 1));
@@ -334,6 +334,30 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
                 appended).thenCompose(result -> result.error() == Errors.NONE ? CompletableFuture.<Void>completedFuture(null)
                 : CompletableFuture.<Void>failedFuture(result.error().exception(result.message())));
         return new Appended(info.firstOffset(), committed);
+    }
+
+    /**
+     * Writes a transaction marker (WriteTxnMarkers): a COMMIT or ABORT control batch of producer {@code producerId}
+     * at {@code producerEpoch}, committed as acks=all. Completes with NONE once it is durable (on the ISR), or with
+     * NOT_LEADER_OR_FOLLOWER, INVALID_PRODUCER_EPOCH (an epoch older than the producer's here), KAFKA_STORAGE_ERROR or
+     * the error of the wait.
+     */
+    public CompletableFuture<Errors> appendTxnMarker(Partition partition, long producerId, short producerEpoch,
+                                                    boolean commit, int coordinatorEpoch) {
+        ByteBuffer marker = MemoryRecords.withEndTransactionMarker(System.currentTimeMillis(), producerId, producerEpoch,
+                new org.apache.kafka.common.record.EndTransactionMarker(commit
+                        ? org.apache.kafka.common.record.ControlRecordType.COMMIT
+                        : org.apache.kafka.common.record.ControlRecordType.ABORT, coordinatorEpoch)).buffer();
+        Appended appended;
+        try {
+            appended = appendForCoordinator(partition, marker);
+        } catch (org.apache.kafka.common.errors.NotLeaderOrFollowerException e) {
+            return CompletableFuture.completedFuture(Errors.NOT_LEADER_OR_FOLLOWER);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(appendFailure(partition, e).error());
+        }
+        return appended.committed().handle((v, e) -> e == null ? Errors.NONE
+                : Errors.forException(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e));
     }
 
     @Override

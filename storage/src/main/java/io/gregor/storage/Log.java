@@ -142,6 +142,15 @@ public final class Log implements AutoCloseable {
      * @throws KafkaStorageException on an I/O error (the file is truncated back)
      */
     public LogAppendInfo append(ByteBuffer records, int leaderEpoch) {
+        return append(records, leaderEpoch, false);
+    }
+
+    /**
+     * As {@link #append(ByteBuffer, int)}; {@code fromCoordinator} marks batches a coordinator writes (transactional
+     * offsets, markers): their producer epochs are checked but not their sequence numbers, and they are never taken
+     * for retries, as in Kafka.
+     */
+    public LogAppendInfo append(ByteBuffer records, int leaderEpoch, boolean fromCoordinator) {
         ByteBuffer buffer = records.duplicate().order(ByteOrder.BIG_ENDIAN);
         int start = buffer.position();
         int end = buffer.limit();
@@ -158,7 +167,7 @@ public final class Log implements AutoCloseable {
         lock.lock();
         try {
             ensureOpen();
-            return appendValidated(buffer, start, end, sizes, leaderEpoch, current);
+            return appendValidated(buffer, start, end, sizes, leaderEpoch, current, fromCoordinator);
         } finally {
             lock.unlock();
         }
@@ -242,13 +251,14 @@ public final class Log implements AutoCloseable {
         }
     }
 
-    private LogAppendInfo appendValidated(ByteBuffer buffer, int start, int end, List<Integer> sizes, int leaderEpoch, LogConfig current) {
+    private LogAppendInfo appendValidated(ByteBuffer buffer, int start, int end, List<Integer> sizes, int leaderEpoch,
+                                          LogConfig current, boolean fromCoordinator) {
         long nowMs = time.milliseconds();
         long next = logEndOffset;
         long appendTime = current.logAppendTime() ? nowMs : -1L;
         // Producer checks first, with the offsets the batches will get: a retried batch is answered with where it was
         // stored, and a batch out of sequence or of a fenced epoch fails the whole append before anything is written.
-        ProducerStateManager.ProducedAppend producers = producerState.beginAppend();
+        ProducerStateManager.ProducedAppend producers = producerState.beginAppend(fromCoordinator);
         long expected = next;
         int checkAt = start;
         for (int size : sizes) {

@@ -224,6 +224,11 @@ final class ProducerStateManager {
     final class ProducedAppend {
         private final Map<Long, ProducerEntry> changed = new HashMap<>();
         private final List<TxnEvent> events = new ArrayList<>();
+        private final boolean fromCoordinator;
+
+        ProducedAppend(boolean fromCoordinator) {
+            this.fromCoordinator = fromCoordinator;
+        }
 
         /**
          * Checks a batch a client produced (after the earlier batches of the same append). Returns the stored batch
@@ -237,7 +242,7 @@ final class ProducerStateManager {
                 return null;
             }
             ProducerEntry stored = producers.get(batch.producerId());
-            BatchMetadata duplicate = stored == null ? null
+            BatchMetadata duplicate = stored == null || fromCoordinator ? null
                     : stored.find(batch.epoch(), batch.baseSequence(), batch.lastSequence());
             if (duplicate != null) {
                 return duplicate;
@@ -246,7 +251,7 @@ final class ProducerStateManager {
             if (current == null) {
                 current = stored == null ? new ProducerEntry(batch.producerId()) : stored.copy();
             }
-            validate(current, batch);
+            validate(current, batch, fromCoordinator);
             TxnEvent event = transition(current, batch);
             if (event != null) {
                 events.add(event);
@@ -263,16 +268,20 @@ final class ProducerStateManager {
     }
 
     ProducedAppend beginAppend() {
-        return new ProducedAppend();
+        return new ProducedAppend(false);
     }
 
-    private void validate(ProducerEntry current, ProducerBatch batch) {
+    ProducedAppend beginAppend(boolean fromCoordinator) {
+        return new ProducedAppend(fromCoordinator);
+    }
+
+    private void validate(ProducerEntry current, ProducerBatch batch, boolean fromCoordinator) {
         if (batch.epoch() < current.epoch()) {
             throw new InvalidProducerEpochException("Epoch of producer " + batch.producerId() + " at offset "
                     + batch.baseOffset() + " in " + dir.getFileName() + " is " + batch.epoch()
                     + ", which is smaller than the last seen epoch " + current.epoch());
         }
-        if (batch.isControl()) {
+        if (batch.isControl() || fromCoordinator) {
             return;
         }
         if (!batch.isTransactional() && current.txnFirstOffset >= 0) {

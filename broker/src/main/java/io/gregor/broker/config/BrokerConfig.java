@@ -560,6 +560,26 @@ public final class BrokerConfig {
         return intValue(OFFSETS_TOPIC_SEGMENT_BYTES);
     }
 
+    public int transactionStateLogNumPartitions() {
+        return intValue(TRANSACTION_STATE_LOG_NUM_PARTITIONS);
+    }
+
+    public short transactionStateLogReplicationFactor() {
+        return (short) Math.min(Short.MAX_VALUE, intValue(TRANSACTION_STATE_LOG_REPLICATION_FACTOR));
+    }
+
+    public int transactionStateLogMinIsr() {
+        return intValue(TRANSACTION_STATE_LOG_MIN_ISR);
+    }
+
+    public int transactionStateLogSegmentBytes() {
+        return intValue(TRANSACTION_STATE_LOG_SEGMENT_BYTES);
+    }
+
+    public int transactionMaxTimeoutMs() {
+        return intValue(TRANSACTION_MAX_TIMEOUT_MS);
+    }
+
     public int offsetMetadataMaxBytes() {
         return intValue(OFFSET_METADATA_MAX_BYTES);
     }

@@ -72,6 +72,11 @@ public final class BrokerConfigs {
     public static final String GROUP_CONSUMER_MIGRATION_POLICY = "group.consumer.migration.policy";
     public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
     public static final String OFFSETS_TOPIC_SEGMENT_BYTES = "offsets.topic.segment.bytes";
+    public static final String TRANSACTION_STATE_LOG_NUM_PARTITIONS = "transaction.state.log.num.partitions";
+    public static final String TRANSACTION_STATE_LOG_REPLICATION_FACTOR = "transaction.state.log.replication.factor";
+    public static final String TRANSACTION_STATE_LOG_MIN_ISR = "transaction.state.log.min.isr";
+    public static final String TRANSACTION_STATE_LOG_SEGMENT_BYTES = "transaction.state.log.segment.bytes";
+    public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
     public static final String OFFSETS_TOPIC_NUM_PARTITIONS = "offsets.topic.num.partitions";
     public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
     public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
@@ -195,6 +200,18 @@ public final class BrokerConfigs {
         add(ConfigKey.atLeast(OFFSETS_TOPIC_REPLICATION_FACTOR, INT, "3", 1,
                 "Replicas of __consumer_offsets when it is created; a cluster with fewer live brokers creates it with as "
                         + "many as it has (Kafka refuses instead), so a single node needs no setting."));
+        add(ConfigKey.atLeast(TRANSACTION_STATE_LOG_NUM_PARTITIONS, INT, "50", 1,
+                "Partitions of __transaction_state when it is created (at the first FindCoordinator for a transactional "
+                        + "id); each transactional id lives in partition abs(hashCode(transactional.id)) % partitions."));
+        add(ConfigKey.atLeast(TRANSACTION_STATE_LOG_REPLICATION_FACTOR, INT, "3", 1,
+                "Replicas of __transaction_state when it is created; a cluster with fewer live brokers creates it with "
+                        + "as many as it has (Kafka refuses instead), so a single node needs no setting."));
+        add(ConfigKey.atLeast(TRANSACTION_STATE_LOG_MIN_ISR, INT, "2", 1,
+                "min.insync.replicas of __transaction_state when it is created, at most its replication factor."));
+        add(ConfigKey.atLeast(TRANSACTION_STATE_LOG_SEGMENT_BYTES, INT, "104857600", 1024,
+                "Segment size of __transaction_state when it is created."));
+        add(ConfigKey.atLeast(TRANSACTION_MAX_TIMEOUT_MS, INT, "900000", 1,
+                "Longest transaction.timeout.ms a producer may ask for; a longer one gets INVALID_TRANSACTION_TIMEOUT."));
         add(ConfigKey.atLeast(OFFSET_METADATA_MAX_BYTES, INT, "4096", 0,
                 "Longest metadata string of a committed offset; a longer one gets OFFSET_METADATA_TOO_LARGE."));
         add(ConfigKey.atLeast(OFFSETS_TOPIC_SEGMENT_BYTES, INT, "104857600", 1024,

@@ -79,6 +79,31 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
 
     @Override
     public Append append(int partition, List<GroupRecord> records) {
+        return appendKeyValues(partitions, TOPIC, partition, records.stream()
+                .map(r -> new byte[][] {r.keyBytes(), r.valueBytes()}).toList());
+    }
+
+    /**
+     * Appends one batch of keyed records ({key, value}; a null value is a tombstone) to a partition of a
+     * coordinator's internal topic, durable as acks=all; for every coordinator log.
+     */
+    public static Append appendKeyValues(ReplicaManager partitions, String topic, int partition, List<byte[][]> records) {
+        Partition p = partitions.partition(topic, partition);
+        if (p == null) {
+            throw new NotLeaderOrFollowerException("Partition " + partition + " of " + topic + " is not on this node");
+        }
+        SimpleRecord[] simple = new SimpleRecord[records.size()];
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < simple.length; i++) {
+            simple[i] = new SimpleRecord(now, records.get(i)[0], records.get(i)[1]);
+        }
+        ByteBuffer batch = MemoryRecords.withRecords(Compression.NONE, simple).buffer();
+        ReplicaManager.Appended appended = partitions.appendForCoordinator(p, batch);
+        return new Append(appended.baseOffset(), appended.committed());
+    }
+
+    @Override
+    public Append appendTransactional(int partition, long producerId, short producerEpoch, List<GroupRecord> records) {
         Partition p = partitions.partition(TOPIC, partition);
         if (p == null) {
             throw new NotLeaderOrFollowerException("Partition " + partition + " of " + TOPIC + " is not on this node");
@@ -88,15 +113,42 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
         for (int i = 0; i < simple.length; i++) {
             simple[i] = new SimpleRecord(now, records.get(i).keyBytes(), records.get(i).valueBytes());
         }
-        ByteBuffer batch = MemoryRecords.withRecords(Compression.NONE, simple).buffer();
+        // Sequence 0: the coordinator writes these, not the producer, and the log checks only their epoch (as Kafka).
+        ByteBuffer batch = MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, producerEpoch, 0,
+                simple).buffer();
         ReplicaManager.Appended appended = partitions.appendForCoordinator(p, batch);
+        return new Append(appended.baseOffset(), appended.committed());
+    }
+
+    @Override
+    public Append appendEndTransaction(int partition, long producerId, short producerEpoch, boolean commit,
+                                       int coordinatorEpoch) {
+        Partition p = partitions.partition(TOPIC, partition);
+        if (p == null) {
+            throw new NotLeaderOrFollowerException("Partition " + partition + " of " + TOPIC + " is not on this node");
+        }
+        ByteBuffer marker = MemoryRecords.withEndTransactionMarker(System.currentTimeMillis(), producerId, producerEpoch,
+                new org.apache.kafka.common.record.EndTransactionMarker(commit
+                        ? org.apache.kafka.common.record.ControlRecordType.COMMIT
+                        : org.apache.kafka.common.record.ControlRecordType.ABORT, coordinatorEpoch)).buffer();
+        ReplicaManager.Appended appended = partitions.appendForCoordinator(p, marker);
         return new Append(appended.baseOffset(), appended.committed());
     }
 
     @Override
     public long read(int partition, RecordSink<GroupRecord> sink) {
         long[] count = {0};
-        scan(partition, (offset, record) -> {
+        scanBatches(partitions, TOPIC, partition, (batch, offset, record) -> {
+            if (batch.isControlBatch()) {
+                org.apache.kafka.common.record.ControlRecordType type =
+                        org.apache.kafka.common.record.ControlRecordType.parse(record.key());
+                if (type == org.apache.kafka.common.record.ControlRecordType.COMMIT
+                        || type == org.apache.kafka.common.record.ControlRecordType.ABORT) {
+                    sink.endTransaction(offset, batch.producerId(), batch.producerEpoch(),
+                            type == org.apache.kafka.common.record.ControlRecordType.COMMIT);
+                }
+                return;
+            }
             ByteBuffer key = record.key();
             if (LegacyGroupRecords.isLegacy(key)) {
                 log.warn("Skipping a record of the old format at offset {} of {}-{}", offset, TOPIC, partition);
@@ -109,7 +161,11 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
                 log.warn("Skipping unreadable record at offset {} of {}-{}: {}", offset, TOPIC, partition, e.getMessage());
                 return;
             }
-            sink.accept(offset, decoded);
+            if (batch.isTransactional()) {
+                sink.acceptTransactional(offset, batch.producerId(), batch.producerEpoch(), decoded);
+            } else {
+                sink.accept(offset, decoded);
+            }
             count[0]++;
         });
         return count[0];
@@ -142,9 +198,29 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
 
     /** Feeds every keyed record of {@code partition}, oldest first, to {@code sink}. */
     void scan(int partition, BiConsumer<Long, Record> sink) {
-        Partition p = partitions.partition(TOPIC, partition);
+        scan(partitions, TOPIC, partition, sink);
+    }
+
+    /** Feeds every keyed record of a partition of a coordinator's internal topic, oldest first, to {@code sink}. */
+    public static void scan(ReplicaManager partitions, String topic, int partition, BiConsumer<Long, Record> sink) {
+        scanBatches(partitions, topic, partition, (batch, offset, record) -> {
+            if (!batch.isControlBatch()) {
+                sink.accept(offset, record);
+            }
+        });
+    }
+
+    /** Receives the keyed records of a scan with the batch that holds each (control batches included). */
+    @FunctionalInterface
+    public interface BatchRecordSink {
+        void accept(RecordBatch batch, long offset, Record record);
+    }
+
+    /** Feeds every keyed record of a partition, control records included, oldest first, with its batch. */
+    public static void scanBatches(ReplicaManager partitions, String topic, int partition, BatchRecordSink sink) {
+        Partition p = partitions.partition(topic, partition);
         if (p == null) {
-            throw new NotLeaderOrFollowerException("Partition " + partition + " of " + TOPIC + " is not on this node");
+            throw new NotLeaderOrFollowerException("Partition " + partition + " of " + topic + " is not on this node");
         }
         long offset = p.logStartOffset();
         long end = p.logEndOffset();
@@ -154,12 +230,9 @@ public final class OffsetsTopic implements CoordinatorLog<GroupRecord> {
                 break;
             }
             for (RecordBatch batch : MemoryRecords.readableRecords(slice.readAll()).batches()) {
-                if (batch.isControlBatch()) {
-                    continue;
-                }
                 for (Record record : batch) {
                     if (record.offset() >= offset && record.hasKey()) {
-                        sink.accept(record.offset(), record);
+                        sink.accept(batch, record.offset(), record);
                     }
                 }
             }

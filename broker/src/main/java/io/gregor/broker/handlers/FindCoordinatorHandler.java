@@ -17,9 +17,10 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 
 /**
  * FindCoordinator v0-6, batched keys from v4. A group's coordinator is the leader of its partition of
- * {@code __consumer_offsets} ({@code abs(groupId.hashCode()) % partitions}); this node answers for the partitions it
- * holds (loading or loaded). Errors: COORDINATOR_NOT_AVAILABLE for a group whose partition is not here (yet) and for
- * transactional ids (no transaction coordinator yet), INVALID_REQUEST for an unknown key type.
+ * {@code __consumer_offsets} ({@code abs(groupId.hashCode()) % partitions}), a transactional id's the leader of its
+ * partition of {@code __transaction_state} (created at the first such request, as Kafka does); this node answers for
+ * the partitions it holds (loading or loaded). Errors: COORDINATOR_NOT_AVAILABLE for a key whose partition is not
+ * here (yet) or has no leader (the client asks again), INVALID_REQUEST for an unknown key type.
  */
 public final class FindCoordinatorHandler extends BrokerHandler<FindCoordinatorRequestData> {
 
@@ -28,12 +29,18 @@ public final class FindCoordinatorHandler extends BrokerHandler<FindCoordinatorR
     private final LocalNode node;
     private final MetadataCache metadata;
     private final GroupCoordinatorService groups;
+    private final io.gregor.coordinator.transaction.TransactionCoordinatorService transactions;
+    private final io.gregor.broker.txn.TransactionStateTopic transactionTopic;
 
-    public FindCoordinatorHandler(LocalNode node, MetadataCache metadata, GroupCoordinatorService groups) {
+    public FindCoordinatorHandler(LocalNode node, MetadataCache metadata, GroupCoordinatorService groups,
+                                  io.gregor.coordinator.transaction.TransactionCoordinatorService transactions,
+                                  io.gregor.broker.txn.TransactionStateTopic transactionTopic) {
         super(ApiKeys.FIND_COORDINATOR, 0, 6);
         this.node = node;
         this.metadata = metadata;
         this.groups = groups;
+        this.transactions = transactions;
+        this.transactionTopic = transactionTopic;
     }
 
     /**
@@ -41,12 +48,16 @@ public final class FindCoordinatorHandler extends BrokerHandler<FindCoordinatorR
      * another live node, this node while it holds the partition (loaded or loading), else null.
      */
     private LocalNode.BrokerAddress coordinatorOf(int partition, String listenerName) {
-        var topic = partition < 0 ? null : metadata.image().topic(OFFSETS_TOPIC);
+        return coordinatorOf(OFFSETS_TOPIC, partition, groups.isHere(partition), listenerName);
+    }
+
+    private LocalNode.BrokerAddress coordinatorOf(String topicName, int partition, boolean here, String listenerName) {
+        var topic = partition < 0 ? null : metadata.image().topic(topicName);
         var registration = topic == null ? null : topic.registration(partition);
         if (registration != null && registration.leader() != node.nodeId()) {
             return registration.leader() < 0 ? null : node.broker(registration.leader(), listenerName);
         }
-        if (!groups.isHere(partition)) {
+        if (!here) {
             return null;
         }
         Endpoint self = node.advertisedFor(listenerName);
@@ -62,7 +73,17 @@ public final class FindCoordinatorHandler extends BrokerHandler<FindCoordinatorR
             Errors error = Errors.NONE;
             LocalNode.BrokerAddress coordinator = null;
             if (request.keyType() == CoordinatorType.TRANSACTION.id()) {
-                error = Errors.COORDINATOR_NOT_AVAILABLE;
+                if (!transactionTopic.exists()) {
+                    transactionTopic.ensureCreated(); // the client asks again once it is there
+                    error = Errors.COORDINATOR_NOT_AVAILABLE;
+                } else {
+                    int partition = transactions.partitionFor(key == null ? "" : key);
+                    coordinator = coordinatorOf(io.gregor.broker.txn.TransactionStateTopic.TOPIC, partition,
+                            transactions.isHere(partition), context.listenerName());
+                    if (coordinator == null) {
+                        error = Errors.COORDINATOR_NOT_AVAILABLE;
+                    }
+                }
             } else if (request.keyType() != CoordinatorType.GROUP.id()) {
                 error = Errors.INVALID_REQUEST;
             } else {

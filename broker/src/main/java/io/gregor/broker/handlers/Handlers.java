@@ -29,7 +29,10 @@ public final class Handlers {
                              io.gregor.broker.controller.ReassignmentOperations reassignments,
                              java.util.function.Supplier<io.gregor.raft.RaftMetadataLog.QuorumState> quorum,
                              String controllerListenerName, QuorumMembership membership,
-                             FetchSessionCache fetchSessions) {
+                             FetchSessionCache fetchSessions,
+                             io.gregor.coordinator.transaction.TransactionCoordinatorService transactions,
+                             io.gregor.broker.txn.TransactionStateTopic transactionTopic,
+                             io.gregor.broker.txn.TransactionMarkers markers) {
     }
 
     public static HandlerRegistry registry(Components c) {
@@ -40,7 +43,14 @@ public final class Handlers {
                 .register(new FetchHandler(c.config(), c.metadata(), c.replicas(), c.fetchSessions()))
                 .register(new ListOffsetsHandler(c.metadata(), c.replicas()))
                 .register(new ForwardingHandler<>(new CreateTopicsHandler(c.config(), c.metadata(), c.topics()), c.controller()))
-                .register(new InitProducerIdHandler(c.producerIds()))
+                .register(new InitProducerIdHandler(c.producerIds(), c.transactions()))
+                .register(new TransactionHandlers.AddPartitions(c.metadata(), c.transactions()))
+                .register(new TransactionHandlers.AddOffsets(c.transactions(), c.groups()))
+                .register(new TransactionHandlers.End(c.transactions()))
+                .register(new WriteTxnMarkersHandler(c.markers()))
+                .register(new TxnOffsetCommitHandler(c.metadata(), c.groups()))
+                .register(new TransactionAdminHandlers.Describe(c.transactions()))
+                .register(new TransactionAdminHandlers.Listing(c.transactions()))
                 .register(new ForwardingHandler<>(new DeleteTopicsHandler(c.topics()), c.controller()))
                 .register(new ForwardingHandler<>(new CreatePartitionsHandler(c.topics()), c.controller()))
                 .register(new DescribeConfigsHandler(c.config(), c.node(), c.metadata()))
@@ -50,7 +60,8 @@ public final class Handlers {
                 .register(new DescribeClusterHandler(c.node()))
                 .register(new DescribeLogDirsHandler(c.config(), c.replicas()))
                 .register(new OffsetForLeaderEpochHandler(c.replicas()))
-                .register(new FindCoordinatorHandler(c.node(), c.metadata(), c.groups()))
+                .register(new FindCoordinatorHandler(c.node(), c.metadata(), c.groups(), c.transactions(),
+                        c.transactionTopic()))
                 .register(new JoinGroupHandler(c.groups()))
                 .register(new SyncGroupHandler(c.groups()))
                 .register(new HeartbeatHandler(c.groups()))

@@ -9,20 +9,25 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 
 /**
- * InitProducerId v0-5 for idempotent producers: a fresh producer id with epoch 0, or, when a producer re-initialises
- * with its id and epoch (KIP-360), the same id with the next epoch. Transactional ids are refused until the
- * transaction coordinator exists.
+ * InitProducerId v0-5. For idempotent producers: a fresh producer id with epoch 0, or, when a producer re-initialises
+ * with its id and epoch (KIP-360), the same id with the next epoch. With a transactional id, the transaction
+ * coordinator of that id answers (this node must coordinate it: NOT_COORDINATOR otherwise): the id's producer id with
+ * a bumped epoch, fencing the previous producer.
  *
- * <p>Errors: COORDINATOR_NOT_AVAILABLE for transactional ids, INVALID_REQUEST for an empty one, UNKNOWN_SERVER_ERROR when
- * no id block could be reserved.
+ * <p>Errors: INVALID_REQUEST for an empty transactional id, UNKNOWN_SERVER_ERROR when no id block could be reserved,
+ * and the coordinator's (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS,
+ * INVALID_TRANSACTION_TIMEOUT, PRODUCER_FENCED, which v0-3 clients get as INVALID_PRODUCER_EPOCH).
  */
 public final class InitProducerIdHandler extends BrokerHandler<InitProducerIdRequestData> {
 
     private final ProducerIdManager producerIds;
+    private final io.gregor.coordinator.transaction.TransactionCoordinatorService transactions;
 
-    public InitProducerIdHandler(ProducerIdManager producerIds) {
+    public InitProducerIdHandler(ProducerIdManager producerIds,
+                                 io.gregor.coordinator.transaction.TransactionCoordinatorService transactions) {
         super(ApiKeys.INIT_PRODUCER_ID, 0, 5);
         this.producerIds = producerIds;
+        this.transactions = transactions;
     }
 
     @Override
@@ -33,8 +38,15 @@ public final class InitProducerIdHandler extends BrokerHandler<InitProducerIdReq
                     .setErrorCode(Errors.INVALID_REQUEST.code()).setProducerId(-1).setProducerEpoch((short) -1));
         }
         if (request.transactionalId() != null) {
-            return CompletableFuture.completedFuture(new InitProducerIdResponseData()
-                    .setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()).setProducerId(-1).setProducerEpoch((short) -1));
+            short version = context.apiVersion();
+            return transactions.initProducerId(request.transactionalId(), request.transactionTimeoutMs(),
+                    version >= 3 ? request.producerId() : -1, version >= 3 ? request.producerEpoch() : -1,
+                    producerIds::nextProducerId).thenApply(result -> {
+                        Errors error = result.error() == Errors.PRODUCER_FENCED && version < 4
+                                ? Errors.INVALID_PRODUCER_EPOCH : result.error();
+                        return new InitProducerIdResponseData().setErrorCode(error.code())
+                                .setProducerId(result.producerId()).setProducerEpoch(result.producerEpoch());
+                    });
         }
         if (request.producerId() >= 0 && request.producerEpoch() >= 0 && request.producerEpoch() < Short.MAX_VALUE - 1) {
             return CompletableFuture.completedFuture(new InitProducerIdResponseData()

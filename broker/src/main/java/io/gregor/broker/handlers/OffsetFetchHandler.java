@@ -64,7 +64,8 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
                 String memberId = version >= 9 ? group.memberId() : null;
                 int memberEpoch = version >= 9 ? group.memberEpoch() : -1;
                 List<TopicPartition> partitions = partitions(wanted);
-                answers.add(groups.fetchOffsets(group.groupId(), memberId, memberEpoch, partitions).thenApply(result -> {
+                answers.add(groups.fetchOffsets(group.groupId(), memberId, memberEpoch, partitions,
+                        request.requireStable()).thenApply(result -> {
                     OffsetFetchResponseGroup out = new OffsetFetchResponseGroup().setGroupId(group.groupId());
                     render(result, partitions, ids, version, t -> out.topics().add((OffsetFetchResponseTopics) t));
                     return out.setErrorCode(result.error().code());
@@ -83,7 +84,8 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
             }
         }
         List<TopicPartition> partitions = partitions(wanted);
-        return groups.fetchOffsets(request.groupId(), null, -1, partitions).thenApply(result -> {
+        return groups.fetchOffsets(request.groupId(), null, -1, partitions, version >= 7 && request.requireStable())
+                .thenApply(result -> {
             List<TopicResult> topics = new ArrayList<>();
             render(result, partitions, Map.of(), version, t -> topics.add((TopicResult) t));
             Errors error = result.error();
@@ -136,7 +138,15 @@ public final class OffsetFetchHandler extends BrokerHandler<OffsetFetchRequestDa
         } else {
             result.offsets().forEach((tp, commit) -> byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>())
                     .add(partition(tp, commit)));
+            result.unstable().forEach(tp -> byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>())
+                    .add(partition(tp, null)));
         }
+        // A transaction still commits an offset of these (KIP-447): the consumer asks again once it is decided.
+        byTopic.forEach((name, list) -> list.forEach(p -> {
+            if (result.unstable().contains(new TopicPartition(name, p.partitionIndex()))) {
+                p.setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code());
+            }
+        }));
         MetadataImage image = metadata.image();
         byTopic.forEach((name, list) -> {
             Uuid id = ids.get(name);

@@ -20,6 +20,22 @@ public interface CoordinatorLog<R> {
     Append append(int partition, List<R> records);
 
     /**
+     * Appends {@code records} as part of the transaction of producer {@code producerId} at {@code producerEpoch}
+     * (TxnOffsetCommit): they count once that producer's commit marker follows them, and never after an abort.
+     *
+     * @throws UnsupportedOperationException when this log has no transactions
+     */
+    default Append appendTransactional(int partition, long producerId, short producerEpoch, List<R> records) {
+        throw new UnsupportedOperationException("this coordinator log has no transactions");
+    }
+
+    /** Appends the commit or abort marker of producer {@code producerId}'s transaction (WriteTxnMarkers). */
+    default Append appendEndTransaction(int partition, long producerId, short producerEpoch, boolean commit,
+                                        int coordinatorEpoch) {
+        throw new UnsupportedOperationException("this coordinator log has no transactions");
+    }
+
+    /**
      * An append in progress.
      *
      * @param baseOffset the offset of the first record
@@ -35,5 +51,14 @@ public interface CoordinatorLog<R> {
     @FunctionalInterface
     interface RecordSink<R> {
         void accept(long offset, R record);
+
+        /** A record written in producer {@code producerId}'s transaction. */
+        default void acceptTransactional(long offset, long producerId, short producerEpoch, R record) {
+            accept(offset, record);
+        }
+
+        /** A commit or abort marker of producer {@code producerId}'s transaction. */
+        default void endTransaction(long offset, long producerId, short producerEpoch, boolean commit) {
+        }
     }
 }

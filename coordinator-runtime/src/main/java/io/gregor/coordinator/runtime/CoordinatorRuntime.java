@@ -116,10 +116,45 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
      */
     public <T> CompletableFuture<T> scheduleWriteOperation(String operationName, int partition,
                                                            Function<S, CoordinatorResult<R, T>> operation) {
+        return scheduleWrite(operationName, partition, null, operation);
+    }
+
+    /**
+     * As {@link #scheduleWriteOperation}, with the records written in the transaction of producer {@code producerId}
+     * at {@code producerEpoch} and replayed as such ({@link CoordinatorShard#replayTransactional}).
+     */
+    public <T> CompletableFuture<T> scheduleTransactionalWriteOperation(String operationName, int partition,
+                                                                        long producerId, short producerEpoch,
+                                                                        Function<S, CoordinatorResult<R, T>> operation) {
+        return scheduleWrite(operationName, partition, new Producer(producerId, producerEpoch), operation);
+    }
+
+    /**
+     * Writes the commit or abort marker of producer {@code producerId}'s transaction to the shard's partition and
+     * replays it ({@link CoordinatorShard#replayEndTransaction}); completes once it is committed.
+     */
+    public CompletableFuture<Void> scheduleTransactionCompletion(String operationName, int partition, long producerId,
+                                                                 short producerEpoch, boolean commit,
+                                                                 int coordinatorEpoch) {
+        CompletableFuture<Void> response = new CompletableFuture<>();
+        Shard shard = shardFor(partition, response);
+        if (shard != null) {
+            shard.queue.execute(() -> shard.completeTransaction(operationName, producerId, producerEpoch, commit,
+                    coordinatorEpoch, response));
+        }
+        return response;
+    }
+
+    /** The producer whose transaction an operation writes in. */
+    private record Producer(long id, short epoch) {
+    }
+
+    private <T> CompletableFuture<T> scheduleWrite(String operationName, int partition, Producer producer,
+                                                   Function<S, CoordinatorResult<R, T>> operation) {
         CompletableFuture<T> response = new CompletableFuture<>();
         Shard shard = shardFor(partition, response);
         if (shard != null) {
-            shard.queue.execute(() -> shard.write(operationName, operation, response));
+            shard.queue.execute(() -> shard.write(operationName, producer, operation, response));
         }
         return response;
     }
@@ -214,7 +249,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
             long start = System.nanoTime();
             try {
                 S fresh = builder.build(partition, this, time);
-                long records = partitionLog.read(partition, fresh::replay);
+                long records = partitionLog.read(partition, sinkOf(fresh));
                 machine = fresh;
                 state = ShardState.ACTIVE;
                 fresh.onLoaded();
@@ -252,7 +287,65 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
             }
         }
 
-        <T> void write(String operationName, Function<S, CoordinatorResult<R, T>> operation, CompletableFuture<T> response) {
+        private CoordinatorLog.RecordSink<R> sinkOf(S fresh) {
+            return new CoordinatorLog.RecordSink<>() {
+                @Override
+                public void accept(long offset, R record) {
+                    fresh.replay(offset, record);
+                }
+
+                @Override
+                public void acceptTransactional(long offset, long producerId, short producerEpoch, R record) {
+                    fresh.replayTransactional(offset, producerId, producerEpoch, record);
+                }
+
+                @Override
+                public void endTransaction(long offset, long producerId, short producerEpoch, boolean commit) {
+                    fresh.replayEndTransaction(offset, producerId, producerEpoch, commit);
+                }
+            };
+        }
+
+        void completeTransaction(String operationName, long producerId, short producerEpoch, boolean commit,
+                                 int coordinatorEpoch, CompletableFuture<Void> response) {
+            if (state != ShardState.ACTIVE) {
+                response.completeExceptionally(state == ShardState.LOADING
+                        ? new CoordinatorLoadInProgressException("Partition " + partition + " of the " + name + " coordinator is loading")
+                        : new NotCoordinatorException("This node no longer holds partition " + partition + " of the " + name + " coordinator"));
+                return;
+            }
+            CoordinatorLog.Append append;
+            try {
+                append = partitionLog.appendEndTransaction(partition, producerId, producerEpoch, commit, coordinatorEpoch);
+            } catch (RuntimeException e) {
+                log.warn("{} on partition {} of the {} coordinator: marker not appended: {}", operationName, partition,
+                        name, e.toString());
+                response.completeExceptionally(appendError(e));
+                return;
+            }
+            CompletableFuture<Void> committed = append.committed();
+            try {
+                machine.replayEndTransaction(append.baseOffset(), producerId, producerEpoch, commit);
+            } catch (RuntimeException e) {
+                log.error("Partition {} of the {} coordinator cannot apply its transaction marker at offset {}",
+                        partition, name, append.baseOffset(), e);
+                committed = committed.thenCompose(v -> CompletableFuture.failedFuture(
+                        new CoordinatorNotAvailableException("the shard could not apply its own marker")));
+            }
+            lastWrite = committed;
+            int writtenIn = generation;
+            committed.whenComplete((v, error) -> {
+                if (error != null) {
+                    queue.execute(() -> rebuildAfterFailure(writtenIn, error));
+                    response.completeExceptionally(appendError(error));
+                } else {
+                    response.complete(null);
+                }
+            });
+        }
+
+        <T> void write(String operationName, Producer producer, Function<S, CoordinatorResult<R, T>> operation,
+                       CompletableFuture<T> response) {
             if (state != ShardState.ACTIVE) {
                 response.completeExceptionally(state == ShardState.LOADING
                         ? new CoordinatorLoadInProgressException("Partition " + partition + " of the " + name + " coordinator is loading")
@@ -272,14 +365,15 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
             } else {
                 CoordinatorLog.Append append;
                 try {
-                    append = partitionLog.append(partition, result.records());
+                    append = producer == null ? partitionLog.append(partition, result.records())
+                            : partitionLog.appendTransactional(partition, producer.id(), producer.epoch(), result.records());
                 } catch (RuntimeException e) {
                     log.warn("{} on partition {} of the {} coordinator: records not appended: {}", operationName, partition,
                             name, e.toString());
                     response.completeExceptionally(appendError(e));
                     return; // nothing was appended or replayed: the shard is unchanged
                 }
-                if (!replay(append.baseOffset(), result)) {
+                if (!replay(append.baseOffset(), producer, result)) {
                     committed = append.committed().thenCompose(v -> CompletableFuture.failedFuture(
                             new CoordinatorNotAvailableException("the shard could not apply its own records")));
                 } else {
@@ -320,11 +414,15 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
         }
 
         /** Replays an operation's records; false (and a rebuild is due) when the shard threw. */
-        private boolean replay(long baseOffset, CoordinatorResult<R, ?> result) {
+        private boolean replay(long baseOffset, Producer producer, CoordinatorResult<R, ?> result) {
             long offset = baseOffset;
             try {
                 for (R record : result.records()) {
-                    machine.replay(offset++, record);
+                    if (producer == null) {
+                        machine.replay(offset++, record);
+                    } else {
+                        machine.replayTransactional(offset++, producer.id(), producer.epoch(), record);
+                    }
                 }
                 return true;
             } catch (RuntimeException e) {
@@ -356,7 +454,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
             lastWrite = CompletableFuture.completedFuture(null);
             try {
                 S fresh = builder.build(partition, this, time);
-                partitionLog.read(partition, fresh::replay);
+                partitionLog.read(partition, sinkOf(fresh));
                 machine = fresh;
                 state = ShardState.ACTIVE;
                 fresh.onLoaded();
@@ -395,7 +493,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
                 return;
             }
             CompletableFuture<Void> done = new CompletableFuture<>();
-            write("timer " + timer.key, s -> timer.operation.get(), done);
+            write("timer " + timer.key, null, s -> timer.operation.get(), done);
             done.whenComplete((v, error) -> {
                 if (error != null) {
                     log.warn("Timer {} of partition {} of the {} coordinator failed: {}", timer.key, partition, name,

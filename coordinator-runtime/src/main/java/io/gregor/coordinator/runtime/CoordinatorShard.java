@@ -12,6 +12,15 @@ public interface CoordinatorShard<R> {
     /** Applies one record, stored at {@code offset} of the partition (or about to be). */
     void replay(long offset, R record);
 
+    /** Applies a record written in producer {@code producerId}'s transaction: it counts only once committed. */
+    default void replayTransactional(long offset, long producerId, short producerEpoch, R record) {
+        replay(offset, record);
+    }
+
+    /** Applies the commit or abort marker of producer {@code producerId}'s transaction. */
+    default void replayEndTransaction(long offset, long producerId, short producerEpoch, boolean commit) {
+    }
+
     /** Called once the whole partition has been replayed and operations may run. */
     default void onLoaded() {
     }

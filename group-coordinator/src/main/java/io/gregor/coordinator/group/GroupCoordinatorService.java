@@ -226,11 +226,52 @@ public final class GroupCoordinatorService implements AutoCloseable {
     /** The committed offsets of {@code partitions} (null: all); with a member epoch &ge; 0 the member is checked. */
     public CompletableFuture<FetchResult> fetchOffsets(String groupId, String memberId, int memberEpoch,
                                                        List<TopicPartition> partitions) {
+        return fetchOffsets(groupId, memberId, memberEpoch, partitions, false);
+    }
+
+    /** As the other; {@code requireStable} (OffsetFetch v7+) leaves out partitions that open transactions commit. */
+    public CompletableFuture<FetchResult> fetchOffsets(String groupId, String memberId, int memberEpoch,
+                                                       List<TopicPartition> partitions, boolean requireStable) {
         if (groupId == null) {
             return CompletableFuture.completedFuture(new FetchResult(Errors.INVALID_GROUP_ID, Map.of()));
         }
-        return read("offset-fetch", groupId, s -> s.offsets.fetch(groupId, memberId, memberEpoch, partitions))
-                .exceptionally(e -> new FetchResult(error(e), Map.of()));
+        return read("offset-fetch", groupId, s -> s.offsets.fetch(groupId, memberId, memberEpoch, partitions,
+                requireStable)).exceptionally(e -> new FetchResult(error(e), Map.of()));
+    }
+
+    /**
+     * TxnOffsetCommit: offsets committed in producer {@code producerId}'s transaction, written as transactional
+     * records of the group's partition; they become the group's offsets when the transaction commits.
+     */
+    public CompletableFuture<Map<TopicPartition, Errors>> commitTransactionalOffsets(String groupId, long producerId,
+                                                                                    short producerEpoch, int generationId,
+                                                                                    String memberId, String groupInstanceId,
+                                                                                    Map<TopicPartition, OffsetAndMetadata> offsets) {
+        if (groupId == null || groupId.isEmpty()) {
+            Map<TopicPartition, Errors> invalid = new LinkedHashMap<>();
+            offsets.keySet().forEach(tp -> invalid.put(tp, Errors.INVALID_GROUP_ID));
+            return CompletableFuture.completedFuture(invalid);
+        }
+        int partition = partitionFor(groupId);
+        return onShard(partition, () -> runtime.scheduleTransactionalWriteOperation("txn-offset-commit", partition,
+                        producerId, producerEpoch, s -> s.run(() -> s.offsets.commit(groupId, generationId, memberId,
+                                groupInstanceId, offsets, s.pending, true))))
+                .exceptionally(e -> {
+                    Map<TopicPartition, Errors> failed = new LinkedHashMap<>();
+                    offsets.keySet().forEach(tp -> failed.put(tp, error(e)));
+                    return failed;
+                });
+    }
+
+    /**
+     * Writes the commit or abort marker of producer {@code producerId}'s transaction to {@code partition} of
+     * {@code __consumer_offsets} (WriteTxnMarkers), which makes its offsets count or drops them.
+     */
+    public CompletableFuture<Errors> completeTransaction(int partition, long producerId, short producerEpoch,
+                                                         boolean commit, int coordinatorEpoch) {
+        return runtime.scheduleTransactionCompletion(commit ? "commit-offsets-txn" : "abort-offsets-txn", partition,
+                        producerId, producerEpoch, commit, coordinatorEpoch)
+                .handle((v, e) -> e == null ? Errors.NONE : error(e));
     }
 
     public CompletableFuture<DeleteResult> deleteOffsets(String groupId, List<TopicPartition> partitions) {

@@ -103,13 +103,27 @@ public final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord
     @Override
     public void replay(long offset, GroupRecord record) {
         switch (record.type()) {
-            case OFFSET_COMMIT, LEGACY_OFFSET_COMMIT -> offsets.replay(record);
+            case OFFSET_COMMIT, LEGACY_OFFSET_COMMIT -> offsets.replay(offset, record);
             case GROUP_METADATA -> classic.replay(record);
             case CONSUMER_GROUP_METADATA, CONSUMER_GROUP_MEMBER_METADATA, CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT,
                  CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA -> consumer.replay(record);
             default -> log.debug("Ignoring a {} record of group {} at offset {} of partition {}", record.type(),
                     record.groupId(), offset, partition);
         }
+    }
+
+    @Override
+    public void replayTransactional(long offset, long producerId, short producerEpoch, GroupRecord record) {
+        if (record.type() == org.apache.kafka.coordinator.group.generated.CoordinatorRecordType.OFFSET_COMMIT) {
+            offsets.replayTransactional(offset, producerId, record);
+        } else {
+            replay(offset, record);
+        }
+    }
+
+    @Override
+    public void replayEndTransaction(long offset, long producerId, short producerEpoch, boolean commit) {
+        offsets.replayEndTransaction(producerId, commit);
     }
 
     @Override

@@ -27,37 +27,101 @@ public final class OffsetManager {
     private final GroupCoordinatorShard shard;
     /** Offsets by group id; a group without offsets has no entry. */
     private final Map<String, Map<TopicPartition, OffsetAndMetadata>> offsets = new HashMap<>();
+    /** The log offset of the record each committed offset comes from (a transaction's commit never undoes a later one). */
+    private final Map<String, Map<TopicPartition, Long>> committedAt = new HashMap<>();
+    /** Offsets of open transactions (TxnOffsetCommit), by producer id, then group: they count once committed. */
+    private final Map<Long, Map<String, Map<TopicPartition, Pending>>> transactional = new HashMap<>();
+
+    /** A transactional offset and the log offset of its record. */
+    private record Pending(OffsetAndMetadata commit, long logOffset) {
+    }
 
     OffsetManager(GroupCoordinatorShard shard) {
         this.shard = shard;
     }
 
-    /** What a fetch returns: a group-level error, or the offsets (absent partitions have none). */
-    public record FetchResult(Errors error, Map<TopicPartition, OffsetAndMetadata> offsets) {
+    /**
+     * What a fetch returns: a group-level error, or the offsets (absent partitions have none); {@code unstable} are
+     * the partitions that a fetch requiring stable offsets may not be answered for yet (an open transaction commits
+     * an offset for them: UNSTABLE_OFFSET_COMMIT, KIP-447).
+     */
+    public record FetchResult(Errors error, Map<TopicPartition, OffsetAndMetadata> offsets, Set<TopicPartition> unstable) {
+        public FetchResult(Errors error, Map<TopicPartition, OffsetAndMetadata> offsets) {
+            this(error, offsets, Set.of());
+        }
     }
 
     /** What OffsetDelete answers: a group-level error, or one per partition. */
     public record DeleteResult(Errors error, Map<TopicPartition, Errors> partitions) {
     }
 
-    void replay(GroupRecord record) {
+    void replay(long logOffset, GroupRecord record) {
         OffsetCommitKey key = (OffsetCommitKey) record.key();
         TopicPartition tp = new TopicPartition(key.topic(), key.partition());
         if (record.isTombstone()) {
             Map<TopicPartition, OffsetAndMetadata> group = offsets.get(key.group());
             if (group != null) {
                 group.remove(tp);
+                committedAt.getOrDefault(key.group(), new HashMap<>()).remove(tp);
                 if (group.isEmpty()) {
                     offsets.remove(key.group());
+                    committedAt.remove(key.group());
                 }
             }
             return;
         }
+        put(key.group(), tp, value(record), logOffset);
+    }
+
+    private static OffsetAndMetadata value(GroupRecord record) {
         OffsetCommitValue value = (OffsetCommitValue) record.value();
-        offsets.computeIfAbsent(key.group(), g -> new HashMap<>()).put(tp,
-                new OffsetAndMetadata(value.offset(), value.leaderEpoch(), value.metadata(), value.commitTimestamp()));
+        return new OffsetAndMetadata(value.offset(), value.leaderEpoch(), value.metadata(), value.commitTimestamp());
+    }
+
+    private void put(String groupId, TopicPartition tp, OffsetAndMetadata commit, long logOffset) {
+        offsets.computeIfAbsent(groupId, g -> new HashMap<>()).put(tp, commit);
+        committedAt.computeIfAbsent(groupId, g -> new HashMap<>()).put(tp, logOffset);
         // Offsets of a group nobody joined (standalone consumers, tools) make it an empty classic group, as in Kafka.
-        shard.groups.computeIfAbsent(key.group(), ClassicGroup::new);
+        shard.groups.computeIfAbsent(groupId, ClassicGroup::new);
+    }
+
+    /** An offset committed in producer {@code producerId}'s transaction: it waits for the transaction's marker. */
+    void replayTransactional(long logOffset, long producerId, GroupRecord record) {
+        if (record.isTombstone()) {
+            replay(logOffset, record);
+            return;
+        }
+        OffsetCommitKey key = (OffsetCommitKey) record.key();
+        transactional.computeIfAbsent(producerId, p -> new HashMap<>()).computeIfAbsent(key.group(), g -> new HashMap<>())
+                .put(new TopicPartition(key.topic(), key.partition()), new Pending(value(record), logOffset));
+    }
+
+    /**
+     * The marker of producer {@code producerId}'s transaction: on commit its offsets become the committed ones (unless
+     * a later plain commit of the same partition is already there), on abort they are dropped.
+     */
+    void replayEndTransaction(long producerId, boolean commit) {
+        Map<String, Map<TopicPartition, Pending>> pending = transactional.remove(producerId);
+        if (pending == null || !commit) {
+            return;
+        }
+        pending.forEach((groupId, byPartition) -> byPartition.forEach((tp, p) -> {
+            Long current = committedAt.getOrDefault(groupId, Map.of()).get(tp);
+            if (current == null || current < p.logOffset()) {
+                put(groupId, tp, p.commit(), p.logOffset());
+            }
+        }));
+    }
+
+    /** Whether an open transaction commits an offset of {@code groupId} for {@code tp}. */
+    private boolean hasPending(String groupId, TopicPartition tp) {
+        for (Map<String, Map<TopicPartition, Pending>> byGroup : transactional.values()) {
+            Map<TopicPartition, Pending> pending = byGroup.get(groupId);
+            if (pending != null && (tp == null || pending.containsKey(tp))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The committed offsets of a group (empty when it has none). */
@@ -78,7 +142,20 @@ public final class OffsetManager {
      */
     Map<TopicPartition, Errors> commit(String groupId, int generationId, String memberId, String groupInstanceId,
                                        Map<TopicPartition, OffsetAndMetadata> requested, List<GroupRecord> records) {
-        Errors error = validateCommit(groupId, generationId, memberId, groupInstanceId);
+        return commit(groupId, generationId, memberId, groupInstanceId, requested, records, false);
+    }
+
+    /**
+     * As the plain commit; a {@code transactional} one (TxnOffsetCommit) from a producer that does not name its
+     * consumer's generation and member (generation -1, no member id: clients before KIP-447) is not checked against
+     * the group's members, as Kafka allows.
+     */
+    Map<TopicPartition, Errors> commit(String groupId, int generationId, String memberId, String groupInstanceId,
+                                       Map<TopicPartition, OffsetAndMetadata> requested, List<GroupRecord> records,
+                                       boolean transactional) {
+        boolean unchecked = transactional && generationId < 0 && (memberId == null || memberId.isEmpty())
+                && groupId != null && !groupId.isEmpty();
+        Errors error = unchecked ? Errors.NONE : validateCommit(groupId, generationId, memberId, groupInstanceId);
         Map<TopicPartition, Errors> results = new LinkedHashMap<>();
         if (error != Errors.NONE) {
             requested.keySet().forEach(tp -> results.put(tp, error));
@@ -155,6 +232,34 @@ public final class OffsetManager {
      * consumer-protocol group is checked: UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH.
      */
     FetchResult fetch(String groupId, String memberId, int memberEpoch, List<TopicPartition> partitions) {
+        return fetch(groupId, memberId, memberEpoch, partitions, false);
+    }
+
+    /** As {@link #fetch(String, String, int, List)}; with {@code requireStable} partitions of open transactions are unstable. */
+    FetchResult fetch(String groupId, String memberId, int memberEpoch, List<TopicPartition> partitions,
+                      boolean requireStable) {
+        FetchResult found = fetchCommitted(groupId, memberId, memberEpoch, partitions);
+        if (!requireStable || found.error() != Errors.NONE || transactional.isEmpty()) {
+            return found;
+        }
+        Set<TopicPartition> unstable = new HashSet<>();
+        if (partitions == null) {
+            for (Map<String, Map<TopicPartition, Pending>> byGroup : transactional.values()) {
+                unstable.addAll(byGroup.getOrDefault(groupId, Map.of()).keySet());
+            }
+        } else {
+            for (TopicPartition tp : partitions) {
+                if (hasPending(groupId, tp)) {
+                    unstable.add(tp);
+                }
+            }
+        }
+        Map<TopicPartition, OffsetAndMetadata> stable = new LinkedHashMap<>(found.offsets());
+        unstable.forEach(stable::remove);
+        return new FetchResult(Errors.NONE, stable, unstable);
+    }
+
+    private FetchResult fetchCommitted(String groupId, String memberId, int memberEpoch, List<TopicPartition> partitions) {
         Map<TopicPartition, OffsetAndMetadata> result = new LinkedHashMap<>();
         if (shard.groups.get(groupId) instanceof ConsumerGroup cg && memberEpoch >= 0) {
             Errors error = validateConsumerGroupMember(cg, memberEpoch, memberId);

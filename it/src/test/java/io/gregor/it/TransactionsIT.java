@@ -1,0 +1,244 @@
+package io.gregor.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gregor.testkit.Await;
+import io.gregor.testkit.GregorCluster;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Transactions with the Java 4.2 clients on one node: commit, abort, read_committed, fencing. */
+class TransactionsIT {
+    static GregorCluster gregor;
+
+    @BeforeAll
+    static void start() throws Exception {
+        gregor = GregorCluster.single().start();
+    }
+
+    @AfterAll
+    static void stop() {
+        gregor.close();
+    }
+
+    private static KafkaProducer<String, String> transactional(String id) {
+        return gregor.producer("transactional.id", id, "transaction.timeout.ms", "30000");
+    }
+
+    /** Reads {@code partitions} from the start until {@code done} says enough, under {@code isolation}. */
+    private static List<String> readAll(String topic, int partitions, String isolation, int expected) {
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = gregor.consumer("isolation.level", isolation)) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (int p = 0; p < partitions; p++) {
+                tps.add(new TopicPartition(topic, p));
+            }
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            Await.until(expected + " records read " + isolation, Duration.ofSeconds(30), () -> {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    values.add(r.value());
+                }
+                return values.size() >= expected;
+            });
+            // Nothing more arrives: a poll after the expected count finds no extra record.
+            consumer.poll(Duration.ofMillis(500)).forEach(r -> values.add(r.value()));
+        }
+        return values;
+    }
+
+    @Test
+    void committedRecordsAreReadAndAbortedOnesAreNotUnderReadCommitted() throws Exception {
+        gregor.createTopic("orders", 2, Map.of());
+        try (KafkaProducer<String, String> producer = transactional("orders-tx")) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int i = 0; i < 6; i++) {
+                producer.send(new ProducerRecord<>("orders", i % 2, "k" + i, "committed-" + i));
+            }
+            producer.commitTransaction();
+            producer.beginTransaction();
+            for (int i = 0; i < 4; i++) {
+                producer.send(new ProducerRecord<>("orders", i % 2, "k" + i, "aborted-" + i));
+            }
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("orders", 0, "k", "after-abort")).get();
+            producer.commitTransaction();
+        }
+        List<String> committed = readAll("orders", 2, "read_committed", 7);
+        assertThat(committed).hasSize(7).noneMatch(v -> v.startsWith("aborted")).contains("after-abort");
+        List<String> everything = readAll("orders", 2, "read_uncommitted", 11);
+        assertThat(everything).hasSize(11).filteredOn(v -> v.startsWith("aborted")).hasSize(4);
+    }
+
+    @Test
+    void anOpenTransactionHoldsReadCommittedConsumersAtTheLastStableOffset() throws Exception {
+        gregor.createTopic("held", 1, Map.of());
+        try (KafkaProducer<String, String> open = transactional("held-tx");
+             KafkaProducer<String, String> plain = gregor.producer()) {
+            open.initTransactions();
+            open.beginTransaction();
+            open.send(new ProducerRecord<>("held", 0, "k", "in-transaction")).get();
+            plain.send(new ProducerRecord<>("held", 0, "k", "plain-after")).get();
+            // Kafka's Admin (kafka-transactions.sh) lists and describes the open transaction.
+            var listed = gregor.admin().listTransactions().all().get();
+            assertThat(listed).anySatisfy(t -> {
+                assertThat(t.transactionalId()).isEqualTo("held-tx");
+                assertThat(t.state()).isEqualTo(org.apache.kafka.clients.admin.TransactionState.ONGOING);
+            });
+            var described = gregor.admin().describeTransactions(List.of("held-tx")).all().get().get("held-tx");
+            assertThat(described.state()).isEqualTo(org.apache.kafka.clients.admin.TransactionState.ONGOING);
+            assertThat(described.topicPartitions()).containsExactly(new TopicPartition("held", 0));
+            assertThat(described.transactionTimeoutMs()).isEqualTo(30_000);
+            // The plain record is after the open transaction's first offset: read_committed sees neither yet.
+            List<String> uncommitted = readAll("held", 1, "read_uncommitted", 2);
+            assertThat(uncommitted).containsExactly("in-transaction", "plain-after");
+            try (KafkaConsumer<String, String> consumer = gregor.consumer("isolation.level", "read_committed")) {
+                TopicPartition tp = new TopicPartition("held", 0);
+                consumer.assign(List.of(tp));
+                consumer.seekToBeginning(List.of(tp));
+                assertThat(consumer.poll(Duration.ofSeconds(2))).isEmpty();
+                assertThat(consumer.endOffsets(List.of(tp)).get(tp)).as("latest for read_committed is the LSO").isZero();
+            }
+            open.commitTransaction();
+        }
+        assertThat(readAll("held", 1, "read_committed", 2)).containsExactly("in-transaction", "plain-after");
+    }
+
+    @Test
+    void aSecondProducerWithTheSameTransactionalIdFencesTheFirst() throws Exception {
+        gregor.createTopic("fenced", 1, Map.of());
+        KafkaProducer<String, String> zombie = transactional("fence-tx");
+        try (KafkaProducer<String, String> successor = transactional("fence-tx")) {
+            zombie.initTransactions();
+            zombie.beginTransaction();
+            zombie.send(new ProducerRecord<>("fenced", 0, "k", "zombie")).get();
+            successor.initTransactions(); // aborts the zombie's open transaction
+            successor.beginTransaction();
+            successor.send(new ProducerRecord<>("fenced", 0, "k", "successor")).get();
+            successor.commitTransaction();
+            assertThatThrownBy(zombie::commitTransaction).isInstanceOf(ProducerFencedException.class);
+        } finally {
+            zombie.close(Duration.ZERO);
+        }
+        assertThat(readAll("fenced", 1, "read_committed", 1)).containsExactly("successor");
+    }
+
+    @Test
+    void confluentKafkaCommitsAndAbortsAndItsReadCommittedConsumerSeesOnlyTheCommitted() throws Exception {
+        gregor.createTopic("payments", 1, Map.of());
+        java.nio.file.Path script = java.nio.file.Files.createTempFile("txn", ".py");
+        java.nio.file.Files.writeString(script, """
+                import sys
+                from confluent_kafka import Producer, Consumer, TopicPartition
+                bootstrap = sys.argv[1]
+                p = Producer({'bootstrap.servers': bootstrap, 'transactional.id': 'payments-tx'})
+                p.init_transactions(30)
+                p.begin_transaction()
+                for i in range(5):
+                    p.produce('payments', value=('paid-%d' % i).encode(), partition=0)
+                p.commit_transaction(30)
+                p.begin_transaction()
+                for i in range(3):
+                    p.produce('payments', value=('voided-%d' % i).encode(), partition=0)
+                p.flush(30)
+                p.abort_transaction(30)
+                def read(isolation, want):
+                    c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'g-' + isolation,
+                                  'isolation.level': isolation, 'enable.auto.commit': False})
+                    c.assign([TopicPartition('payments', 0, 0)])
+                    got = []
+                    idle = 0
+                    while idle < 10:
+                        m = c.poll(0.5)
+                        if m is None or m.error():
+                            idle += 1 if len(got) >= want else 0
+                            continue
+                        got.append(m.value().decode())
+                    c.close()
+                    return got
+                committed = read('read_committed', 5)
+                everything = read('read_uncommitted', 8)
+                print('committed=' + ','.join(committed))
+                print('everything=' + ','.join(everything))
+                """);
+        Subprocess.Result result = Subprocess.run(List.of(Subprocess.python(), script.toString(),
+                gregor.bootstrapServers()), null, 120).assertOk();
+        assertThat(result.stdout()).contains("committed=paid-0,paid-1,paid-2,paid-3,paid-4\n")
+                .contains("everything=paid-0,paid-1,paid-2,paid-3,paid-4,voided-0,voided-1,voided-2\n");
+    }
+
+    @Test
+    void consumeTransformProduceCommitsItsOffsetsWithItsOutputAndAnAbortLeavesThemAlone() throws Exception {
+        gregor.createTopic("words", 1, Map.of());
+        gregor.createTopic("shouted", 1, Map.of());
+        try (KafkaProducer<String, String> plain = gregor.producer()) {
+            for (int i = 0; i < 20; i++) {
+                plain.send(new ProducerRecord<>("words", 0, "k" + i, "word-" + i));
+            }
+            plain.flush();
+        }
+        TopicPartition in = new TopicPartition("words", 0);
+        try (KafkaConsumer<String, String> consumer = gregor.consumer("group.id", "shouter",
+                "isolation.level", "read_committed", "enable.auto.commit", "false", "auto.offset.reset", "earliest");
+             KafkaProducer<String, String> producer = transactional("shouter-tx")) {
+            producer.initTransactions();
+            consumer.subscribe(List.of("words"));
+            List<ConsumerRecord<String, String>> batch = new ArrayList<>();
+            Await.until("20 input records", Duration.ofSeconds(30), () -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(batch::add);
+                return batch.size() >= 20;
+            });
+            producer.beginTransaction();
+            for (ConsumerRecord<String, String> r : batch.subList(0, 15)) {
+                producer.send(new ProducerRecord<>("shouted", 0, r.key(), r.value().toUpperCase()));
+            }
+            producer.sendOffsetsToTransaction(Map.of(in, new org.apache.kafka.clients.consumer.OffsetAndMetadata(15)),
+                    consumer.groupMetadata());
+            producer.commitTransaction();
+            // The next five are processed but the transaction aborts: neither output nor offsets count.
+            producer.beginTransaction();
+            for (ConsumerRecord<String, String> r : batch.subList(15, 20)) {
+                producer.send(new ProducerRecord<>("shouted", 0, r.key(), r.value().toUpperCase()));
+            }
+            producer.sendOffsetsToTransaction(Map.of(in, new org.apache.kafka.clients.consumer.OffsetAndMetadata(20)),
+                    consumer.groupMetadata());
+            producer.abortTransaction();
+        }
+        assertThat(committedOffset("shouter", in)).isEqualTo(15);
+        List<String> output = readAll("shouted", 1, "read_committed", 15);
+        assertThat(output).hasSize(15).allMatch(v -> v.startsWith("WORD-"));
+        // The group's offset survives a restart: the transactional records and their marker are replayed.
+        gregor.restart();
+        assertThat(committedOffset("shouter", in)).isEqualTo(15);
+    }
+
+    private static long committedOffset(String group, TopicPartition tp) throws Exception {
+        long[] found = {-1};
+        Await.until("the committed offset of " + group, Duration.ofSeconds(30), () -> {
+            try {
+                var offsets = gregor.admin().listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                var offset = offsets.get(tp);
+                found[0] = offset == null ? -1 : offset.offset();
+                return offset != null;
+            } catch (java.util.concurrent.ExecutionException e) {
+                return false; // the coordinator is loading after a restart
+            }
+        });
+        return found[0];
+    }
+}
