@@ -36,6 +36,9 @@ public final class TransactionCoordinatorService implements AutoCloseable {
     private final CoordinatorRuntime<TransactionCoordinatorShard, TransactionRecord> runtime;
     /** The leader epoch each loaded partition was loaded for: the coordinator epoch of its markers. */
     private final Map<Integer, Integer> epochs = new ConcurrentHashMap<>();
+    /** Decided transactions whose markers are being written, by transactional id: completes when they complete. */
+    private final Map<String, CompletableFuture<Void>> completing = new ConcurrentHashMap<>();
+    private final CoordinatorTime time;
     private volatile int numPartitions;
 
     /**
@@ -46,6 +49,7 @@ public final class TransactionCoordinatorService implements AutoCloseable {
                                          TransactionMarkerWriter markers, CoordinatorTime time, Executor pool) {
         this.maxTimeoutMs = maxTimeoutMs;
         this.markers = markers;
+        this.time = time;
         CoordinatorShardBuilder<TransactionCoordinatorShard, TransactionRecord> builder = (partition, timer, t) ->
                 new TransactionCoordinatorShard(partition, timer, t, this::writeMarkers);
         this.runtime = new CoordinatorRuntime<>("transaction", builder, log, time, pool);
@@ -105,9 +109,34 @@ public final class TransactionCoordinatorService implements AutoCloseable {
         if (!isActive(partition)) {
             return CompletableFuture.completedFuture(InitResult.error(notActive(partition)));
         }
-        return newProducerId.get().thenCompose(fresh -> runtime.scheduleWriteOperation("init-producer-id", partition,
-                        s -> s.initProducerId(transactionalId, timeoutMs, fresh, producerId, producerEpoch)))
+        return afterCompletion(transactionalId, () -> newProducerId.get().thenCompose(fresh ->
+                        runtime.scheduleWriteOperation("init-producer-id", partition,
+                                s -> s.initProducerId(transactionalId, timeoutMs, fresh, producerId, producerEpoch))),
+                r -> r.error() == Errors.CONCURRENT_TRANSACTIONS)
                 .exceptionally(e -> InitResult.error(error(e)));
+    }
+
+    /** How long a request waits for the previous transaction of its id to complete before it gets CONCURRENT_TRANSACTIONS. */
+    static final long COMPLETION_WAIT_MS = 5_000;
+
+    /**
+     * Runs {@code operation}; if it answers that the id's previous transaction is still being completed (its markers
+     * are being written here), runs it once more when that transaction completes (at most
+     * {@value #COMPLETION_WAIT_MS} ms later) instead of making the producer back off and ask again. Kafka answers
+     * CONCURRENT_TRANSACTIONS at once and its clients retry after 20 ms; with markers that are fsynced first that
+     * wait would dominate every transaction.
+     */
+    private <T> CompletableFuture<T> afterCompletion(String transactionalId, Supplier<CompletableFuture<T>> operation,
+                                                     java.util.function.Predicate<T> concurrent) {
+        return operation.get().thenCompose(result -> {
+            CompletableFuture<Void> done = completing.get(transactionalId);
+            if (!concurrent.test(result) || done == null) {
+                return CompletableFuture.completedFuture(result);
+            }
+            CompletableFuture<Boolean> completed = done.thenApply(v -> true);
+            time.schedule(COMPLETION_WAIT_MS, () -> completed.complete(false));
+            return completed.thenCompose(ok -> ok ? operation.get() : CompletableFuture.completedFuture(result));
+        });
     }
 
     /** AddPartitionsToTxn: one error for all the partitions (the coordinator takes them all or none). */
@@ -118,8 +147,9 @@ public final class TransactionCoordinatorService implements AutoCloseable {
             return CompletableFuture.completedFuture(notActive(partition));
         }
         Set<TopicPartition> wanted = Set.copyOf(partitions);
-        return runtime.scheduleWriteOperation("add-partitions-to-txn", partition,
-                s -> s.addPartitions(transactionalId, producerId, producerEpoch, wanted))
+        return afterCompletion(transactionalId, () -> runtime.scheduleWriteOperation("add-partitions-to-txn", partition,
+                        s -> s.addPartitions(transactionalId, producerId, producerEpoch, wanted)),
+                e -> e == Errors.CONCURRENT_TRANSACTIONS)
                 .exceptionally(TransactionCoordinatorService::error);
     }
 
@@ -166,11 +196,18 @@ public final class TransactionCoordinatorService implements AutoCloseable {
     private void writeMarkers(int partition, TransactionMetadata prepared) {
         boolean commit = prepared.state() == TransactionState.PREPARE_COMMIT;
         int coordinatorEpoch = epochs.getOrDefault(partition, 0);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> previous = completing.put(prepared.transactionalId(), done);
+        if (previous != null) {
+            previous.complete(null);
+        }
         markers.write(prepared.producerId(), prepared.producerEpoch(), commit, coordinatorEpoch, prepared.partitions())
                 .thenCompose(v -> runtime.scheduleWriteOperation("complete-txn", partition,
                         s -> s.complete(prepared.transactionalId(), prepared.producerId(), prepared.producerEpoch(),
                                 prepared.state())))
                 .whenComplete((v, e) -> {
+                    completing.remove(prepared.transactionalId(), done);
+                    done.complete(null);
                     if (e != null) {
                         // The shard moved or could not write: its next coordinator finishes the transaction on load.
                         log.warn("Transaction {} (producer {} epoch {}) was not completed here: {}",

@@ -109,9 +109,7 @@ class TransactionCoordinatorTest {
         assertThat(markers).hasSize(1);
         assertThat(markers.get(0).commit()).isTrue();
         assertThat(markers.get(0).partitions()).containsExactlyInAnyOrder(A0, B1);
-        // Until every marker is written the producer may not go on.
-        assertThat(service.addPartitions("tx", producer.producerId(), (short) 0, List.of(A0)).join())
-                .isEqualTo(Errors.CONCURRENT_TRANSACTIONS);
+        // Until every marker is written the decision is not done.
         assertThat(service.endTransaction("tx", producer.producerId(), (short) 0, true).join())
                 .isEqualTo(Errors.CONCURRENT_TRANSACTIONS);
         markers.get(0).done().complete(null);
@@ -124,17 +122,36 @@ class TransactionCoordinatorTest {
     }
 
     @Test
+    void theNextTransactionWaitsForThePreviousOneToCompleteInsteadOfBeingToldToRetry() {
+        InitResult producer = init("tx");
+        service.addPartitions("tx", producer.producerId(), (short) 0, List.of(A0)).join();
+        service.endTransaction("tx", producer.producerId(), (short) 0, false).join();
+        CompletableFuture<Errors> next = service.addPartitions("tx", producer.producerId(), (short) 0, List.of(B1));
+        assertThat(next).as("parked while the abort markers are written").isNotDone();
+        markers.get(0).done().complete(null);
+        assertThat(next.join()).isEqualTo(Errors.NONE);
+        assertThat(state("tx")).isEqualTo(TransactionState.ONGOING);
+        assertThat(service.describe("tx").join().partitions()).containsExactly(B1);
+        // Markers that take longer than the wait: the producer is told to retry, as Kafka tells it at once.
+        service.endTransaction("tx", producer.producerId(), (short) 0, true).join();
+        CompletableFuture<Errors> late = service.addPartitions("tx", producer.producerId(), (short) 0, List.of(A0));
+        time.advance(TransactionCoordinatorService.COMPLETION_WAIT_MS);
+        assertThat(late.join()).isEqualTo(Errors.CONCURRENT_TRANSACTIONS);
+    }
+
+    @Test
     void aNewProducerOfTheSameIdFencesTheOldOneAndAbortsItsOpenTransaction() {
         InitResult first = init("tx");
         service.addPartitions("tx", first.producerId(), (short) 0, List.of(A0)).join();
-        InitResult second = init("tx");
-        assertThat(second.error()).isEqualTo(Errors.CONCURRENT_TRANSACTIONS);
+        CompletableFuture<InitResult> second = service.initProducerId("tx", 30_000, -1, (short) -1,
+                () -> CompletableFuture.completedFuture(nextProducerId.getAndIncrement()));
+        assertThat(second).as("waits for the abort of the open transaction").isNotDone();
         assertThat(state("tx")).isEqualTo(TransactionState.PREPARE_ABORT);
         assertThat(markers).hasSize(1);
         assertThat(markers.get(0).commit()).isFalse();
         assertThat(markers.get(0).epoch()).as("the abort markers carry the fencing epoch").isEqualTo((short) 1);
         markers.get(0).done().complete(null);
-        InitResult retried = init("tx");
+        InitResult retried = second.join();
         assertThat(retried.error()).isEqualTo(Errors.NONE);
         assertThat(retried.producerId()).isEqualTo(first.producerId());
         assertThat(retried.producerEpoch()).isEqualTo((short) 2);
