@@ -144,8 +144,9 @@ public final class Broker implements AutoCloseable {
             controller = lifecycle.started("controller channel", new ControllerChannel(staticConfig.nodeId(),
                     () -> raft == null ? -1 : raft.leaderId(), () -> raft != null && raft.isLeader(), metadata,
                     staticConfig.interBrokerListenerName(), nodeClient));
-            io.gregor.broker.txn.TransactionMarkers markers = new io.gregor.broker.txn.TransactionMarkers(
-                    staticConfig.nodeId(), metadata, replicas, groups, nodeClient, this::interBrokerAddress);
+            io.gregor.broker.txn.TransactionMarkers markers = lifecycle.started("transaction markers",
+                    new io.gregor.broker.txn.TransactionMarkers(staticConfig.nodeId(), metadata, replicas, groups, nodeClient,
+                            this::interBrokerAddress));
             io.gregor.broker.txn.TransactionStateTopic transactionTopic = new io.gregor.broker.txn.TransactionStateTopic(
                     replicas, metadata, new io.gregor.broker.txn.TransactionStateTopic.Settings(
                             staticConfig.transactionStateLogNumPartitions(), staticConfig.transactionStateLogReplicationFactor(),
@@ -154,7 +155,10 @@ public final class Broker implements AutoCloseable {
                     () -> liveBrokerCount(metadata.image()));
             io.gregor.coordinator.transaction.TransactionCoordinatorService transactions = lifecycle.started(
                     "transaction coordinator", new io.gregor.coordinator.transaction.TransactionCoordinatorService(
-                            staticConfig.transactionMaxTimeoutMs(), transactionTopic, markers, groupTime, ioPool));
+                            new io.gregor.coordinator.transaction.TransactionConfig(staticConfig.transactionMaxTimeoutMs(),
+                                    staticConfig.transactionalIdExpirationMs(),
+                                    staticConfig.transactionRemoveExpiredCleanupIntervalMs()),
+                            transactionTopic, markers, groupTime, ioPool));
             io.gregor.broker.txn.TransactionLeadership transactionLeadership =
                     new io.gregor.broker.txn.TransactionLeadership(staticConfig.nodeId(), transactions);
             metadata.addListener(transactionLeadership);
@@ -178,7 +182,9 @@ public final class Broker implements AutoCloseable {
                         public CompletableFuture<Void> removeVoter(int nodeId) {
                             return raft.removeVoter(nodeId);
                         }
-                    }, fetchSessions, transactions, transactionTopic, markers));
+                    }, fetchSessions, transactions, transactionTopic, markers,
+                    new io.gregor.broker.txn.TransactionVerifier(staticConfig.nodeId(), metadata, transactions, nodeClient,
+                            this::interBrokerAddress)));
             registry.onConnectionClosed(cluster::connectionClosed);
             server = lifecycle.started(SERVER, new KafkaServer(staticConfig, registry, ioPool));
             // Bind while the metadata log starts: requests that arrive meanwhile wait until the node is ready.

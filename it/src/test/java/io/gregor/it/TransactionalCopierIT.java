@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TransactionalCopierIT {
     private static final int RECORDS = 3000;
 
-    @TempDir
+    @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS)
     Path dir;
 
     private Process startCopier(String bootstrap, int attempt) throws Exception {
@@ -42,6 +42,7 @@ class TransactionalCopierIT {
                 "--consumer-group", "copier", "--transactional-id", "copier-tx", "--transaction-size", "100",
                 "--transaction-timeout", "30000", "--enable-random-aborts", "--use-group-metadata")
                 .redirectOutput(dir.resolve("copier-" + attempt + ".out").toFile())
+                // (stderr kept beside it for a failing run: the copier logs why it gave up)
                 .redirectError(dir.resolve("copier-" + attempt + ".err").toFile()).start();
     }
 
@@ -90,7 +91,7 @@ class TransactionalCopierIT {
             int bouncesWhileCopying = 0;
             for (int b = 0; b < bounced.length; b++) {
                 long progress = (b + 1) * RECORDS / 4;
-                Await.until("the copier consumed " + progress + " records", Duration.ofSeconds(60),
+                Await.until("the copier consumed " + progress + " records (its log: " + dir + ")", Duration.ofSeconds(60),
                         () -> consumed(dir.resolve("copier-0.out")) >= progress || !copierAlive(dir));
                 bouncesWhileCopying += copier.isAlive() ? 1 : 0;
                 cluster.stop(bounced[b]);

@@ -25,7 +25,7 @@ class TransactionsIT {
 
     @BeforeAll
     static void start() throws Exception {
-        gregor = GregorCluster.single().start();
+        gregor = GregorCluster.single().with("transaction.partition.verification.enable", "true").start();
     }
 
     @AfterAll
@@ -104,6 +104,12 @@ class TransactionsIT {
             assertThat(described.state()).isEqualTo(org.apache.kafka.clients.admin.TransactionState.ONGOING);
             assertThat(described.topicPartitions()).containsExactly(new TopicPartition("held", 0));
             assertThat(described.transactionTimeoutMs()).isEqualTo(30_000);
+            var producers = gregor.admin().describeProducers(List.of(new TopicPartition("held", 0))).all().get()
+                    .get(new TopicPartition("held", 0)).activeProducers();
+            assertThat(producers).anySatisfy(p -> {
+                assertThat(p.producerId()).isEqualTo(described.producerId());
+                assertThat(p.currentTransactionStartOffset()).hasValue(0L);
+            });
             // The plain record is after the open transaction's first offset: read_committed sees neither yet.
             List<String> uncommitted = readAll("held", 1, "read_uncommitted", 2);
             assertThat(uncommitted).containsExactly("in-transaction", "plain-after");
@@ -240,5 +246,46 @@ class TransactionsIT {
             }
         });
         return found[0];
+    }
+
+    /** A Produce of one transactional record of {@code producerId}, sent over a raw socket with the transactional id. */
+    private static short rawTransactionalProduce(String transactionalId, long producerId, short epoch, int sequence,
+                                                 String topic, int partition) throws Exception {
+        var records = org.apache.kafka.common.record.MemoryRecords.withTransactionalRecords(
+                org.apache.kafka.common.compress.Compression.NONE, producerId, epoch, sequence,
+                new org.apache.kafka.common.record.SimpleRecord("late".getBytes()));
+        var request = new org.apache.kafka.common.message.ProduceRequestData().setTransactionalId(transactionalId)
+                .setAcks((short) -1).setTimeoutMs(10_000);
+        var topicData = new org.apache.kafka.common.message.ProduceRequestData.TopicProduceData().setName(topic);
+        topicData.partitionData().add(new org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData()
+                .setIndex(partition).setRecords(records));
+        request.topicData().add(topicData);
+        String[] hostPort = gregor.bootstrapServers().split(",")[0].split(":");
+        org.apache.kafka.common.message.ProduceResponseData response = RawKafkaClient.sendOnce(
+                new java.net.InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), request, (short) 9);
+        return response.responses().iterator().next().partitionResponses().get(0).errorCode();
+    }
+
+    @Test
+    void aTransactionalBatchOutsideTheOpenTransactionIsRefused() throws Exception {
+        gregor.createTopic("verified", 2, Map.of());
+        try (KafkaProducer<String, String> producer = transactional("verify-tx")) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("verified", 0, "k", "in-transaction")).get();
+            var described = gregor.admin().describeTransactions(List.of("verify-tx")).all().get().get("verify-tx");
+            short epoch = (short) described.producerEpoch();
+            // Partition 1 was never added to the transaction (KIP-890 part 1).
+            assertThat(rawTransactionalProduce("verify-tx", described.producerId(), epoch, 0, "verified", 1))
+                    .isEqualTo(org.apache.kafka.common.protocol.Errors.INVALID_TXN_STATE.code());
+            producer.commitTransaction();
+            // A late batch of the committed transaction cannot open a new one that nobody would end.
+            assertThat(rawTransactionalProduce("verify-tx", described.producerId(), epoch, 1, "verified", 0))
+                    .isEqualTo(org.apache.kafka.common.protocol.Errors.INVALID_TXN_STATE.code());
+            try (KafkaConsumer<String, String> consumer = gregor.consumer("isolation.level", "read_committed")) {
+                TopicPartition tp = new TopicPartition("verified", 0);
+                assertThat(consumer.endOffsets(List.of(tp)).get(tp)).as("no transaction left open").isEqualTo(2);
+            }
+        }
     }
 }

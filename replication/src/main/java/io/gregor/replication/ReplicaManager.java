@@ -130,6 +130,26 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
      * topic refuses records without a key; the topic's compression.type is applied.
      */
     public CompletableFuture<AppendResult> appendRecords(Partition partition, ByteBuffer records, short acks, long timeoutMs) {
+        return appendRecords(partition, records, acks, timeoutMs, -1, Log.NO_VERIFICATION);
+    }
+
+    /** No transaction verification needed (the producer's transaction is open in the partition already). */
+    public static final long NO_VERIFICATION = Log.NO_VERIFICATION;
+
+    /**
+     * The token a transactional batch of {@code producerId} at {@code epoch} needs verified by its coordinator before
+     * it is appended ({@link Log#transactionVerificationToken}), or {@link Log#NO_VERIFICATION}.
+     */
+    public long transactionVerificationToken(Partition partition, long producerId, short epoch) {
+        return partition.log().transactionVerificationToken(producerId, epoch);
+    }
+
+    /**
+     * As {@link #appendRecords(Partition, ByteBuffer, short, long)}, for batches whose transaction the coordinator
+     * verified with {@code token} (KIP-890): INVALID_TXN_STATE if the transaction ended here meanwhile.
+     */
+    public CompletableFuture<AppendResult> appendRecords(Partition partition, ByteBuffer records, short acks, long timeoutMs,
+                                                         long verifiedProducerId, long token) {
         if (!partition.isLeader(nodeId)) {
             return CompletableFuture.completedFuture(AppendResult.failed(Errors.NOT_LEADER_OR_FOLLOWER,
                     "Node " + nodeId + " is not the leader of " + partition));
@@ -151,7 +171,9 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         }
         LogAppendInfo info;
         try {
-            info = partitionLog.append(Recompression.apply(records, partition.compressionType()), partition.leaderEpoch());
+            ByteBuffer stored = Recompression.apply(records, partition.compressionType());
+            info = token == Log.NO_VERIFICATION ? partitionLog.append(stored, partition.leaderEpoch())
+                    : partitionLog.appendVerified(stored, partition.leaderEpoch(), verifiedProducerId, token);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(appendFailure(partition, e));
         }
@@ -703,6 +725,21 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
                     : new OffsetResult(Errors.NONE, found.timestamp(), found.offset());
         }
         return new OffsetResult(Errors.INVALID_REQUEST, -1, -1);
+    }
+
+    /** A producer of a partition, as DescribeProducers shows it. */
+    public record ProducerView(long producerId, short producerEpoch, int lastSequence, long lastTimestamp,
+                               long currentTxnStartOffset) {
+    }
+
+    /** The producers {@code partition}'s leader keeps state for; NOT_LEADER_OR_FOLLOWER on a follower. */
+    public List<ProducerView> activeProducers(Partition partition) {
+        if (!partition.isLeader(nodeId)) {
+            throw new org.apache.kafka.common.errors.NotLeaderOrFollowerException("Node " + nodeId
+                    + " is not the leader of " + partition);
+        }
+        return partition.log().activeProducers().stream().map(p -> new ProducerView(p.producerId(), p.producerEpoch(),
+                p.lastSequence(), p.lastTimestamp(), p.currentTxnStartOffset())).toList();
     }
 
     /** What DeleteRecords answers for a partition. */

@@ -151,6 +151,37 @@ public final class Log implements AutoCloseable {
      * for retries, as in Kafka.
      */
     public LogAppendInfo append(ByteBuffer records, int leaderEpoch, boolean fromCoordinator) {
+        return append(records, leaderEpoch, fromCoordinator, -1, NO_VERIFICATION);
+    }
+
+    /** {@link #transactionVerificationToken}: nothing to verify. */
+    public static final long NO_VERIFICATION = ProducerStateManager.NO_VERIFICATION;
+
+    /**
+     * Whether a transactional batch of {@code producerId} at {@code epoch} must be verified with its transaction
+     * coordinator before it may open a transaction in this log (KIP-890 part 1): {@link #NO_VERIFICATION} when its
+     * transaction is open here already, else a token to hand to {@link #appendVerified} once the coordinator agreed.
+     */
+    public long transactionVerificationToken(long producerId, short epoch) {
+        lock.lock();
+        try {
+            return producerState.verificationToken(producerId, epoch);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * As {@link #append(ByteBuffer, int)} for batches whose transaction the coordinator verified: one of
+     * {@code producerId} that would open a transaction fails with {@link InvalidTxnStateException} if a marker of
+     * that producer was appended since {@code token} was taken.
+     */
+    public LogAppendInfo appendVerified(ByteBuffer records, int leaderEpoch, long producerId, long token) {
+        return append(records, leaderEpoch, false, producerId, token);
+    }
+
+    private LogAppendInfo append(ByteBuffer records, int leaderEpoch, boolean fromCoordinator, long verifiedProducerId,
+                                 long token) {
         ByteBuffer buffer = records.duplicate().order(ByteOrder.BIG_ENDIAN);
         int start = buffer.position();
         int end = buffer.limit();
@@ -167,7 +198,8 @@ public final class Log implements AutoCloseable {
         lock.lock();
         try {
             ensureOpen();
-            return appendValidated(buffer, start, end, sizes, leaderEpoch, current, fromCoordinator);
+            return appendValidated(buffer, start, end, sizes, leaderEpoch, current, token == NO_VERIFICATION
+                    ? producerState.beginAppend(fromCoordinator) : producerState.beginVerifiedAppend(verifiedProducerId, token));
         } finally {
             lock.unlock();
         }
@@ -252,13 +284,12 @@ public final class Log implements AutoCloseable {
     }
 
     private LogAppendInfo appendValidated(ByteBuffer buffer, int start, int end, List<Integer> sizes, int leaderEpoch,
-                                          LogConfig current, boolean fromCoordinator) {
+                                          LogConfig current, ProducerStateManager.ProducedAppend producers) {
         long nowMs = time.milliseconds();
         long next = logEndOffset;
         long appendTime = current.logAppendTime() ? nowMs : -1L;
         // Producer checks first, with the offsets the batches will get: a retried batch is answered with where it was
         // stored, and a batch out of sequence or of a fenced epoch fails the whole append before anything is written.
-        ProducerStateManager.ProducedAppend producers = producerState.beginAppend(fromCoordinator);
         long expected = next;
         int checkAt = start;
         for (int size : sizes) {
@@ -769,6 +800,16 @@ public final class Log implements AutoCloseable {
         lock.lock();
         try {
             return producerState.producerCount();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every producer this log keeps state for (DescribeProducers). */
+    public List<ActiveProducer> activeProducers() {
+        lock.lock();
+        try {
+            return producerState.activeProducers();
         } finally {
             lock.unlock();
         }

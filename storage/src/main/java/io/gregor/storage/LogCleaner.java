@@ -124,7 +124,8 @@ public final class LogCleaner {
         try {
             // With nothing dirty (only tombstones to drop), the map stays empty and the cleaned part is rewritten.
             OffsetMap map = new OffsetMap(range.dirtyBytes == 0 ? 16L * OffsetMap.BYTES_PER_ENTRY : settings.dedupeBufferBytes());
-            long mappedUpTo = range.dirtyBytes == 0 ? range.firstDirty : buildMap(range, map);
+            Aborted aborted = new Aborted(log.abortedTransactions(range.segments.get(0).baseOffset(), range.firstUncleanable));
+            long mappedUpTo = range.dirtyBytes == 0 ? range.firstDirty : buildMap(range, map, aborted);
             if (mappedUpTo <= range.firstDirty && range.dirtyBytes > 0) {
                 LOG.warn("{}: the cleaner's dedupe buffer ({} bytes) cannot hold the keys of one batch; not cleaned",
                         log.dir(), settings.dedupeBufferBytes());
@@ -141,7 +142,7 @@ public final class LogCleaner {
                 if (stopping) {
                     return null;
                 }
-                Path cleaned = writeCleaned(log, group, map, mappedUpTo, nowMs, stats);
+                Path cleaned = writeCleaned(log, group, map, mappedUpTo, nowMs, stats, aborted);
                 if (!log.replaceSegments(group, cleaned)) {
                     LOG.info("{}: segments changed while being cleaned; the cleaning stops here", log.dir());
                     return null;
@@ -163,8 +164,39 @@ public final class LogCleaner {
         }
     }
 
+    /**
+     * The aborted transactions of the part being cleaned: a transactional batch of producer P whose base offset lies
+     * between the first offset and the marker of one of P's aborted transactions was aborted. Its records are removed
+     * and never mapped (a later aborted value must not hide an earlier committed one), as Kafka's cleaner does.
+     */
+    static final class Aborted {
+        private final java.util.Map<Long, List<AbortedTransaction>> byProducer = new java.util.HashMap<>();
+
+        Aborted(List<AbortedTransaction> aborted) {
+            for (AbortedTransaction txn : aborted) {
+                byProducer.computeIfAbsent(txn.producerId(), p -> new ArrayList<>()).add(txn);
+            }
+        }
+
+        boolean contains(RecordBatch batch) {
+            if (!batch.isTransactional() || batch.isControlBatch() || byProducer.isEmpty()) {
+                return false;
+            }
+            List<AbortedTransaction> txns = byProducer.get(batch.producerId());
+            if (txns == null) {
+                return false;
+            }
+            for (AbortedTransaction txn : txns) {
+                if (batch.baseOffset() >= txn.firstOffset() && batch.baseOffset() < txn.lastOffset()) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     /** Maps the keys of the dirty part; returns the offset the map reached (exclusive). */
-    private long buildMap(Range range, OffsetMap map) throws IOException {
+    private long buildMap(Range range, OffsetMap map, Aborted aborted) throws IOException {
         long reached = range.firstDirty;
         for (LogSegment segment : range.segments) {
             if (segment.nextOffset() <= range.firstDirty) {
@@ -183,7 +215,7 @@ public final class LogCleaner {
                     if (batch.baseOffset() >= range.firstUncleanable) {
                         return reached;
                     }
-                    if (!batch.isControlBatch() && !mapBatch(batch, map, range.firstDirty)) {
+                    if (!batch.isControlBatch() && !aborted.contains(batch) && !mapBatch(batch, map, range.firstDirty)) {
                         return reached; // full: this batch and later ones stay dirty
                     }
                     reached = batch.lastOffset() + 1;
@@ -233,11 +265,12 @@ public final class LogCleaner {
     }
 
     /** Writes what is kept of {@code group} to a fsynced {@code .cleaned} file. */
-    private Path writeCleaned(Log log, List<LogSegment> group, OffsetMap map, long mappedUpTo, long nowMs, Stats stats)
-            throws IOException {
+    private Path writeCleaned(Log log, List<LogSegment> group, OffsetMap map, long mappedUpTo, long nowMs, Stats stats,
+                              Aborted aborted) throws IOException {
         Path cleaned = SegmentFiles.cleanedFile(log.dir(), group.get(0).baseOffset());
         Files.deleteIfExists(cleaned);
-        Retention retention = new Retention(map, mappedUpTo, nowMs, log.config().compaction().deleteRetentionMs(), stats);
+        Retention retention = new Retention(map, mappedUpTo, nowMs, log.config().compaction().deleteRetentionMs(), stats,
+                aborted);
         ByteBuffer out = ByteBuffer.allocate(READ_CHUNK_BYTES);
         try (FileChannel channel = FileChannel.open(cleaned, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (LogSegment segment : group) {
@@ -275,17 +308,22 @@ public final class LogCleaner {
         private final OffsetMap map;
         private final long mappedUpTo;
         private final Stats stats;
+        private final Aborted aborted;
 
-        Retention(OffsetMap map, long mappedUpTo, long nowMs, long deleteRetentionMs, Stats stats) {
+        Retention(OffsetMap map, long mappedUpTo, long nowMs, long deleteRetentionMs, Stats stats, Aborted aborted) {
             super(nowMs, deleteRetentionMs);
             this.map = map;
             this.mappedUpTo = mappedUpTo;
             this.stats = stats;
+            this.aborted = aborted;
         }
 
         @Override
         protected BatchRetentionResult checkBatchRetention(RecordBatch batch) {
-            // Control batches (transaction markers) stay whole until transactions teach the cleaner when they may go.
+            if (batch.lastOffset() < mappedUpTo && aborted.contains(batch)) {
+                return new BatchRetentionResult(BatchRetention.DELETE, false); // an aborted transaction's records
+            }
+            // Control batches (transaction markers) stay; removing them once no data of theirs is left is still to do.
             return new BatchRetentionResult(batch.isControlBatch() ? BatchRetention.RETAIN_EMPTY : BatchRetention.DELETE_EMPTY,
                     false);
         }
@@ -372,7 +410,8 @@ public final class LogCleaner {
             List<LogSegment> segments = log.segmentList();
             long nowMs = log.time().milliseconds();
             long firstDirty = Math.max(log.cleanerCheckpoint(), log.logStartOffset());
-            long firstUncleanable = Math.min(segments.get(segments.size() - 1).baseOffset(), log.highWatermark());
+            // Below the last stable offset only: what an undecided transaction wrote may still be aborted.
+            long firstUncleanable = Math.min(segments.get(segments.size() - 1).baseOffset(), log.lastStableOffset());
             for (LogSegment segment : segments) {
                 if (segment.baseOffset() >= firstUncleanable) {
                     break;

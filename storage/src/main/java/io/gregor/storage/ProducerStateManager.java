@@ -70,6 +70,8 @@ final class ProducerStateManager {
         private long lastTimestamp = -1;
         /** The offset of the first record of the producer's open transaction here, -1 when none is open. */
         private long txnFirstOffset = -1;
+        /** The offset of the producer's last transaction marker here, -1 when none (since the state was loaded). */
+        private long lastMarkerOffset = -1;
         private final ArrayDeque<BatchMetadata> batches = new ArrayDeque<>(BATCHES_TO_RETAIN);
 
         ProducerEntry(long producerId) {
@@ -125,6 +127,7 @@ final class ProducerStateManager {
             copy.epoch = epoch;
             copy.lastTimestamp = lastTimestamp;
             copy.txnFirstOffset = txnFirstOffset;
+            copy.lastMarkerOffset = lastMarkerOffset;
             copy.batches.addAll(batches);
             return copy;
         }
@@ -159,6 +162,7 @@ final class ProducerStateManager {
      */
     private static TxnEvent transition(ProducerEntry entry, ProducerBatch batch) {
         if (batch.isControl()) {
+            entry.lastMarkerOffset = batch.baseOffset();
             if (entry.txnFirstOffset < 0 || !(batch.isAbortMarker() || batch.isCommitMarker())) {
                 return null;
             }
@@ -225,9 +229,17 @@ final class ProducerStateManager {
         private final Map<Long, ProducerEntry> changed = new HashMap<>();
         private final List<TxnEvent> events = new ArrayList<>();
         private final boolean fromCoordinator;
+        private final long verifiedProducerId;
+        private final long verificationToken;
 
         ProducedAppend(boolean fromCoordinator) {
+            this(fromCoordinator, -1, NO_VERIFICATION);
+        }
+
+        ProducedAppend(boolean fromCoordinator, long verifiedProducerId, long verificationToken) {
             this.fromCoordinator = fromCoordinator;
+            this.verifiedProducerId = verifiedProducerId;
+            this.verificationToken = verificationToken;
         }
 
         /**
@@ -252,6 +264,13 @@ final class ProducerStateManager {
                 current = stored == null ? new ProducerEntry(batch.producerId()) : stored.copy();
             }
             validate(current, batch, fromCoordinator);
+            if (batch.producerId() == verifiedProducerId && batch.isTransactional() && !batch.isControl()
+                    && current.txnFirstOffset < 0 && current.lastMarkerOffset != verificationToken) {
+                // The coordinator said the partition is in the transaction, but a marker ended a transaction of this
+                // producer here since: the batch would open a transaction nobody will end (KIP-890).
+                throw new InvalidTxnStateException("A transaction of producer " + batch.producerId() + " ended in "
+                        + dir.getFileName() + " while its batch was being verified");
+            }
             TxnEvent event = transition(current, batch);
             if (event != null) {
                 events.add(event);
@@ -273,6 +292,26 @@ final class ProducerStateManager {
 
     ProducedAppend beginAppend(boolean fromCoordinator) {
         return new ProducedAppend(fromCoordinator);
+    }
+
+    ProducedAppend beginVerifiedAppend(long producerId, long verificationToken) {
+        return new ProducedAppend(false, producerId, verificationToken);
+    }
+
+    /** {@link #verificationToken}: the producer's transaction is open here at that epoch, nothing to verify. */
+    static final long NO_VERIFICATION = Long.MIN_VALUE;
+
+    /**
+     * Whether a transactional batch of {@code producerId} at {@code epoch} must be verified with its coordinator
+     * before it may open a transaction here (KIP-890): {@link #NO_VERIFICATION} when its transaction is already open
+     * here at that epoch; otherwise a token (its last marker's offset) that the verified append checks again.
+     */
+    long verificationToken(long producerId, short epoch) {
+        ProducerEntry entry = producers.get(producerId);
+        if (entry != null && entry.txnFirstOffset >= 0 && entry.epoch == epoch) {
+            return NO_VERIFICATION;
+        }
+        return entry == null ? -1 : entry.lastMarkerOffset;
     }
 
     private void validate(ProducerEntry current, ProducerBatch batch, boolean fromCoordinator) {
@@ -504,6 +543,15 @@ final class ProducerStateManager {
         for (LogSegment segment : segments.tailMap(floor == null ? segments.firstKey() : floor, true).values()) {
             segment.forEachBatchFrom(from, this::applyStored);
         }
+    }
+
+    /** Every producer this partition keeps state for. */
+    List<ActiveProducer> activeProducers() {
+        List<ActiveProducer> out = new ArrayList<>();
+        for (ProducerEntry e : producers.values()) {
+            out.add(new ActiveProducer(e.producerId, e.epoch, e.lastSeq(), e.lastTimestamp, e.txnFirstOffset));
+        }
+        return out;
     }
 
     /** Iteration for tests and tools: every producer's state. */

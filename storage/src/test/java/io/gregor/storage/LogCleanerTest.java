@@ -155,6 +155,44 @@ class LogCleanerTest {
         assertThat(log.logEndOffset()).isEqualTo(200);
     }
 
+    private void transactional(long producerId, int seq, String key, String value) {
+        log.append(MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, (short) 0, seq,
+                new SimpleRecord(time.milliseconds(), bytes(key), bytes(value))).buffer(), 0);
+    }
+
+    private void marker(long producerId, boolean commit) {
+        log.append(MemoryRecords.withEndTransactionMarker(time.milliseconds(), producerId, (short) 0,
+                new org.apache.kafka.common.record.EndTransactionMarker(commit
+                        ? org.apache.kafka.common.record.ControlRecordType.COMMIT
+                        : org.apache.kafka.common.record.ControlRecordType.ABORT, 0)).buffer(), 0);
+        log.updateHighWatermark(log.logEndOffset());
+    }
+
+    @Test
+    void testAbortedRecordsAreRemovedAndNeverHideACommittedValue() throws IOException {
+        open(CONFIG);
+        transactional(1, 0, "account", "committed");
+        marker(1, true);
+        transactional(2, 0, "account", "aborted");   // the latest value of the key, but aborted
+        transactional(2, 1, "other", "aborted-too");
+        marker(2, false);
+        updates("none", 30);
+        assertThat(cleaner.clean(log)).isNotNull();
+        assertThat(contents().values()).contains("account=committed").doesNotContain("account=aborted")
+                .doesNotContain("other=aborted-too");
+    }
+
+    @Test
+    void testNothingOfAnOpenTransactionIsCleaned() throws IOException {
+        open(CONFIG);
+        transactional(3, 0, "k0", "open-transaction");
+        updates("none", 30);
+        log.updateHighWatermark(log.logEndOffset());
+        assertThat(log.lastStableOffset()).isZero();
+        assertThat(cleaner.clean(log)).as("everything is at or past the last stable offset").isNull();
+        assertThat(contents().values()).contains("k0=open-transaction");
+    }
+
     @Test
     void testTombstonesStayForDeleteRetentionThenGo() throws IOException {
         open(CONFIG);

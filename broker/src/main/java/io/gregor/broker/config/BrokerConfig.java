@@ -398,6 +398,10 @@ public final class BrokerConfig {
         return (Boolean) values.get(AUTO_CREATE_TOPICS_ENABLE);
     }
 
+    public boolean transactionPartitionVerificationEnable() {
+        return (Boolean) values.get(TRANSACTION_PARTITION_VERIFICATION_ENABLE);
+    }
+
     public boolean legacyProtocolEnable() {
         return (Boolean) values.get(LEGACY_PROTOCOL_ENABLE);
     }
@@ -578,6 +582,14 @@ public final class BrokerConfig {
 
     public int transactionMaxTimeoutMs() {
         return intValue(TRANSACTION_MAX_TIMEOUT_MS);
+    }
+
+    public long transactionalIdExpirationMs() {
+        return intValue(TRANSACTIONAL_ID_EXPIRATION_MS);
+    }
+
+    public long transactionRemoveExpiredCleanupIntervalMs() {
+        return intValue(TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS);
     }
 
     public int offsetMetadataMaxBytes() {

@@ -77,6 +77,10 @@ public final class BrokerConfigs {
     public static final String TRANSACTION_STATE_LOG_MIN_ISR = "transaction.state.log.min.isr";
     public static final String TRANSACTION_STATE_LOG_SEGMENT_BYTES = "transaction.state.log.segment.bytes";
     public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
+    public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
+    public static final String TRANSACTION_PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
+    public static final String TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS =
+            "transaction.remove.expired.transaction.cleanup.interval.ms";
     public static final String OFFSETS_TOPIC_NUM_PARTITIONS = "offsets.topic.num.partitions";
     public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
     public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
@@ -212,6 +216,15 @@ public final class BrokerConfigs {
                 "Segment size of __transaction_state when it is created."));
         add(ConfigKey.atLeast(TRANSACTION_MAX_TIMEOUT_MS, INT, "900000", 1,
                 "Longest transaction.timeout.ms a producer may ask for; a longer one gets INVALID_TRANSACTION_TIMEOUT."));
+        add(ConfigKey.of(TRANSACTION_PARTITION_VERIFICATION_ENABLE, BOOLEAN, "false",
+                "Verify with the transaction coordinator that a transactional batch's partition is in the producer's "
+                        + "open transaction before it may open one there (KIP-890 part 1). Off by default for now (Kafka: "
+                        + "on): on three nodes it still slows transactions down to seconds each."));
+        add(ConfigKey.atLeast(TRANSACTIONAL_ID_EXPIRATION_MS, INT, "604800000", 1,
+                "A transactional id with no transaction open or completing that has not changed for this long is "
+                        + "removed; its next producer starts with a new producer id."));
+        add(ConfigKey.atLeast(TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS, INT, "3600000", 1,
+                "How often expired transactional ids are looked for."));
         add(ConfigKey.atLeast(OFFSET_METADATA_MAX_BYTES, INT, "4096", 0,
                 "Longest metadata string of a committed offset; a longer one gets OFFSET_METADATA_TOO_LARGE."));
         add(ConfigKey.atLeast(OFFSETS_TOPIC_SEGMENT_BYTES, INT, "104857600", 1024,

@@ -32,14 +32,16 @@ public final class Handlers {
                              FetchSessionCache fetchSessions,
                              io.gregor.coordinator.transaction.TransactionCoordinatorService transactions,
                              io.gregor.broker.txn.TransactionStateTopic transactionTopic,
-                             io.gregor.broker.txn.TransactionMarkers markers) {
+                             io.gregor.broker.txn.TransactionMarkers markers,
+                             io.gregor.broker.txn.TransactionVerifier verifier) {
     }
 
     public static HandlerRegistry registry(Components c) {
         HandlerRegistry registry = new HandlerRegistry(c.config().get().legacyProtocolEnable());
         registry.register(new ApiVersionsHandler(registry))
                 .register(new MetadataHandler(c.config(), c.node(), c.metadata(), c.topics(), c.replicas(), c.controller()))
-                .register(new ProduceHandler(c.metadata(), c.replicas()))
+                .register(new ProduceHandler(c.metadata(), c.replicas(),
+                        c.config().get().transactionPartitionVerificationEnable() ? c.verifier() : null))
                 .register(new FetchHandler(c.config(), c.metadata(), c.replicas(), c.fetchSessions()))
                 .register(new ListOffsetsHandler(c.metadata(), c.replicas()))
                 .register(new ForwardingHandler<>(new CreateTopicsHandler(c.config(), c.metadata(), c.topics()), c.controller()))
@@ -51,6 +53,7 @@ public final class Handlers {
                 .register(new TxnOffsetCommitHandler(c.metadata(), c.groups()))
                 .register(new TransactionAdminHandlers.Describe(c.transactions()))
                 .register(new TransactionAdminHandlers.Listing(c.transactions()))
+                .register(new DescribeProducersHandler(c.metadata(), c.replicas()))
                 .register(new ForwardingHandler<>(new DeleteTopicsHandler(c.topics()), c.controller()))
                 .register(new ForwardingHandler<>(new CreatePartitionsHandler(c.topics()), c.controller()))
                 .register(new DescribeConfigsHandler(c.config(), c.node(), c.metadata()))

@@ -31,16 +31,26 @@ import org.apache.kafka.common.record.MemoryRecords;
  * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13), CORRUPT_MESSAGE, INVALID_RECORD
  * (v0/v1 with nested compression or ZStandard, a record without a key in a compacted topic), MESSAGE_TOO_LARGE,
  * NOT_ENOUGH_REPLICAS, KAFKA_STORAGE_ERROR, REQUEST_TIMED_OUT, INVALID_REQUIRED_ACKS (acks other than -1, 0, 1).
+ *
+ * <p>A transactional batch (with the request's transactional id) that would open a transaction in a partition is first
+ * verified with the id's coordinator (KIP-890 part 1): INVALID_TXN_STATE when the partition is not in the producer's
+ * open transaction, INVALID_PRODUCER_EPOCH when the producer was fenced, NOT_ENOUGH_REPLICAS (retriable) when the
+ * coordinator cannot be asked.
  */
 public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
 
     private final MetadataCache metadata;
     private final ReplicaManager replicas;
+    private final io.gregor.broker.txn.TransactionVerifier verifier;
+    /** The last verified append of each partition and producer still in progress. */
+    private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Void>> verifying =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
-    public ProduceHandler(MetadataCache metadata, ReplicaManager replicas) {
+    public ProduceHandler(MetadataCache metadata, ReplicaManager replicas, io.gregor.broker.txn.TransactionVerifier verifier) {
         super(ApiKeys.PRODUCE, 3, 13);
         this.metadata = metadata;
         this.replicas = replicas;
+        this.verifier = verifier;
     }
 
     @Override
@@ -98,7 +108,7 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
                     continue;
                 }
                 pending.add(append(partition, (MemoryRecords) data.records(), acks, request.timeoutMs(),
-                        context.wireVersion() < 3, result));
+                        context.wireVersion() < 3, request.transactionalId(), result));
             }
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
@@ -122,8 +132,40 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
     }
 
     private CompletableFuture<Void> append(Partition partition, MemoryRecords records, short acks, int timeoutMs,
-                                           boolean legacy, PartitionProduceResponse result) {
+                                           boolean legacy, String transactionalId, PartitionProduceResponse result) {
         ByteBuffer buffer = records == null ? ByteBuffer.allocate(0) : records.buffer();
+        if (!legacy && transactionalId != null && verifier != null && isTransactional(buffer)) {
+            long producerId = buffer.getLong(buffer.position() + 43);
+            short epoch = buffer.getShort(buffer.position() + 51);
+            long token = replicas.transactionVerificationToken(partition, producerId, epoch);
+            if (token != ReplicaManager.NO_VERIFICATION) {
+                ByteBuffer verified = buffer;
+                // Requests of one producer to one partition are appended in the order they came, verified or not
+                // (max.in.flight > 1): each waits for the one before it.
+                String key = partition + "/" + producerId;
+                CompletableFuture<Void> mine = new CompletableFuture<>();
+                CompletableFuture<Void> before = verifying.put(key, mine);
+                CompletableFuture<Void> done = (before == null ? CompletableFuture.<Void>completedFuture(null) : before)
+                        .thenCompose(v -> verifier.verify(transactionalId, producerId, epoch,
+                                new org.apache.kafka.common.TopicPartition(partition.topic(), partition.index())))
+                        .thenCompose(error -> {
+                            if (error != Errors.NONE) {
+                                fail(result, forProducer(error), "Partition " + partition + " is not in the open "
+                                        + "transaction of " + transactionalId + " (" + error.name() + ")");
+                                return CompletableFuture.completedFuture(null);
+                            }
+                            long current = replicas.transactionVerificationToken(partition, producerId, epoch);
+                            return replicas.appendRecords(partition, verified, acks, timeoutMs, producerId,
+                                    current == ReplicaManager.NO_VERIFICATION ? current : token)
+                                    .thenAccept(appended -> answer(result, appended));
+                        });
+                done.whenComplete((v, e) -> {
+                    verifying.remove(key, mine);
+                    mine.complete(null);
+                });
+                return done;
+            }
+        }
         if (legacy && LegacyRecords.magic(buffer) >= 0 && LegacyRecords.magic(buffer) < 2) {
             try {
                 // Straight to the topic's codec, if it has one: recompression then finds nothing to do.
@@ -133,14 +175,35 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
                 return CompletableFuture.completedFuture(null);
             }
         }
-        return replicas.appendRecords(partition, buffer, acks, timeoutMs).thenAccept((AppendResult appended) -> {
-            if (appended.error() == Errors.NONE) {
-                result.setBaseOffset(appended.baseOffset()).setLogAppendTimeMs(appended.logAppendTimeMs())
-                        .setLogStartOffset(appended.logStartOffset());
-            } else {
-                fail(result, appended.error(), appended.message());
-            }
-        });
+        return replicas.appendRecords(partition, buffer, acks, timeoutMs).thenAccept(appended -> answer(result, appended));
+    }
+
+    private static void answer(PartitionProduceResponse result, AppendResult appended) {
+        if (appended.error() == Errors.NONE) {
+            result.setBaseOffset(appended.baseOffset()).setLogAppendTimeMs(appended.logAppendTimeMs())
+                    .setLogStartOffset(appended.logStartOffset());
+        } else {
+            fail(result, appended.error(), appended.message());
+        }
+    }
+
+    /** Whether the first batch is a transactional data batch (magic 2, bit 4 set, bit 5 clear). */
+    private static boolean isTransactional(ByteBuffer buffer) {
+        int at = buffer.position();
+        if (buffer.limit() - at < 61 || buffer.get(at + 16) < 2) {
+            return false;
+        }
+        short attributes = buffer.getShort(at + 21);
+        return (attributes & (1 << 4)) != 0 && (attributes & (1 << 5)) == 0;
+    }
+
+    /** A verification's answer as producers expect it in a Produce response. */
+    private static Errors forProducer(Errors error) {
+        return switch (error) {
+            case INVALID_TXN_STATE, INVALID_PRODUCER_ID_MAPPING -> Errors.INVALID_TXN_STATE;
+            case PRODUCER_FENCED, INVALID_PRODUCER_EPOCH -> Errors.INVALID_PRODUCER_EPOCH;
+            default -> Errors.NOT_ENOUGH_REPLICAS;
+        };
     }
 
     private static void fail(PartitionProduceResponse result, Errors error, String message) {

@@ -33,22 +33,26 @@ final class TransactionHandlers {
     }
 
     /**
-     * AddPartitionsToTxn v0-3 (v4-5 are the brokers' batched verification, KIP-890, not served yet): every partition
-     * must exist, else it gets UNKNOWN_TOPIC_OR_PARTITION and the others OPERATION_NOT_ATTEMPTED; then all are added
-     * or none, with one error.
+     * AddPartitionsToTxn v0-5. v0-3 (producers): every partition must exist, else it gets UNKNOWN_TOPIC_OR_PARTITION
+     * and the others OPERATION_NOT_ATTEMPTED; then all are added or none, with one error. v4-5 (brokers, batched by
+     * transaction): a verify-only transaction is answered per partition with whether it is in the producer's open
+     * transaction (KIP-890 part 1); one that is not verify-only is added as in v3.
      */
     static final class AddPartitions extends BrokerHandler<AddPartitionsToTxnRequestData> {
         private final MetadataCache metadata;
         private final TransactionCoordinatorService transactions;
 
         AddPartitions(MetadataCache metadata, TransactionCoordinatorService transactions) {
-            super(ApiKeys.ADD_PARTITIONS_TO_TXN, 0, 3);
+            super(ApiKeys.ADD_PARTITIONS_TO_TXN, 0, 5);
             this.metadata = metadata;
             this.transactions = transactions;
         }
 
         @Override
         public CompletableFuture<ApiMessage> handle(RequestContext context, AddPartitionsToTxnRequestData request) {
+            if (context.apiVersion() >= 4) {
+                return batched(request);
+            }
             List<TopicPartition> partitions = new ArrayList<>();
             List<TopicPartition> unknown = new ArrayList<>();
             for (AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic topic : request.v3AndBelowTopics()) {
@@ -69,6 +73,36 @@ final class TransactionHandlers {
             return transactions.addPartitions(request.v3AndBelowTransactionalId(), request.v3AndBelowProducerId(),
                             request.v3AndBelowProducerEpoch(), partitions)
                     .thenApply(error -> response(partitions, tp -> forVersion(error, version)));
+        }
+
+        private CompletableFuture<ApiMessage> batched(AddPartitionsToTxnRequestData request) {
+            List<CompletableFuture<AddPartitionsToTxnResponseData.AddPartitionsToTxnResult>> results = new ArrayList<>();
+            for (AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction txn : request.transactions()) {
+                List<TopicPartition> partitions = new ArrayList<>();
+                for (AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic topic : txn.topics()) {
+                    for (int p : topic.partitions()) {
+                        partitions.add(new TopicPartition(topic.name(), p));
+                    }
+                }
+                CompletableFuture<java.util.Map<TopicPartition, Errors>> errors = txn.verifyOnly()
+                        ? transactions.verifyPartitions(txn.transactionalId(), txn.producerId(), txn.producerEpoch(),
+                                partitions)
+                        : transactions.addPartitions(txn.transactionalId(), txn.producerId(), txn.producerEpoch(),
+                                partitions).thenApply(error -> {
+                                    java.util.Map<TopicPartition, Errors> all = new java.util.LinkedHashMap<>();
+                                    partitions.forEach(tp -> all.put(tp, error));
+                                    return all;
+                                });
+                results.add(errors.thenApply(byPartition -> new AddPartitionsToTxnResponseData.AddPartitionsToTxnResult()
+                        .setTransactionalId(txn.transactionalId())
+                        .setTopicResults(response(partitions, byPartition::get).resultsByTopicV3AndBelow())));
+            }
+            return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                AddPartitionsToTxnResponseData.AddPartitionsToTxnResultCollection all =
+                        new AddPartitionsToTxnResponseData.AddPartitionsToTxnResultCollection();
+                results.forEach(r -> all.add(r.join()));
+                return new AddPartitionsToTxnResponseData().setResultsByTransaction(all);
+            });
         }
 
         private static AddPartitionsToTxnResponseData response(List<TopicPartition> partitions,

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import org.apache.kafka.common.TopicPartition;
@@ -33,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * offsets), on another node with WriteTxnMarkers on its inter-broker listener. Partitions whose leader is unknown, down or moved are retried
  * every {@value #RETRY_MS} ms until their marker is written; a partition whose topic was deleted needs none.
  */
-public final class TransactionMarkers implements TransactionMarkerWriter {
+public final class TransactionMarkers implements TransactionMarkerWriter, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TransactionMarkers.class);
     static final long RETRY_MS = 200;
 
@@ -43,7 +42,13 @@ public final class TransactionMarkers implements TransactionMarkerWriter {
     private final io.gregor.coordinator.group.GroupCoordinatorService groups;
     private final NodeClient client;
     private final IntFunction<InetSocketAddress> addressOf;
-    private final Executor retryLater = CompletableFuture.delayedExecutor(RETRY_MS, TimeUnit.MILLISECONDS);
+    /** Retries run on a thread of their own (never the JVM's common pool, which a blocked task elsewhere may hold). */
+    private final java.util.concurrent.ScheduledExecutorService retries =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "gregor-txn-markers");
+                t.setDaemon(true);
+                return t;
+            });
 
     /** @param addressOf the inter-broker address of a node, or null when it has none registered */
     public TransactionMarkers(int nodeId, MetadataCache metadata, ReplicaManager replicas,
@@ -59,14 +64,19 @@ public final class TransactionMarkers implements TransactionMarkerWriter {
 
     @Override
     public CompletableFuture<Void> write(long producerId, short producerEpoch, boolean commit, int coordinatorEpoch,
-                                         Set<TopicPartition> partitions) {
+                                         Set<TopicPartition> partitions, java.util.function.BooleanSupplier keepTrying) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        attempt(producerId, producerEpoch, commit, coordinatorEpoch, new HashSet<>(partitions), done, 0);
+        attempt(producerId, producerEpoch, commit, coordinatorEpoch, new HashSet<>(partitions), done, 0, keepTrying);
         return done;
     }
 
     private void attempt(long producerId, short epoch, boolean commit, int coordinatorEpoch, Set<TopicPartition> left,
-                         CompletableFuture<Void> done, int round) {
+                         CompletableFuture<Void> done, int round, java.util.function.BooleanSupplier keepTrying) {
+        if (!keepTrying.getAsBoolean()) {
+            done.completeExceptionally(new IllegalStateException("no longer the coordinator of producer " + producerId
+                    + "'s transaction: its next coordinator writes the markers"));
+            return;
+        }
         MetadataImage image = metadata.image();
         Map<Integer, List<TopicPartition>> byLeader = new HashMap<>();
         for (TopicPartition tp : new ArrayList<>(left)) {
@@ -102,9 +112,19 @@ public final class TransactionMarkers implements TransactionMarkerWriter {
             if (left.isEmpty()) {
                 done.complete(null);
             } else {
-                retryLater.execute(() -> attempt(producerId, epoch, commit, coordinatorEpoch, left, done, round + 1));
+                try {
+                    retries.schedule(() -> attempt(producerId, epoch, commit, coordinatorEpoch, left, done, round + 1,
+                            keepTrying), RETRY_MS, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException closed) {
+                    done.completeExceptionally(closed);
+                }
             }
         });
+    }
+
+    @Override
+    public void close() {
+        retries.shutdownNow();
     }
 
     /** Writes the markers of {@code partitions} that this node leads. */

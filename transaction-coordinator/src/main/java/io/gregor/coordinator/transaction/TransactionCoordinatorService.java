@@ -40,18 +40,16 @@ public final class TransactionCoordinatorService implements AutoCloseable {
     private final Map<String, CompletableFuture<Void>> completing = new ConcurrentHashMap<>();
     private final CoordinatorTime time;
     private volatile int numPartitions;
+    private volatile boolean closed;
 
-    /**
-     * @param maxTimeoutMs transaction.max.timeout.ms: a producer asking for a longer timeout is refused
-     * @param pool runs the shards' queues
-     */
-    public TransactionCoordinatorService(int maxTimeoutMs, CoordinatorLog<TransactionRecord> log,
+    /** @param pool runs the shards' queues */
+    public TransactionCoordinatorService(TransactionConfig config, CoordinatorLog<TransactionRecord> log,
                                          TransactionMarkerWriter markers, CoordinatorTime time, Executor pool) {
-        this.maxTimeoutMs = maxTimeoutMs;
+        this.maxTimeoutMs = config.maxTimeoutMs();
         this.markers = markers;
         this.time = time;
         CoordinatorShardBuilder<TransactionCoordinatorShard, TransactionRecord> builder = (partition, timer, t) ->
-                new TransactionCoordinatorShard(partition, timer, t, this::writeMarkers);
+                new TransactionCoordinatorShard(partition, timer, t, this::writeMarkers, config);
         this.runtime = new CoordinatorRuntime<>("transaction", builder, log, time, pool);
     }
 
@@ -153,6 +151,30 @@ public final class TransactionCoordinatorService implements AutoCloseable {
                 .exceptionally(TransactionCoordinatorService::error);
     }
 
+    /**
+     * Verify-only AddPartitionsToTxn (KIP-890 part 1): per partition NONE when it is in the producer's open
+     * transaction, else INVALID_TXN_STATE, PRODUCER_FENCED, INVALID_PRODUCER_ID_MAPPING or a coordinator error.
+     */
+    public CompletableFuture<Map<TopicPartition, Errors>> verifyPartitions(String transactionalId, long producerId,
+                                                                         short producerEpoch,
+                                                                         Collection<TopicPartition> partitions) {
+        Set<TopicPartition> wanted = Set.copyOf(partitions);
+        int partition = partitionFor(transactionalId);
+        if (!isActive(partition)) {
+            Errors error = notActive(partition);
+            return CompletableFuture.completedFuture(all(wanted, error));
+        }
+        return runtime.scheduleReadOperation("verify-partitions", partition,
+                        s -> s.verify(transactionalId, producerId, producerEpoch, wanted))
+                .exceptionally(e -> all(wanted, error(e)));
+    }
+
+    private static Map<TopicPartition, Errors> all(Set<TopicPartition> partitions, Errors error) {
+        Map<TopicPartition, Errors> out = new java.util.LinkedHashMap<>();
+        partitions.forEach(tp -> out.put(tp, error));
+        return out;
+    }
+
     /** EndTxn: commits or aborts the open transaction. */
     public CompletableFuture<Errors> endTransaction(String transactionalId, long producerId, short producerEpoch,
                                                     boolean commit) {
@@ -201,7 +223,8 @@ public final class TransactionCoordinatorService implements AutoCloseable {
         if (previous != null) {
             previous.complete(null);
         }
-        markers.write(prepared.producerId(), prepared.producerEpoch(), commit, coordinatorEpoch, prepared.partitions())
+        markers.write(prepared.producerId(), prepared.producerEpoch(), commit, coordinatorEpoch, prepared.partitions(),
+                        () -> !closed && isActive(partition) && epochs.getOrDefault(partition, -1) == coordinatorEpoch)
                 .thenCompose(v -> runtime.scheduleWriteOperation("complete-txn", partition,
                         s -> s.complete(prepared.transactionalId(), prepared.producerId(), prepared.producerEpoch(),
                                 prepared.state())))
@@ -228,6 +251,8 @@ public final class TransactionCoordinatorService implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         runtime.close();
+        completing.values().forEach(f -> f.complete(null));
     }
 }

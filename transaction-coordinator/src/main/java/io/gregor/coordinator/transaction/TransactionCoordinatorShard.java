@@ -42,13 +42,42 @@ public final class TransactionCoordinatorShard implements CoordinatorShard<Trans
     private final CoordinatorTime time;
     private final Decisions decisions;
     private final Map<String, TransactionMetadata> transactions = new HashMap<>();
+    private final TransactionConfig config;
+    private static final String EXPIRY_TIMER = "expire-transactional-ids";
 
     TransactionCoordinatorShard(int partition, CoordinatorTimer<TransactionRecord> timer, CoordinatorTime time,
-                                Decisions decisions) {
+                                Decisions decisions, TransactionConfig config) {
         this.partition = partition;
         this.timer = timer;
         this.time = time;
         this.decisions = decisions;
+        this.config = config;
+    }
+
+    /** Looks for expired transactional ids every cleanup interval, as a timer of the shard. */
+    private void scheduleExpiry() {
+        timer.schedule(EXPIRY_TIMER, config.cleanupIntervalMs(), () -> {
+            CoordinatorResult<TransactionRecord, Void> result = expireIds();
+            scheduleExpiry();
+            return result;
+        });
+    }
+
+    /**
+     * Tombstones for the ids with nothing open or completing (Empty, CompleteCommit, CompleteAbort) unchanged for
+     * transactional.id.expiration.ms: a later InitProducerId of such an id starts it afresh with a new producer id.
+     */
+    CoordinatorResult<TransactionRecord, Void> expireIds() {
+        long now = time.milliseconds();
+        List<TransactionRecord> tombstones = new ArrayList<>();
+        for (TransactionMetadata m : transactions.values()) {
+            boolean idle = m.state() == TransactionState.EMPTY || m.state() == TransactionState.COMPLETE_COMMIT
+                    || m.state() == TransactionState.COMPLETE_ABORT;
+            if (idle && now - m.updateMs() >= config.idExpirationMs()) {
+                tombstones.add(new TransactionRecord(m.transactionalId(), null));
+            }
+        }
+        return CoordinatorResult.of(tombstones, null);
     }
 
     @Override
@@ -62,6 +91,7 @@ public final class TransactionCoordinatorShard implements CoordinatorShard<Trans
 
     @Override
     public void onLoaded() {
+        scheduleExpiry();
         // A new coordinator finishes what the old one decided and times out what stays open.
         for (TransactionMetadata m : transactions.values()) {
             if (m.state().isPrepare()) {
@@ -167,6 +197,23 @@ public final class TransactionCoordinatorShard implements CoordinatorShard<Trans
             scheduleTimeout(ongoing);
         }
         return CoordinatorResult.of(List.of(record(ongoing)), Errors.NONE);
+    }
+
+    /**
+     * The verify-only AddPartitionsToTxn (KIP-890 part 1): whether each partition is in the producer's open
+     * transaction, which a partition leader asks before a transactional batch may open a transaction there.
+     */
+    java.util.Map<TopicPartition, Errors> verify(String transactionalId, long producerId, short producerEpoch,
+                                                 Set<TopicPartition> partitions) {
+        TransactionMetadata m = transactions.get(transactionalId);
+        Errors producerError = checkProducer(m, producerId, producerEpoch);
+        java.util.Map<TopicPartition, Errors> out = new java.util.LinkedHashMap<>();
+        for (TopicPartition tp : partitions) {
+            out.put(tp, producerError != null ? producerError
+                    : m.state() == TransactionState.ONGOING && m.partitions().contains(tp) ? Errors.NONE
+                    : Errors.INVALID_TXN_STATE);
+        }
+        return out;
     }
 
     /** EndTxn: the decision is written (PREPARE_*), answered, and its markers written after the commit. */

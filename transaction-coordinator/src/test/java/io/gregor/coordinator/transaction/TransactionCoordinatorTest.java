@@ -65,7 +65,8 @@ class TransactionCoordinatorTest {
 
     @BeforeEach
     void start() {
-        service = new TransactionCoordinatorService(60_000, log, (pid, epoch, commit, coordinatorEpoch, partitions) -> {
+        service = new TransactionCoordinatorService(new TransactionConfig(60_000, 600_000, 60_000), log,
+                (pid, epoch, commit, coordinatorEpoch, partitions, keepTrying) -> {
             CompletableFuture<Void> done = new CompletableFuture<>();
             markers.add(new MarkerWrite(pid, epoch, commit, partitions, done));
             return done;
@@ -238,5 +239,19 @@ class TransactionCoordinatorTest {
         assertThat(value.transactionStatus()).isEqualTo(TransactionState.ONGOING.id());
         assertThat(value.transactionPartitions()).hasSize(1);
         assertThat(value.transactionTimeoutMs()).isEqualTo(30_000);
+    }
+
+    @Test
+    void anIdleTransactionalIdExpiresAndStartsAfreshWithANewProducerId() {
+        InitResult first = init("idle");
+        InitResult busy = init("busy");
+        service.addPartitions("busy", busy.producerId(), (short) 0, List.of(A0)).join();
+        time.advance(600_000); // the cleanup runs every 60 s; "idle" has not changed for the expiration period
+        assertThat(service.describe("idle").join()).as("expired").isNull();
+        assertThat(service.describe("busy").join().state()).as("an open transaction is not expired, it times out")
+                .isNotNull();
+        InitResult again = init("idle");
+        assertThat(again.producerId()).isNotEqualTo(first.producerId());
+        assertThat(again.producerEpoch()).isZero();
     }
 }
