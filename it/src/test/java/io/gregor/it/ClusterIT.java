@@ -291,8 +291,10 @@ class ClusterIT {
 
     @Test
     void anOfflinePartitionGetsAnUncleanLeaderOnlyWhenItsTopicAllowsIt() throws Exception {
-        try (GregorCluster cluster = GregorCluster.nodes(3).with("broker.session.timeout.ms", "1500")
-                .with("broker.heartbeat.interval.ms", "300").start()) {
+        // A session long enough that a loaded machine does not fence a live node by mistake (that node would leave
+        // the ISR first and the partition would stay with the other); halted nodes get the 3 s short grace anyway.
+        try (GregorCluster cluster = GregorCluster.nodes(3).with("broker.session.timeout.ms", "6000")
+                .with("broker.heartbeat.interval.ms", "500").start()) {
             // Replicas on a voter that is not the controller and on a broker-only node: both can stop while the
             // metadata quorum keeps a majority.
             int four = cluster.addBrokerNode();
