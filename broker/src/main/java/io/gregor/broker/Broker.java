@@ -622,14 +622,15 @@ public final class Broker implements AutoCloseable {
 
         @Override
         public CompletableFuture<FetchResponseData> fetch(int leaderId, FetchRequestData request) {
-            return client.send(addressOf(leaderId), request, (short) 12, Duration.ofMillis(request.maxWaitMs() + 30_000L))
+            return client.send("replication", addressOf(leaderId), request, (short) 12,
+                            Duration.ofMillis(request.maxWaitMs() + 30_000L))
                     .thenApply(r -> (FetchResponseData) r);
         }
 
         @Override
         public CompletableFuture<OffsetForLeaderEpochResponseData> epochEnds(int leaderId,
                                                                              OffsetForLeaderEpochRequestData request) {
-            return client.send(addressOf(leaderId), request, (short) 4, Duration.ofSeconds(30))
+            return client.send("replication", addressOf(leaderId), request, (short) 4, Duration.ofSeconds(30))
                     .thenApply(r -> (OffsetForLeaderEpochResponseData) r);
         }
     }

@@ -25,7 +25,7 @@ class TransactionsIT {
 
     @BeforeAll
     static void start() throws Exception {
-        gregor = GregorCluster.single().with("transaction.partition.verification.enable", "true").start();
+        gregor = GregorCluster.single().start();
     }
 
     @AfterAll

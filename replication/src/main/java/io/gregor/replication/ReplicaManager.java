@@ -136,6 +136,9 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
     /** No transaction verification needed (the producer's transaction is open in the partition already). */
     public static final long NO_VERIFICATION = Log.NO_VERIFICATION;
 
+    /** The token of a transactional batch appended unverified because its transaction was open ({@link Log#EXPECT_OPEN}). */
+    public static final long EXPECT_OPEN = Log.EXPECT_OPEN;
+
     /**
      * The token a transactional batch of {@code producerId} at {@code epoch} needs verified by its coordinator before
      * it is appended ({@link Log#transactionVerificationToken}), or {@link Log#NO_VERIFICATION}.

@@ -158,6 +158,12 @@ public final class Log implements AutoCloseable {
     public static final long NO_VERIFICATION = ProducerStateManager.NO_VERIFICATION;
 
     /**
+     * The token of a transactional batch that was not verified because its transaction was open in this log: {@link
+     * #appendVerified} refuses it if that transaction ended meanwhile (it would open one its coordinator knows not of).
+     */
+    public static final long EXPECT_OPEN = ProducerStateManager.EXPECT_OPEN;
+
+    /**
      * Whether a transactional batch of {@code producerId} at {@code epoch} must be verified with its transaction
      * coordinator before it may open a transaction in this log (KIP-890 part 1): {@link #NO_VERIFICATION} when its
      * transaction is open here already, else a token to hand to {@link #appendVerified} once the coordinator agreed.

@@ -301,6 +301,9 @@ final class ProducerStateManager {
     /** {@link #verificationToken}: the producer's transaction is open here at that epoch, nothing to verify. */
     static final long NO_VERIFICATION = Long.MIN_VALUE;
 
+    /** A token no marker offset equals: the batch needs its transaction still open (Log.EXPECT_OPEN). */
+    static final long EXPECT_OPEN = Long.MIN_VALUE + 1;
+
     /**
      * Whether a transactional batch of {@code producerId} at {@code epoch} must be verified with its coordinator
      * before it may open a transaction here (KIP-890): {@link #NO_VERIFICATION} when its transaction is already open

@@ -126,6 +126,34 @@ class TransactionStateTest {
     }
 
     @Test
+    void aVerifiedBatchIsRefusedWhenAMarkerOfItsProducerCameSinceItsTokenWasTaken() {
+        open(true);
+        long token = log.transactionVerificationToken(PID, (short) 0);
+        assertThat(token).isNotEqualTo(Log.NO_VERIFICATION);
+        // Verified, and appended before anything else of this producer: it opens the transaction.
+        log.appendVerified(transactional(PID, 0, 1), 0, PID, token);       // 0
+        assertThat(log.transactionVerificationToken(PID, (short) 0)).isEqualTo(Log.NO_VERIFICATION);
+        // Open: a later batch is appended unverified and expects it still open.
+        log.appendVerified(transactional(PID, 1, 1), 0, PID, Log.EXPECT_OPEN); // 1
+        long before = log.transactionVerificationToken(PID, (short) 0);
+        assertThat(before).isEqualTo(Log.NO_VERIFICATION);
+        log.append(marker(PID, ControlRecordType.ABORT), 0);              // 2
+        // A batch that counted on the open transaction, and one verified with the token of before the marker: both
+        // would open a transaction that its coordinator knows nothing of.
+        assertThatThrownBy(() -> log.appendVerified(transactional(PID, 2, 1), 0, PID, Log.EXPECT_OPEN))
+                .isInstanceOf(InvalidTxnStateException.class);
+        assertThatThrownBy(() -> log.appendVerified(transactional(PID, 2, 1), 0, PID, token))
+                .isInstanceOf(InvalidTxnStateException.class);
+        assertThat(log.logEndOffset()).isEqualTo(3);
+        assertThat(log.ongoingTransactions()).isZero();
+        // With a token taken after the marker, the next transaction opens.
+        long fresh = log.transactionVerificationToken(PID, (short) 0);
+        assertThat(fresh).isEqualTo(2);
+        log.appendVerified(transactional(PID, 2, 1), 0, PID, fresh);       // 3
+        assertThat(log.ongoingTransactions()).isEqualTo(1);
+    }
+
+    @Test
     void openTransactionsAndAbortsSurviveACleanRestart() {
         open(true);
         log.append(transactional(PID, 0, 2), 0);

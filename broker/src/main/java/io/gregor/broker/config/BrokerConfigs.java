@@ -216,10 +216,11 @@ public final class BrokerConfigs {
                 "Segment size of __transaction_state when it is created."));
         add(ConfigKey.atLeast(TRANSACTION_MAX_TIMEOUT_MS, INT, "900000", 1,
                 "Longest transaction.timeout.ms a producer may ask for; a longer one gets INVALID_TRANSACTION_TIMEOUT."));
-        add(ConfigKey.of(TRANSACTION_PARTITION_VERIFICATION_ENABLE, BOOLEAN, "false",
+        add(ConfigKey.of(TRANSACTION_PARTITION_VERIFICATION_ENABLE, BOOLEAN, "true",
                 "Verify with the transaction coordinator that a transactional batch's partition is in the producer's "
-                        + "open transaction before it may open one there (KIP-890 part 1). Off by default for now (Kafka: "
-                        + "on): on three nodes it still slows transactions down to seconds each."));
+                        + "open transaction before it may open one there (KIP-890 part 1): a late retry of a transaction "
+                        + "that was aborted cannot open a transaction nobody ends. The first batch of each transaction "
+                        + "in a partition costs one round trip to the coordinator."));
         add(ConfigKey.atLeast(TRANSACTIONAL_ID_EXPIRATION_MS, INT, "604800000", 1,
                 "A transactional id with no transaction open or completing that has not changed for this long is "
                         + "removed; its next producer starts with a new producer id."));

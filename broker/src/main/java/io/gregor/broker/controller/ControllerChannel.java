@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
  * reached, or it answers NOT_CONTROLLER (leadership moved) until the deadline.
  */
 public final class ControllerChannel implements AutoCloseable {
+    /** The NodeClient lane of requests to the controller (heartbeats, ISR changes, forwarded requests). */
+    private static final String LANE = "controller";
     private static final Logger log = LoggerFactory.getLogger(ControllerChannel.class);
     private static final long RETRY_BACKOFF_MS = 100;
 
@@ -139,11 +141,11 @@ public final class ControllerChannel implements AutoCloseable {
             return;
         }
         InetSocketAddress resolved = new InetSocketAddress(address.getHostString(), address.getPort());
-        client.send(resolved, request, version, Duration.ofMillis(Math.min(leftMs, 30_000))).whenComplete((response, e) -> {
+        client.send(LANE, resolved, request, version, Duration.ofMillis(Math.min(leftMs, 30_000))).whenComplete((response, e) -> {
             if (e != null) {
                 Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                 if (cause instanceof TimeoutException) {
-                    client.disconnect(resolved);
+                    client.disconnect(LANE, resolved);
                 }
                 retryLater(request, version, deadlineNs, retriable, result, cause.toString());
             } else if (retriable.test(response)) {

@@ -138,33 +138,33 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
             long producerId = buffer.getLong(buffer.position() + 43);
             short epoch = buffer.getShort(buffer.position() + 51);
             long token = replicas.transactionVerificationToken(partition, producerId, epoch);
-            if (token != ReplicaManager.NO_VERIFICATION) {
-                ByteBuffer verified = buffer;
-                // Requests of one producer to one partition are appended in the order they came, verified or not
-                // (max.in.flight > 1): each waits for the one before it.
-                String key = partition + "/" + producerId;
-                CompletableFuture<Void> mine = new CompletableFuture<>();
-                CompletableFuture<Void> before = verifying.put(key, mine);
-                CompletableFuture<Void> done = (before == null ? CompletableFuture.<Void>completedFuture(null) : before)
-                        .thenCompose(v -> verifier.verify(transactionalId, producerId, epoch,
-                                new org.apache.kafka.common.TopicPartition(partition.topic(), partition.index())))
-                        .thenCompose(error -> {
-                            if (error != Errors.NONE) {
-                                fail(result, forProducer(error), "Partition " + partition + " is not in the open "
-                                        + "transaction of " + transactionalId + " (" + error.name() + ")");
-                                return CompletableFuture.completedFuture(null);
-                            }
-                            long current = replicas.transactionVerificationToken(partition, producerId, epoch);
-                            return replicas.appendRecords(partition, verified, acks, timeoutMs, producerId,
-                                    current == ReplicaManager.NO_VERIFICATION ? current : token)
-                                    .thenAccept(appended -> answer(result, appended));
-                        });
+            // Requests of one producer to one partition are appended in the order they came, verified or not
+            // (max.in.flight > 1): while one waits for its verification, those after it wait for its append.
+            String key = partition + "/" + producerId;
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> before =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            boolean queued = verifying.compute(key, (k, previous) -> {
+                if (previous == null && token == ReplicaManager.NO_VERIFICATION) {
+                    return null;
+                }
+                before.set(previous);
+                return mine;
+            }) == mine;
+            if (queued) {
+                ByteBuffer batches = buffer;
+                CompletableFuture<Void> previous = before.get();
+                CompletableFuture<Void> done = (previous == null ? CompletableFuture.<Void>completedFuture(null) : previous)
+                        .thenCompose(v -> appendVerified(partition, batches, acks, timeoutMs, transactionalId,
+                                producerId, epoch, result, mine));
                 done.whenComplete((v, e) -> {
-                    verifying.remove(key, mine);
                     mine.complete(null);
+                    verifying.remove(key, mine);
                 });
                 return done;
             }
+            return replicas.appendRecords(partition, buffer, acks, timeoutMs, producerId, ReplicaManager.EXPECT_OPEN)
+                    .thenAccept(appended -> answer(result, appended));
         }
         if (legacy && LegacyRecords.magic(buffer) >= 0 && LegacyRecords.magic(buffer) < 2) {
             try {
@@ -176,6 +176,35 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
             }
         }
         return replicas.appendRecords(partition, buffer, acks, timeoutMs).thenAccept(appended -> answer(result, appended));
+    }
+
+    /**
+     * Appends a transactional batch once the requests before it are appended: at once when its transaction is open in
+     * the partition by then, else after its coordinator verified that the partition is in the transaction. {@code
+     * appended} completes as soon as the batch is in the log (or refused), before replication: the next request of
+     * the producer may go then.
+     */
+    private CompletableFuture<Void> appendVerified(Partition partition, ByteBuffer buffer, short acks, int timeoutMs,
+                                                   String transactionalId, long producerId, short epoch,
+                                                   PartitionProduceResponse result, CompletableFuture<Void> appended) {
+        long token = replicas.transactionVerificationToken(partition, producerId, epoch);
+        CompletableFuture<Errors> verified = token == ReplicaManager.NO_VERIFICATION
+                ? CompletableFuture.completedFuture(Errors.NONE)
+                : verifier.verify(transactionalId, producerId, epoch,
+                        new org.apache.kafka.common.TopicPartition(partition.topic(), partition.index()));
+        return verified.thenCompose(error -> {
+            if (error != Errors.NONE) {
+                appended.complete(null);
+                fail(result, forProducer(error), "Partition " + partition + " is not in the open transaction of "
+                        + transactionalId + " (" + error.name() + ")");
+                return CompletableFuture.completedFuture(null);
+            }
+            // Checked against the token taken before asking: a marker of this producer appended since fails it.
+            CompletableFuture<AppendResult> append = replicas.appendRecords(partition, buffer, acks, timeoutMs,
+                    producerId, token == ReplicaManager.NO_VERIFICATION ? ReplicaManager.EXPECT_OPEN : token);
+            appended.complete(null);
+            return append.thenAccept(done -> answer(result, done));
+        });
     }
 
     private static void answer(PartitionProduceResponse result, AppendResult appended) {

@@ -35,8 +35,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Kafka-protocol requests from this node to other nodes (the active controller, partition leaders): one connection
- * per destination address, opened on first use and again after it breaks; requests on a connection are pipelined and
- * matched to responses by correlation id. Every request has a deadline; a broken connection fails the requests in
+ * per destination address and lane, opened on first use and again after it breaks; requests on a connection are
+ * pipelined and matched to responses by correlation id. A node answers the requests of one connection in order, so
+ * each kind of traffic has a lane of its own (as Kafka's brokers have a network client per purpose): a follower's
+ * fetch, parked at the leader for up to replica.fetch.wait.max.ms, does not hold up a heartbeat to the controller, a
+ * transaction marker or a transaction verification on the same destination. Every request has a deadline; a broken connection fails the requests in
  * flight on it with an {@link IOException}. Thread-safe.
  */
 public final class NodeClient implements AutoCloseable {
@@ -45,7 +48,13 @@ public final class NodeClient implements AutoCloseable {
     private final String clientId;
     private final int maxResponseBytes;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final Map<InetSocketAddress, Connection> connections = new ConcurrentHashMap<>();
+    private final Map<Destination, Connection> connections = new ConcurrentHashMap<>();
+
+    /** The lane of requests sent without one. */
+    public static final String DEFAULT_LANE = "default";
+
+    private record Destination(InetSocketAddress address, String lane) {
+    }
     private final AtomicInteger correlationIds = new AtomicInteger();
     private volatile boolean closed;
 
@@ -65,17 +74,23 @@ public final class NodeClient implements AutoCloseable {
      * {@code timeout}.
      */
     public CompletableFuture<ApiMessage> send(InetSocketAddress address, ApiMessage request, short version, Duration timeout) {
+        return send(DEFAULT_LANE, address, request, version, timeout);
+    }
+
+    /** As {@link #send(InetSocketAddress, ApiMessage, short, Duration)}, on the connection of {@code lane}. */
+    public CompletableFuture<ApiMessage> send(String lane, InetSocketAddress address, ApiMessage request, short version,
+                                              Duration timeout) {
         if (closed) {
             return CompletableFuture.failedFuture(new IOException("node client is closed"));
         }
-        Connection connection = connections.computeIfAbsent(address, Connection::new);
+        Connection connection = connections.computeIfAbsent(new Destination(address, lane), d -> new Connection(d.address()));
         CompletableFuture<ApiMessage> result = connection.send(request, version);
         return result.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Drops the connection to {@code address} (after a timeout that may have left it stuck). */
-    public void disconnect(InetSocketAddress address) {
-        Connection connection = connections.remove(address);
+    /** Drops the connection of {@code lane} to {@code address} (after a timeout that may have left it stuck). */
+    public void disconnect(String lane, InetSocketAddress address) {
+        Connection connection = connections.remove(new Destination(address, lane));
         if (connection != null) {
             connection.close(new IOException("disconnected"));
         }

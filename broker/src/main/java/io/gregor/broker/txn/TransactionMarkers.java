@@ -164,7 +164,7 @@ public final class TransactionMarkers implements TransactionMarkerWriter, AutoCl
                 new WriteTxnMarkersRequestData.WritableTxnMarker().setProducerId(producerId).setProducerEpoch(epoch)
                         .setTransactionResult(commit).setCoordinatorEpoch(coordinatorEpoch)
                         .setTopics(new ArrayList<>(topics.values()))));
-        return client.send(address, request, (short) 1, Duration.ofSeconds(30)).handle((response, e) -> {
+        return client.send("txn-markers", address, request, (short) 1, Duration.ofSeconds(30)).handle((response, e) -> {
             Map<TopicPartition, Errors> out = new HashMap<>();
             if (e != null) {
                 return out;

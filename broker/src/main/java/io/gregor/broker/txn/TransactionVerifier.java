@@ -68,7 +68,8 @@ public final class TransactionVerifier {
                 new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection();
         txns.add(new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction().setTransactionalId(transactionalId)
                 .setProducerId(producerId).setProducerEpoch(producerEpoch).setVerifyOnly(true).setTopics(topics));
-        return client.send(address, new AddPartitionsToTxnRequestData().setTransactions(txns), (short) 4,
+        return client.send("txn-verification", address,
+                new AddPartitionsToTxnRequestData().setTransactions(txns), (short) 4,
                 Duration.ofSeconds(10)).handle((response, e) -> {
                     if (e != null) {
                         return Errors.COORDINATOR_NOT_AVAILABLE;
