@@ -251,6 +251,11 @@ class TransactionsIT {
     /** A Produce of one transactional record of {@code producerId}, sent over a raw socket with the transactional id. */
     private static short rawTransactionalProduce(String transactionalId, long producerId, short epoch, int sequence,
                                                  String topic, int partition) throws Exception {
+        return rawTransactionalProduce(transactionalId, producerId, epoch, sequence, topic, partition, (short) 9);
+    }
+
+    private static short rawTransactionalProduce(String transactionalId, long producerId, short epoch, int sequence,
+                                                 String topic, int partition, short version) throws Exception {
         var records = org.apache.kafka.common.record.MemoryRecords.withTransactionalRecords(
                 org.apache.kafka.common.compress.Compression.NONE, producerId, epoch, sequence,
                 new org.apache.kafka.common.record.SimpleRecord("late".getBytes()));
@@ -262,7 +267,7 @@ class TransactionsIT {
         request.topicData().add(topicData);
         String[] hostPort = gregor.bootstrapServers().split(",")[0].split(":");
         org.apache.kafka.common.message.ProduceResponseData response = RawKafkaClient.sendOnce(
-                new java.net.InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), request, (short) 9);
+                new java.net.InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), request, version);
         return response.responses().iterator().next().partitionResponses().get(0).errorCode();
     }
 
@@ -279,13 +284,54 @@ class TransactionsIT {
             assertThat(rawTransactionalProduce("verify-tx", described.producerId(), epoch, 0, "verified", 1))
                     .isEqualTo(org.apache.kafka.common.protocol.Errors.INVALID_TXN_STATE.code());
             producer.commitTransaction();
-            // A late batch of the committed transaction cannot open a new one that nobody would end.
+            // (Until its markers are written a partition still takes batches of the transaction being committed.)
+            Await.until("the commit complete", Duration.ofSeconds(30), () -> gregor.admin()
+                    .describeTransactions(List.of("verify-tx")).all().get().get("verify-tx").state()
+                    == org.apache.kafka.clients.admin.TransactionState.COMPLETE_COMMIT);
+            // A late batch of the committed transaction cannot open a new one that nobody would end: with transaction
+            // version 2 the commit bumped the epoch, and the batch's is fenced.
             assertThat(rawTransactionalProduce("verify-tx", described.producerId(), epoch, 1, "verified", 0))
-                    .isEqualTo(org.apache.kafka.common.protocol.Errors.INVALID_TXN_STATE.code());
+                    .isEqualTo(org.apache.kafka.common.protocol.Errors.INVALID_PRODUCER_EPOCH.code());
             try (KafkaConsumer<String, String> consumer = gregor.consumer("isolation.level", "read_committed")) {
                 TopicPartition tp = new TopicPartition("verified", 0);
                 assertThat(consumer.endOffsets(List.of(tp)).get(tp)).as("no transaction left open").isEqualTo(2);
             }
         }
+    }
+
+    @Test
+    void transactionVersion2BumpsTheEpochAtEveryEndAndProduceAddsPartitionsToTheTransaction() throws Exception {
+        var features = gregor.admin().describeFeatures().featureMetadata().get();
+        assertThat(features.finalizedFeatures().get("transaction.version").maxVersionLevel()).isEqualTo((short) 2);
+        gregor.createTopic("tv2", 2, Map.of());
+        try (KafkaProducer<String, String> producer = transactional("tv2-tx")) {
+            producer.initTransactions();
+            var initial = gregor.admin().describeTransactions(List.of("tv2-tx")).all().get().get("tv2-tx");
+            for (int t = 0; t < 3; t++) {
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>("tv2", 0, "k", "t" + t)).get();
+                if (t == 1) {
+                    producer.abortTransaction();
+                } else {
+                    producer.commitTransaction();
+                }
+            }
+            var after = gregor.admin().describeTransactions(List.of("tv2-tx")).all().get().get("tv2-tx");
+            assertThat(after.producerId()).isEqualTo(initial.producerId());
+            assertThat(after.producerEpoch()).as("one bump per commit or abort").isEqualTo(initial.producerEpoch() + 3);
+            // A batch of an ended transaction, at its old epoch, is fenced.
+            assertThat(rawTransactionalProduce("tv2-tx", initial.producerId(), (short) initial.producerEpoch(), 1,
+                    "tv2", 1, (short) 12)).isEqualTo(org.apache.kafka.common.protocol.Errors.INVALID_PRODUCER_EPOCH.code());
+            // Produce v12 at the current epoch adds its partition to the open transaction (nothing else did).
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("tv2", 0, "k", "t3")).get();
+            short epoch = (short) after.producerEpoch();
+            assertThat(rawTransactionalProduce("tv2-tx", after.producerId(), epoch, 0, "tv2", 1, (short) 12))
+                    .isEqualTo(org.apache.kafka.common.protocol.Errors.NONE.code());
+            var open = gregor.admin().describeTransactions(List.of("tv2-tx")).all().get().get("tv2-tx");
+            assertThat(open.topicPartitions()).contains(new TopicPartition("tv2", 0), new TopicPartition("tv2", 1));
+            producer.commitTransaction();
+        }
+        assertThat(readAll("tv2", 2, "read_committed", 4)).containsExactlyInAnyOrder("t0", "t2", "t3", "late");
     }
 }

@@ -153,6 +153,15 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
      */
     public CompletableFuture<AppendResult> appendRecords(Partition partition, ByteBuffer records, short acks, long timeoutMs,
                                                          long verifiedProducerId, long token) {
+        return appendRecords(partition, records, acks, timeoutMs, verifiedProducerId, token, false);
+    }
+
+    /**
+     * As {@link #appendRecords(Partition, ByteBuffer, short, long, long, long)} for a producer of transaction version
+     * 2 when {@code epochBumpingMarkers} ({@link Log#appendVerified(ByteBuffer, int, long, long, boolean)}).
+     */
+    public CompletableFuture<AppendResult> appendRecords(Partition partition, ByteBuffer records, short acks, long timeoutMs,
+                                                         long verifiedProducerId, long token, boolean epochBumpingMarkers) {
         if (!partition.isLeader(nodeId)) {
             return CompletableFuture.completedFuture(AppendResult.failed(Errors.NOT_LEADER_OR_FOLLOWER,
                     "Node " + nodeId + " is not the leader of " + partition));
@@ -176,7 +185,8 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         try {
             ByteBuffer stored = Recompression.apply(records, partition.compressionType());
             info = token == Log.NO_VERIFICATION ? partitionLog.append(stored, partition.leaderEpoch())
-                    : partitionLog.appendVerified(stored, partition.leaderEpoch(), verifiedProducerId, token);
+                    : partitionLog.appendVerified(stored, partition.leaderEpoch(), verifiedProducerId, token,
+                            epochBumpingMarkers);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(appendFailure(partition, e));
         }

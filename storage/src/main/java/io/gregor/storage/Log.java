@@ -183,11 +183,26 @@ public final class Log implements AutoCloseable {
      * that producer was appended since {@code token} was taken.
      */
     public LogAppendInfo appendVerified(ByteBuffer records, int leaderEpoch, long producerId, long token) {
-        return append(records, leaderEpoch, false, producerId, token);
+        return appendVerified(records, leaderEpoch, producerId, token, false);
+    }
+
+    /**
+     * As {@link #appendVerified(ByteBuffer, int, long, long)}; with {@code epochBumpingMarkers} (a producer of
+     * transaction version 2, whose transactions end with markers of the next epoch) a marker at the batch's own epoch
+     * that arrived since the token ended the previous transaction and does not refuse the batch.
+     */
+    public LogAppendInfo appendVerified(ByteBuffer records, int leaderEpoch, long producerId, long token,
+                                        boolean epochBumpingMarkers) {
+        return append(records, leaderEpoch, false, producerId, token, epochBumpingMarkers);
     }
 
     private LogAppendInfo append(ByteBuffer records, int leaderEpoch, boolean fromCoordinator, long verifiedProducerId,
                                  long token) {
+        return append(records, leaderEpoch, fromCoordinator, verifiedProducerId, token, false);
+    }
+
+    private LogAppendInfo append(ByteBuffer records, int leaderEpoch, boolean fromCoordinator, long verifiedProducerId,
+                                 long token, boolean epochBumpingMarkers) {
         ByteBuffer buffer = records.duplicate().order(ByteOrder.BIG_ENDIAN);
         int start = buffer.position();
         int end = buffer.limit();
@@ -205,7 +220,8 @@ public final class Log implements AutoCloseable {
         try {
             ensureOpen();
             return appendValidated(buffer, start, end, sizes, leaderEpoch, current, token == NO_VERIFICATION
-                    ? producerState.beginAppend(fromCoordinator) : producerState.beginVerifiedAppend(verifiedProducerId, token));
+                    ? producerState.beginAppend(fromCoordinator) : producerState.beginVerifiedAppend(verifiedProducerId, token,
+                    epochBumpingMarkers));
         } finally {
             lock.unlock();
         }

@@ -231,15 +231,18 @@ final class ProducerStateManager {
         private final boolean fromCoordinator;
         private final long verifiedProducerId;
         private final long verificationToken;
+        private final boolean epochBumpingMarkers;
 
         ProducedAppend(boolean fromCoordinator) {
-            this(fromCoordinator, -1, NO_VERIFICATION);
+            this(fromCoordinator, -1, NO_VERIFICATION, false);
         }
 
-        ProducedAppend(boolean fromCoordinator, long verifiedProducerId, long verificationToken) {
+        ProducedAppend(boolean fromCoordinator, long verifiedProducerId, long verificationToken,
+                       boolean epochBumpingMarkers) {
             this.fromCoordinator = fromCoordinator;
             this.verifiedProducerId = verifiedProducerId;
             this.verificationToken = verificationToken;
+            this.epochBumpingMarkers = epochBumpingMarkers;
         }
 
         /**
@@ -264,8 +267,12 @@ final class ProducerStateManager {
                 current = stored == null ? new ProducerEntry(batch.producerId()) : stored.copy();
             }
             validate(current, batch, fromCoordinator);
+            // With transaction version 2 the markers that ended the previous transaction carry the epoch the next one
+            // uses: such a marker arriving meanwhile ended that one, not this batch's (Kafka keeps its guard so too).
+            boolean previousEnded = epochBumpingMarkers && current.epoch() == batch.epoch()
+                    && verificationToken != EXPECT_OPEN;
             if (batch.producerId() == verifiedProducerId && batch.isTransactional() && !batch.isControl()
-                    && current.txnFirstOffset < 0 && current.lastMarkerOffset != verificationToken) {
+                    && current.txnFirstOffset < 0 && current.lastMarkerOffset != verificationToken && !previousEnded) {
                 // The coordinator said the partition is in the transaction, but a marker ended a transaction of this
                 // producer here since: the batch would open a transaction nobody will end (KIP-890).
                 throw new InvalidTxnStateException("A transaction of producer " + batch.producerId() + " ended in "
@@ -294,8 +301,8 @@ final class ProducerStateManager {
         return new ProducedAppend(fromCoordinator);
     }
 
-    ProducedAppend beginVerifiedAppend(long producerId, long verificationToken) {
-        return new ProducedAppend(false, producerId, verificationToken);
+    ProducedAppend beginVerifiedAppend(long producerId, long verificationToken, boolean epochBumpingMarkers) {
+        return new ProducedAppend(false, producerId, verificationToken, epochBumpingMarkers);
     }
 
     /** {@link #verificationToken}: the producer's transaction is open here at that epoch, nothing to verify. */

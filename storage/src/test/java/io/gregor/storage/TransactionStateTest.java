@@ -154,6 +154,26 @@ class TransactionStateTest {
     }
 
     @Test
+    void withTransactionVersion2AMarkerOfThePreviousTransactionDoesNotRefuseTheNextOnesFirstBatch() {
+        open(true);
+        log.append(transactional(PID, 0, 1), 0);                              // 0: a transaction at epoch 0
+        // Its commit is decided with the epoch bumped to 1; the producer's next transaction (epoch 1) sends before
+        // the marker arrives here, so its batch's token is taken while the old transaction is still open.
+        long token = log.transactionVerificationToken(PID, (short) 1);
+        assertThat(token).isNotEqualTo(Log.NO_VERIFICATION);
+        log.append(MemoryRecords.withEndTransactionMarker(time.milliseconds(), PID, (short) 1,
+                new EndTransactionMarker(ControlRecordType.COMMIT, 0)).buffer(), 0);   // 1
+        ByteBuffer next = MemoryRecords.withTransactionalRecords(Compression.NONE, PID, (short) 1, 0,
+                new SimpleRecord(time.milliseconds(), null, "next".getBytes())).buffer();
+        // Under transaction version 1 rules the marker since the token refuses it; under version 2 it is the
+        // previous transaction's, and the batch opens the next one.
+        assertThatThrownBy(() -> log.appendVerified(next.duplicate(), 0, PID, token, false))
+                .isInstanceOf(InvalidTxnStateException.class);
+        assertThat(log.appendVerified(next, 0, PID, token, true).firstOffset()).isEqualTo(2);
+        assertThat(log.ongoingTransactions()).isEqualTo(1);
+    }
+
+    @Test
     void openTransactionsAndAbortsSurviveACleanRestart() {
         open(true);
         log.append(transactional(PID, 0, 2), 0);

@@ -398,6 +398,11 @@ public final class BrokerConfig {
         return (Boolean) values.get(AUTO_CREATE_TOPICS_ENABLE);
     }
 
+    /** The finalized transaction.version feature level (0-2). */
+    public int transactionVersion() {
+        return ((Number) values.get(TRANSACTION_VERSION)).intValue();
+    }
+
     public boolean transactionPartitionVerificationEnable() {
         return (Boolean) values.get(TRANSACTION_PARTITION_VERIFICATION_ENABLE);
     }

@@ -38,19 +38,20 @@ public final class Handlers {
 
     public static HandlerRegistry registry(Components c) {
         HandlerRegistry registry = new HandlerRegistry(c.config().get().legacyProtocolEnable());
-        registry.register(new ApiVersionsHandler(registry))
+        registry.register(new ApiVersionsHandler(registry, () -> c.config().get().transactionVersion()))
                 .register(new MetadataHandler(c.config(), c.node(), c.metadata(), c.topics(), c.replicas(), c.controller()))
-                .register(new ProduceHandler(c.metadata(), c.replicas(),
-                        c.config().get().transactionPartitionVerificationEnable() ? c.verifier() : null))
+                .register(new ProduceHandler(c.metadata(), c.replicas(), c.verifier(),
+                        () -> c.config().get().transactionPartitionVerificationEnable(),
+                        () -> c.config().get().transactionVersion()))
                 .register(new FetchHandler(c.config(), c.metadata(), c.replicas(), c.fetchSessions()))
                 .register(new ListOffsetsHandler(c.metadata(), c.replicas()))
                 .register(new ForwardingHandler<>(new CreateTopicsHandler(c.config(), c.metadata(), c.topics()), c.controller()))
                 .register(new InitProducerIdHandler(c.producerIds(), c.transactions()))
                 .register(new TransactionHandlers.AddPartitions(c.metadata(), c.transactions()))
                 .register(new TransactionHandlers.AddOffsets(c.transactions(), c.groups()))
-                .register(new TransactionHandlers.End(c.transactions()))
+                .register(new TransactionHandlers.End(c.transactions(), c.producerIds()::nextProducerId))
                 .register(new WriteTxnMarkersHandler(c.markers()))
-                .register(new TxnOffsetCommitHandler(c.metadata(), c.groups()))
+                .register(new TxnOffsetCommitHandler(c.metadata(), c.groups(), c.verifier(), () -> c.config().get().transactionVersion()))
                 .register(new TransactionAdminHandlers.Describe(c.transactions()))
                 .register(new TransactionAdminHandlers.Listing(c.transactions()))
                 .register(new DescribeProducersHandler(c.metadata(), c.replicas()))

@@ -46,11 +46,24 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
     private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Void>> verifying =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    public ProduceHandler(MetadataCache metadata, ReplicaManager replicas, io.gregor.broker.txn.TransactionVerifier verifier) {
+    private final java.util.function.BooleanSupplier verificationEnabled;
+    private final java.util.function.IntSupplier transactionVersion;
+
+    /**
+     * @param verifier            asks transaction coordinators (null: transactional batches are never checked)
+     * @param verificationEnabled transaction.partition.verification.enable
+     * @param transactionVersion  the finalized transaction.version: at 2, a transactional batch of Produce v12 or later
+     *                            adds its partition to the transaction (KIP-890 part 2) instead of being verified
+     */
+    public ProduceHandler(MetadataCache metadata, ReplicaManager replicas, io.gregor.broker.txn.TransactionVerifier verifier,
+                          java.util.function.BooleanSupplier verificationEnabled,
+                          java.util.function.IntSupplier transactionVersion) {
         super(ApiKeys.PRODUCE, 3, 13);
         this.metadata = metadata;
         this.replicas = replicas;
         this.verifier = verifier;
+        this.verificationEnabled = verificationEnabled;
+        this.transactionVersion = transactionVersion;
     }
 
     @Override
@@ -85,6 +98,7 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
     private CompletableFuture<ApiMessage> produce(RequestContext context, ProduceRequestData request) {
         short acks = request.acks();
         boolean byId = context.apiVersion() >= 13;
+        boolean addToTransaction = context.apiVersion() >= 12 && transactionVersion.getAsInt() >= 2;
         List<CompletableFuture<?>> pending = new ArrayList<>();
         ProduceResponseData response = new ProduceResponseData();
         for (ProduceRequestData.TopicProduceData topicData : request.topicData()) {
@@ -108,7 +122,7 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
                     continue;
                 }
                 pending.add(append(partition, (MemoryRecords) data.records(), acks, request.timeoutMs(),
-                        context.wireVersion() < 3, request.transactionalId(), result));
+                        context.wireVersion() < 3, request.transactionalId(), addToTransaction, result));
             }
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
@@ -132,9 +146,11 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
     }
 
     private CompletableFuture<Void> append(Partition partition, MemoryRecords records, short acks, int timeoutMs,
-                                           boolean legacy, String transactionalId, PartitionProduceResponse result) {
+                                           boolean legacy, String transactionalId, boolean addToTransaction,
+                                           PartitionProduceResponse result) {
         ByteBuffer buffer = records == null ? ByteBuffer.allocate(0) : records.buffer();
-        if (!legacy && transactionalId != null && verifier != null && isTransactional(buffer)) {
+        if (!legacy && transactionalId != null && verifier != null && (addToTransaction || verificationEnabled.getAsBoolean())
+                && isTransactional(buffer)) {
             long producerId = buffer.getLong(buffer.position() + 43);
             short epoch = buffer.getShort(buffer.position() + 51);
             long token = replicas.transactionVerificationToken(partition, producerId, epoch);
@@ -156,7 +172,7 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
                 CompletableFuture<Void> previous = before.get();
                 CompletableFuture<Void> done = (previous == null ? CompletableFuture.<Void>completedFuture(null) : previous)
                         .thenCompose(v -> appendVerified(partition, batches, acks, timeoutMs, transactionalId,
-                                producerId, epoch, result, mine));
+                                producerId, epoch, addToTransaction, result, mine));
                 done.whenComplete((v, e) -> {
                     mine.complete(null);
                     verifying.remove(key, mine);
@@ -185,13 +201,13 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
      * the producer may go then.
      */
     private CompletableFuture<Void> appendVerified(Partition partition, ByteBuffer buffer, short acks, int timeoutMs,
-                                                   String transactionalId, long producerId, short epoch,
+                                                   String transactionalId, long producerId, short epoch, boolean add,
                                                    PartitionProduceResponse result, CompletableFuture<Void> appended) {
         long token = replicas.transactionVerificationToken(partition, producerId, epoch);
         CompletableFuture<Errors> verified = token == ReplicaManager.NO_VERIFICATION
                 ? CompletableFuture.completedFuture(Errors.NONE)
                 : verifier.verify(transactionalId, producerId, epoch,
-                        new org.apache.kafka.common.TopicPartition(partition.topic(), partition.index()));
+                        new org.apache.kafka.common.TopicPartition(partition.topic(), partition.index()), add);
         return verified.thenCompose(error -> {
             if (error != Errors.NONE) {
                 appended.complete(null);
@@ -201,7 +217,7 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
             }
             // Checked against the token taken before asking: a marker of this producer appended since fails it.
             CompletableFuture<AppendResult> append = replicas.appendRecords(partition, buffer, acks, timeoutMs,
-                    producerId, token == ReplicaManager.NO_VERIFICATION ? ReplicaManager.EXPECT_OPEN : token);
+                    producerId, token == ReplicaManager.NO_VERIFICATION ? ReplicaManager.EXPECT_OPEN : token, add);
             appended.complete(null);
             return append.thenAccept(done -> answer(result, done));
         });
@@ -231,6 +247,8 @@ public final class ProduceHandler extends BrokerHandler<ProduceRequestData> {
         return switch (error) {
             case INVALID_TXN_STATE, INVALID_PRODUCER_ID_MAPPING -> Errors.INVALID_TXN_STATE;
             case PRODUCER_FENCED, INVALID_PRODUCER_EPOCH -> Errors.INVALID_PRODUCER_EPOCH;
+            // Retriable for producers of transaction version 2: the previous transaction is still completing.
+            case CONCURRENT_TRANSACTIONS -> Errors.CONCURRENT_TRANSACTIONS;
             default -> Errors.NOT_ENOUGH_REPLICAS;
         };
     }

@@ -146,29 +146,33 @@ final class TransactionHandlers {
         }
     }
 
-    /** EndTxn v0-5: commits or aborts; answered once the decision is durable (markers follow). */
+    /**
+     * EndTxn v0-5: commits or aborts; answered once the decision is durable (markers follow). Version 5 is transaction
+     * version 2 (KIP-890 part 2): the decision bumps the epoch and the answer carries the producer id and epoch to go
+     * on with.
+     */
     static final class End extends BrokerHandler<EndTxnRequestData> {
         private final TransactionCoordinatorService transactions;
+        private final java.util.function.Supplier<CompletableFuture<Long>> newProducerId;
 
-        End(TransactionCoordinatorService transactions) {
+        End(TransactionCoordinatorService transactions, java.util.function.Supplier<CompletableFuture<Long>> newProducerId) {
             super(ApiKeys.END_TXN, 0, 5);
             this.transactions = transactions;
+            this.newProducerId = newProducerId;
         }
 
         @Override
         public CompletableFuture<ApiMessage> handle(RequestContext context, EndTxnRequestData request) {
             short version = context.apiVersion();
+            if (version >= 5) {
+                return transactions.endTransactionV2(request.transactionalId(), request.producerId(),
+                                request.producerEpoch(), request.committed(), newProducerId)
+                        .thenApply(result -> new EndTxnResponseData().setErrorCode(result.error().code())
+                                .setProducerId(result.producerId()).setProducerEpoch(result.producerEpoch()));
+            }
             return transactions.endTransaction(request.transactionalId(), request.producerId(), request.producerEpoch(),
                             request.committed())
-                    .thenApply(error -> {
-                        EndTxnResponseData response = new EndTxnResponseData()
-                                .setErrorCode(forVersion(error, version).code());
-                        if (version >= 5) {
-                            // Transaction version 2 would bump the epoch here; version 1 keeps the producer's.
-                            response.setProducerId(request.producerId()).setProducerEpoch(request.producerEpoch());
-                        }
-                        return response;
-                    });
+                    .thenApply(error -> new EndTxnResponseData().setErrorCode(forVersion(error, version).code()));
         }
     }
 }

@@ -25,11 +25,39 @@ import org.apache.kafka.common.protocol.Errors;
 public final class TxnOffsetCommitHandler extends BrokerHandler<TxnOffsetCommitRequestData> {
     private final MetadataCache metadata;
     private final GroupCoordinatorService groups;
+    private final io.gregor.broker.txn.TransactionVerifier transactions;
+    private final java.util.function.IntSupplier transactionVersion;
 
     public TxnOffsetCommitHandler(MetadataCache metadata, GroupCoordinatorService groups) {
+        this(metadata, groups, null, () -> 0);
+    }
+
+    /**
+     * @param transactions       reaches the transaction coordinators; at transaction.version 2 a v5 request adds the
+     *                           group's partition of __consumer_offsets to the transaction first (the producer sent no
+     *                           AddOffsetsToTxn, KIP-890 part 2)
+     * @param transactionVersion the finalized transaction.version
+     */
+    public TxnOffsetCommitHandler(MetadataCache metadata, GroupCoordinatorService groups,
+                                  io.gregor.broker.txn.TransactionVerifier transactions,
+                                  java.util.function.IntSupplier transactionVersion) {
         super(ApiKeys.TXN_OFFSET_COMMIT, 0, 5);
         this.metadata = metadata;
         this.groups = groups;
+        this.transactions = transactions;
+        this.transactionVersion = transactionVersion;
+    }
+
+    /** The error of a v5 request whose partition of __consumer_offsets could not join the transaction. */
+    private static Errors forClient(Errors added) {
+        return switch (added) {
+            case NONE -> Errors.NONE;
+            case PRODUCER_FENCED, INVALID_PRODUCER_EPOCH -> Errors.INVALID_PRODUCER_EPOCH;
+            case CONCURRENT_TRANSACTIONS -> Errors.CONCURRENT_TRANSACTIONS;
+            case INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE -> Errors.TRANSACTION_ABORTABLE;
+            // The transaction coordinator is moving or unreachable: retriable, with this group coordinator.
+            default -> Errors.NOT_ENOUGH_REPLICAS;
+        };
     }
 
     @Override
@@ -53,10 +81,23 @@ public final class TxnOffsetCommitHandler extends BrokerHandler<TxnOffsetCommitR
         int generation = version >= 3 ? request.generationId() : -1;
         String memberId = version >= 3 ? request.memberId() : "";
         String instanceId = version >= 3 ? request.groupInstanceId() : null;
-        CompletableFuture<Map<TopicPartition, Errors>> committed = offsets.isEmpty()
-                ? CompletableFuture.completedFuture(Map.of())
-                : groups.commitTransactionalOffsets(request.groupId(), request.producerId(), request.producerEpoch(),
-                        generation, memberId, instanceId, offsets);
+        CompletableFuture<Errors> added = CompletableFuture.completedFuture(Errors.NONE);
+        if (version >= 5 && transactions != null && transactionVersion.getAsInt() >= 2 && !offsets.isEmpty()) {
+            TopicPartition offsetsPartition = new TopicPartition(io.gregor.coordinator.group.GroupCoordinatorService.TOPIC,
+                    groups.partitionFor(request.groupId()));
+            added = transactions.verify(request.transactionalId(), request.producerId(), request.producerEpoch(),
+                    offsetsPartition, true).thenApply(TxnOffsetCommitHandler::forClient);
+        }
+        CompletableFuture<Map<TopicPartition, Errors>> committed = added.thenCompose(error -> {
+            if (error != Errors.NONE) {
+                Map<TopicPartition, Errors> failed = new LinkedHashMap<>();
+                offsets.keySet().forEach(tp -> failed.put(tp, error));
+                return CompletableFuture.completedFuture(failed);
+            }
+            return offsets.isEmpty() ? CompletableFuture.completedFuture(Map.of())
+                    : groups.commitTransactionalOffsets(request.groupId(), request.producerId(), request.producerEpoch(),
+                            generation, memberId, instanceId, offsets);
+        });
         return committed.thenApply(errors -> {
             errors.forEach(results::put);
             TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();

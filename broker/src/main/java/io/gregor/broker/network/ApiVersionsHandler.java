@@ -16,10 +16,24 @@ import org.apache.kafka.common.protocol.Errors;
  * (v3+ with an invalid client software name or version).
  */
 public final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequestData> {
+    /** The feature clients read to choose the transaction protocol (Kafka 4.x: transaction.version). */
+    public static final String TRANSACTION_VERSION_FEATURE = "transaction.version";
+    /** The highest transaction version this broker serves. */
+    public static final short MAX_TRANSACTION_VERSION = 2;
     private final HandlerRegistry registry;
+    private final java.util.function.IntSupplier transactionVersion;
 
     public ApiVersionsHandler(HandlerRegistry registry) {
+        this(registry, () -> MAX_TRANSACTION_VERSION);
+    }
+
+    /**
+     * @param transactionVersion the finalized transaction.version (0-2) advertised from ApiVersions v3: 2 makes
+     *                           Kafka 4.x producers use transaction version 2 (KIP-890 part 2)
+     */
+    public ApiVersionsHandler(HandlerRegistry registry, java.util.function.IntSupplier transactionVersion) {
         this.registry = registry;
+        this.transactionVersion = transactionVersion;
     }
 
     @Override
@@ -40,6 +54,22 @@ public final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequestDa
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, ApiVersionsRequestData request) {
         ApiVersionsResponseData response = new ApiVersionsResponseData().setApiKeys(apiKeys(registry));
+        if (context.apiVersion() >= 3) {
+            // Features (KIP-584), as Kafka 4.x answers them: what this broker supports and what is finalized.
+            ApiVersionsResponseData.SupportedFeatureKeyCollection supported =
+                    new ApiVersionsResponseData.SupportedFeatureKeyCollection();
+            supported.add(new ApiVersionsResponseData.SupportedFeatureKey().setName(TRANSACTION_VERSION_FEATURE)
+                    .setMinVersion((short) 0).setMaxVersion(MAX_TRANSACTION_VERSION));
+            response.setSupportedFeatures(supported);
+            ApiVersionsResponseData.FinalizedFeatureKeyCollection finalized =
+                    new ApiVersionsResponseData.FinalizedFeatureKeyCollection();
+            short level = (short) transactionVersion.getAsInt();
+            if (level > 0) {
+                finalized.add(new ApiVersionsResponseData.FinalizedFeatureKey().setName(TRANSACTION_VERSION_FEATURE)
+                        .setMinVersionLevel(level).setMaxVersionLevel(level));
+            }
+            response.setFinalizedFeatures(finalized).setFinalizedFeaturesEpoch(1);
+        }
         if (context.apiVersion() >= 3 && !(valid(request.clientSoftwareName()) && valid(request.clientSoftwareVersion()))) {
             response.setErrorCode(Errors.INVALID_REQUEST.code());
         }

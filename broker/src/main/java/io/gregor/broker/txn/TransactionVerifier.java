@@ -45,6 +45,16 @@ public final class TransactionVerifier {
      */
     public CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch,
                                             TopicPartition partition) {
+        return verify(transactionalId, producerId, producerEpoch, partition, false);
+    }
+
+    /**
+     * As {@link #verify(String, long, short, TopicPartition)}; with {@code add} (transaction version 2: Produce v12
+     * and TxnOffsetCommit v5 of such producers) the coordinator adds the partition to the transaction, beginning it
+     * if none is open, instead of only checking (AddPartitionsToTxn v5 with verifyOnly false).
+     */
+    public CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch,
+                                            TopicPartition partition, boolean add) {
         TopicImage topic = metadata.image().topic(TransactionStateTopic.TOPIC);
         if (topic == null) {
             return CompletableFuture.completedFuture(Errors.INVALID_TXN_STATE); // no transaction was ever begun
@@ -52,6 +62,9 @@ public final class TransactionVerifier {
         int index = Utils.abs(transactionalId.hashCode()) % topic.partitions();
         PartitionRegistration registration = topic.registration(index);
         int leader = registration == null ? nodeId : registration.leader();
+        if (leader == nodeId && add) {
+            return transactions.addPartitions(transactionalId, producerId, producerEpoch, List.of(partition));
+        }
         if (leader == nodeId) {
             return transactions.verifyPartitions(transactionalId, producerId, producerEpoch, List.of(partition))
                     .thenApply(errors -> errors.getOrDefault(partition, Errors.UNKNOWN_SERVER_ERROR));
@@ -67,9 +80,9 @@ public final class TransactionVerifier {
         AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection txns =
                 new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection();
         txns.add(new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction().setTransactionalId(transactionalId)
-                .setProducerId(producerId).setProducerEpoch(producerEpoch).setVerifyOnly(true).setTopics(topics));
+                .setProducerId(producerId).setProducerEpoch(producerEpoch).setVerifyOnly(!add).setTopics(topics));
         return client.send("txn-verification", address,
-                new AddPartitionsToTxnRequestData().setTransactions(txns), (short) 4,
+                new AddPartitionsToTxnRequestData().setTransactions(txns), add ? (short) 5 : (short) 4,
                 Duration.ofSeconds(10)).handle((response, e) -> {
                     if (e != null) {
                         return Errors.COORDINATOR_NOT_AVAILABLE;

@@ -187,6 +187,27 @@ public final class TransactionCoordinatorService implements AutoCloseable {
                 .exceptionally(TransactionCoordinatorService::error);
     }
 
+    /**
+     * EndTxn of transaction version 2 (EndTxn v5 and later): the decision bumps the epoch; answered with the producer
+     * id and epoch the producer goes on with. {@code newProducerId} reserves a fresh producer id, asked for only when
+     * the epoch is about to be exhausted.
+     */
+    public CompletableFuture<TransactionCoordinatorShard.EndResult> endTransactionV2(
+            String transactionalId, long producerId, short producerEpoch, boolean commit,
+            Supplier<CompletableFuture<Long>> newProducerId) {
+        int partition = partitionFor(transactionalId);
+        if (!isActive(partition)) {
+            return CompletableFuture.completedFuture(TransactionCoordinatorShard.EndResult.error(notActive(partition)));
+        }
+        CompletableFuture<Long> fresh = TransactionCoordinatorShard.epochExhausted(producerEpoch)
+                ? newProducerId.get() : CompletableFuture.completedFuture(-1L);
+        return afterCompletion(transactionalId, () -> fresh.thenCompose(id -> runtime.scheduleWriteOperation(
+                                commit ? "commit-txn" : "abort-txn", partition,
+                                s -> s.endTransaction(transactionalId, producerId, producerEpoch, commit, true, id))),
+                        r -> r.error() == Errors.CONCURRENT_TRANSACTIONS)
+                .exceptionally(e -> TransactionCoordinatorShard.EndResult.error(error(e)));
+    }
+
     /** The state of {@code transactionalId} (DescribeTransactions), or null when it is unknown here. */
     public CompletableFuture<TransactionMetadata> describe(String transactionalId) {
         int partition = partitionFor(transactionalId);

@@ -216,35 +216,128 @@ public final class TransactionCoordinatorShard implements CoordinatorShard<Trans
         return out;
     }
 
-    /** EndTxn: the decision is written (PREPARE_*), answered, and its markers written after the commit. */
+    /** What EndTxn answers: with transaction version 2, the producer id and epoch the producer goes on with. */
+    public record EndResult(Errors error, long producerId, short producerEpoch) {
+        static EndResult error(Errors error) {
+            return new EndResult(error, -1, (short) -1);
+        }
+    }
+
+    /** EndTxn of transaction version 1 (EndTxn v0-4): the decision keeps the epoch. */
     CoordinatorResult<TransactionRecord, Errors> endTransaction(String transactionalId, long producerId,
                                                                 short producerEpoch, boolean commit) {
+        CoordinatorResult<TransactionRecord, EndResult> result = endTransaction(transactionalId, producerId,
+                producerEpoch, commit, false, -1);
+        return new CoordinatorResult<>(result.records(), result.response().error(), result.afterCommit());
+    }
+
+    /**
+     * EndTxn: the decision is written (PREPARE_*), answered, and its markers written after the commit. With
+     * transaction version 2 ({@code tv2}: EndTxn v5 and later, KIP-890 part 2) the decision bumps the epoch, its
+     * markers carry the new epoch (fencing every late batch of the transaction) and the answer gives the producer
+     * the epoch to go on with; when the epoch is exhausted the id moves to {@code newProducerId} (epoch 0) as the
+     * transaction completes. A retry of an EndTxn that was decided (the producer still at the epoch before the bump)
+     * gets that answer again; an abort with nothing open is allowed and bumps the epoch too.
+     */
+    CoordinatorResult<TransactionRecord, EndResult> endTransaction(String transactionalId, long producerId,
+                                                                   short producerEpoch, boolean commit, boolean tv2,
+                                                                   long newProducerId) {
         TransactionMetadata m = transactions.get(transactionalId);
-        Errors producerError = checkProducer(m, producerId, producerEpoch);
-        if (producerError != null) {
-            return answer(producerError);
+        if (!tv2) {
+            Errors producerError = checkProducer(m, producerId, producerEpoch);
+            if (producerError != null) {
+                return CoordinatorResult.response(EndResult.error(producerError));
+            }
+        } else if (m == null) {
+            return CoordinatorResult.response(EndResult.error(Errors.INVALID_PRODUCER_ID_MAPPING));
         }
         TransactionState prepare = commit ? TransactionState.PREPARE_COMMIT : TransactionState.PREPARE_ABORT;
         TransactionState complete = commit ? TransactionState.COMPLETE_COMMIT : TransactionState.COMPLETE_ABORT;
-        switch (m.state()) {
-            case ONGOING -> {
-                timer.cancel(timeoutKey(transactionalId));
-                TransactionMetadata prepared = m.with(m.producerEpoch(), prepare, m.partitions(), m.startMs(),
-                        time.milliseconds());
-                return new CoordinatorResult<>(List.of(record(prepared)), Errors.NONE,
-                        () -> decisions.markersDue(partition, prepared));
-            }
-            case PREPARE_COMMIT, PREPARE_ABORT -> {
+        if (!tv2) {
+            Errors error = switch (m.state()) {
+                case ONGOING -> null;
                 // A retry while the markers are written: the producer asks again until the transaction completes.
-                return answer(m.state() == prepare ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE);
+                case PREPARE_COMMIT, PREPARE_ABORT -> m.state() == prepare ? Errors.CONCURRENT_TRANSACTIONS
+                        : Errors.INVALID_TXN_STATE;
+                case COMPLETE_COMMIT, COMPLETE_ABORT -> m.state() == complete ? Errors.NONE : Errors.INVALID_TXN_STATE;
+                default -> Errors.INVALID_TXN_STATE;
+            };
+            if (error != null) {
+                return CoordinatorResult.response(new EndResult(error, m.producerId(), m.producerEpoch()));
             }
-            case COMPLETE_COMMIT, COMPLETE_ABORT -> {
-                return answer(m.state() == complete ? Errors.NONE : Errors.INVALID_TXN_STATE);
-            }
-            default -> {
-                return answer(Errors.INVALID_TXN_STATE);
-            }
+            return decide(m, prepare, m.producerEpoch(), -1, m.clientTransactionVersion(), false);
         }
+        // Transaction version 2: a retry is recognised by the epoch the decision bumped (or by the producer id it
+        // moved from, when the epoch was exhausted).
+        boolean retryOnBump = m.producerId() == producerId && m.producerEpoch() == producerEpoch + 1;
+        boolean retryOnOverflow = m.prevProducerId() == producerId && producerEpoch == Short.MAX_VALUE - 1
+                && m.producerEpoch() == 0;
+        boolean retry = retryOnBump || retryOnOverflow;
+        if (m.producerId() != producerId && !retryOnOverflow) {
+            return CoordinatorResult.response(EndResult.error(Errors.INVALID_PRODUCER_ID_MAPPING));
+        }
+        boolean current = m.producerEpoch() == producerEpoch;
+        if (m.state().isPrepare() && (current || retryOnBump)) {
+            // The previous decision's markers are still being written: its retry, or the next transaction's EndTxn
+            // (the producer went on at the bumped epoch at once), waits until it completes.
+            return CoordinatorResult.response(EndResult.error(Errors.CONCURRENT_TRANSACTIONS));
+        }
+        boolean validEpoch = switch (m.state()) {
+            case ONGOING, EMPTY -> current;
+            case PREPARE_COMMIT, PREPARE_ABORT -> retryOnBump;
+            case COMPLETE_COMMIT, COMPLETE_ABORT -> retry || current;
+            default -> false;
+        };
+        if (!validEpoch) {
+            return CoordinatorResult.response(EndResult.error(Errors.PRODUCER_FENCED));
+        }
+        EndResult same = new EndResult(Errors.NONE, m.producerId(), m.producerEpoch());
+        return switch (m.state()) {
+            case ONGOING -> decideBumped(m, prepare, newProducerId, false);
+            case PREPARE_COMMIT, PREPARE_ABORT -> CoordinatorResult.response(EndResult.error(
+                    m.state() == prepare ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE));
+            case COMPLETE_COMMIT -> commit
+                    ? CoordinatorResult.response(retry ? same : EndResult.error(Errors.INVALID_TXN_STATE))
+                    : retry ? CoordinatorResult.response(EndResult.error(Errors.INVALID_TXN_STATE))
+                    : decideBumped(m, TransactionState.PREPARE_ABORT, newProducerId, true);
+            case COMPLETE_ABORT -> !commit
+                    ? retry ? CoordinatorResult.response(same)
+                    : decideBumped(m, TransactionState.PREPARE_ABORT, newProducerId, true)
+                    : CoordinatorResult.response(EndResult.error(Errors.INVALID_TXN_STATE));
+            case EMPTY -> !commit ? decideBumped(m, TransactionState.PREPARE_ABORT, newProducerId, true)
+                    : CoordinatorResult.response(EndResult.error(Errors.INVALID_TXN_STATE));
+            default -> CoordinatorResult.response(EndResult.error(Errors.INVALID_TXN_STATE));
+        };
+    }
+
+    /** The epoch of {@code m} is exhausted: the next bump moves the id to a new producer id (Kafka: Short.MAX - 1). */
+    static boolean epochExhausted(short epoch) {
+        return epoch >= Short.MAX_VALUE - 1;
+    }
+
+    private CoordinatorResult<TransactionRecord, EndResult> decideBumped(TransactionMetadata m, TransactionState prepare,
+                                                                         long newProducerId, boolean nothingAdded) {
+        long next = -1;
+        if (epochExhausted(m.producerEpoch())) {
+            if (newProducerId < 0) {
+                return CoordinatorResult.response(EndResult.error(Errors.CONCURRENT_TRANSACTIONS));
+            }
+            next = newProducerId;
+        }
+        return decide(m, prepare, (short) (m.producerEpoch() + 1), next, (short) 2, nothingAdded);
+    }
+
+    private CoordinatorResult<TransactionRecord, EndResult> decide(TransactionMetadata m, TransactionState prepare,
+                                                                   short epoch, long nextProducerId, short version,
+                                                                   boolean nothingAdded) {
+        timer.cancel(timeoutKey(m.transactionalId()));
+        long now = time.milliseconds();
+        TransactionMetadata prepared = m.with(epoch, prepare, nothingAdded ? Set.of() : m.partitions(),
+                nothingAdded ? now : m.startMs(), now).withIds(m.producerId(), m.prevProducerId(), nextProducerId, version);
+        // The producer goes on with what the transaction completes to.
+        EndResult answer = nextProducerId >= 0 ? new EndResult(Errors.NONE, nextProducerId, (short) 0)
+                : new EndResult(Errors.NONE, m.producerId(), epoch);
+        return new CoordinatorResult<>(List.of(record(prepared)), answer, () -> decisions.markersDue(partition, prepared));
     }
 
     /** Every marker of a decided transaction is written: it completes (unless it changed meanwhile). */
@@ -256,8 +349,13 @@ public final class TransactionCoordinatorShard implements CoordinatorShard<Trans
         }
         TransactionState done = prepared == TransactionState.PREPARE_COMMIT ? TransactionState.COMPLETE_COMMIT
                 : TransactionState.COMPLETE_ABORT;
-        return CoordinatorResult.of(List.of(record(m.with(m.producerEpoch(), done, Set.of(), -1, time.milliseconds()))),
-                null);
+        TransactionMetadata completed = m.with(m.producerEpoch(), done, Set.of(), -1, time.milliseconds());
+        if (m.nextProducerId() >= 0) {
+            // Transaction version 2 with the epoch exhausted: the id goes on with its new producer id.
+            completed = completed.with((short) 0, done, Set.of(), -1, time.milliseconds())
+                    .withIds(m.nextProducerId(), m.producerId(), -1, m.clientTransactionVersion());
+        }
+        return CoordinatorResult.of(List.of(record(completed)), null);
     }
 
     private static String timeoutKey(String transactionalId) {

@@ -16,13 +16,16 @@ import org.apache.kafka.coordinator.transaction.generated.TransactionLogValue;
 /**
  * One record of {@code __transaction_state} in Kafka's own schemas (the generated classes of Kafka's transaction
  * coordinator), so Kafka's tools read the topic: the key is its version (int16, 0) and the transactional id; the value
- * its version (int16, 0 here: transaction version 1) and the whole state of the transactional id. A null value is a
+ * its version (int16: 0 for transaction version 1, 1 once transaction version 2 or a producer id change is
+ * involved) and the whole state of the transactional id. A null value is a
  * tombstone (the id expired).
  *
  * @param metadata the state, or null for a tombstone
  */
 public record TransactionRecord(String transactionalId, TransactionMetadata metadata) {
     static final short VALUE_VERSION = 0;
+    /** Version 1 (flexible) carries the previous and next producer ids and the client's transaction version. */
+    static final short VALUE_VERSION_TV2 = 1;
 
     public boolean isTombstone() {
         return metadata == null;
@@ -48,7 +51,13 @@ public record TransactionRecord(String transactionalId, TransactionMetadata meta
                 .setTransactionStatus(metadata.state().id()).setTransactionPartitions(partitions)
                 .setTransactionLastUpdateTimestampMs(metadata.updateMs())
                 .setTransactionStartTimestampMs(metadata.startMs());
-        return MessageUtil.toVersionPrefixedBytes(VALUE_VERSION, value);
+        boolean v1 = metadata.clientTransactionVersion() >= 2 || metadata.prevProducerId() >= 0
+                || metadata.nextProducerId() >= 0;
+        if (v1) {
+            value.setPreviousProducerId(metadata.prevProducerId()).setNextProducerId(metadata.nextProducerId())
+                    .setClientTransactionVersion(metadata.clientTransactionVersion());
+        }
+        return MessageUtil.toVersionPrefixedBytes(v1 ? VALUE_VERSION_TV2 : VALUE_VERSION, value);
     }
 
     /**
@@ -85,7 +94,9 @@ public record TransactionRecord(String transactionalId, TransactionMetadata meta
             }
             return new TransactionRecord(k.transactionalId(), new TransactionMetadata(k.transactionalId(),
                     v.producerId(), v.producerEpoch(), v.transactionTimeoutMs(), TransactionState.of(v.transactionStatus()),
-                    partitions, v.transactionStartTimestampMs(), v.transactionLastUpdateTimestampMs()));
+                    partitions, v.transactionStartTimestampMs(), v.transactionLastUpdateTimestampMs(),
+                    version >= 1 ? v.previousProducerId() : -1, version >= 1 ? v.nextProducerId() : -1,
+                    version >= 1 ? v.clientTransactionVersion() : 0));
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -122,6 +122,79 @@ class TransactionCoordinatorTest {
                 .isEqualTo(Errors.INVALID_TXN_STATE);
     }
 
+    private TransactionCoordinatorShard.EndResult endV2(String id, long producerId, short epoch, boolean commit) {
+        return service.endTransactionV2(id, producerId, epoch, commit,
+                () -> CompletableFuture.completedFuture(nextProducerId.getAndIncrement())).join();
+    }
+
+    @Test
+    void transactionVersion2BumpsTheEpochAtEveryEndAndRecognisesARetriedEndTxn() {
+        InitResult producer = init("tv2");
+        long pid = producer.producerId();
+        assertThat(service.addPartitions("tv2", pid, (short) 0, List.of(A0)).join()).isEqualTo(Errors.NONE);
+        var committed = endV2("tv2", pid, (short) 0, true);
+        assertThat(committed).isEqualTo(new TransactionCoordinatorShard.EndResult(Errors.NONE, pid, (short) 1));
+        // The markers carry the new epoch: every late batch of the transaction (epoch 0) is fenced by them.
+        assertThat(markers).hasSize(1);
+        assertThat(markers.get(0).epoch()).isEqualTo((short) 1);
+        assertThat(state("tv2")).isEqualTo(TransactionState.PREPARE_COMMIT);
+        // A retry while the markers are written (at the epoch before the bump), and the next transaction's EndTxn
+        // (at the new one): both wait until the transaction completes, then are answered.
+        CompletableFuture<TransactionCoordinatorShard.EndResult> retried = service.endTransactionV2("tv2", pid, (short) 0,
+                true, () -> CompletableFuture.completedFuture(-1L));
+        assertThat(retried).isNotDone();
+        markers.get(0).done().complete(null);
+        assertThat(retried.join()).isEqualTo(committed);
+        assertThat(state("tv2")).isEqualTo(TransactionState.COMPLETE_COMMIT);
+        // A retry after it completed gets the same answer; the producer's old epoch can do nothing else.
+        assertThat(endV2("tv2", pid, (short) 0, true)).isEqualTo(committed);
+        assertThat(endV2("tv2", pid, (short) 0, false).error()).isEqualTo(Errors.INVALID_TXN_STATE);
+        assertThat(service.addPartitions("tv2", pid, (short) 0, List.of(A0)).join()).isEqualTo(Errors.PRODUCER_FENCED);
+        // The next transaction at the new epoch; an abort with nothing added is allowed and bumps the epoch too.
+        assertThat(endV2("tv2", pid, (short) 1, false))
+                .isEqualTo(new TransactionCoordinatorShard.EndResult(Errors.NONE, pid, (short) 2));
+        assertThat(markers.get(1).partitions()).isEmpty();
+        markers.get(1).done().complete(null);
+        assertThat(service.addPartitions("tv2", pid, (short) 2, List.of(B1)).join()).isEqualTo(Errors.NONE);
+        assertThat(endV2("tv2", pid, (short) 1, true).error()).isEqualTo(Errors.PRODUCER_FENCED);
+        assertThat(endV2("tv2", pid, (short) 2, false).producerEpoch()).isEqualTo((short) 3);
+        markers.get(2).done().complete(null);
+        // Survives a reload from the log: the transaction version and epochs are in the records.
+        restart();
+        assertThat(service.describe("tv2").join().producerEpoch()).isEqualTo((short) 3);
+        assertThat(service.describe("tv2").join().clientTransactionVersion()).isEqualTo((short) 2);
+        assertThat(endV2("tv2", pid, (short) 2, false)).isEqualTo(new TransactionCoordinatorShard.EndResult(
+                Errors.NONE, pid, (short) 3));
+    }
+
+    @Test
+    void transactionVersion2MovesToANewProducerIdWhenTheEpochIsExhausted() {
+        InitResult producer = init("old");
+        long pid = producer.producerId();
+        // Walk the epoch to the last one a client may use (Short.MAX_VALUE - 1) with empty aborts.
+        short epoch = 0;
+        while (epoch < Short.MAX_VALUE - 1) {
+            var aborted = endV2("old", pid, epoch, false);
+            assertThat(aborted.error()).isEqualTo(Errors.NONE);
+            markers.get(markers.size() - 1).done().complete(null);
+            epoch = aborted.producerEpoch();
+        }
+        markers.clear();
+        assertThat(service.addPartitions("old", pid, epoch, List.of(A0)).join()).isEqualTo(Errors.NONE);
+        var moved = endV2("old", pid, epoch, true);
+        assertThat(moved.error()).isEqualTo(Errors.NONE);
+        assertThat(moved.producerId()).isNotEqualTo(pid);
+        assertThat(moved.producerEpoch()).isZero();
+        // The markers go out under the old producer id at the one epoch past the client's.
+        assertThat(markers.get(0).producerId()).isEqualTo(pid);
+        assertThat(markers.get(0).epoch()).isEqualTo(Short.MAX_VALUE);
+        markers.get(0).done().complete(null);
+        assertThat(service.describe("old").join().producerId()).isEqualTo(moved.producerId());
+        // A retry of that EndTxn with the old id and epoch is recognised.
+        assertThat(endV2("old", pid, epoch, true)).isEqualTo(moved);
+        assertThat(service.addPartitions("old", moved.producerId(), (short) 0, List.of(A0)).join()).isEqualTo(Errors.NONE);
+    }
+
     @Test
     void theNextTransactionWaitsForThePreviousOneToCompleteInsteadOfBeingToldToRetry() {
         InitResult producer = init("tx");
