@@ -83,6 +83,43 @@ final class OldJavaClient implements AutoCloseable {
         });
     }
 
+    /**
+     * A transactional producer with {@code transactionalId}: {@code transactions} transactions of the given values
+     * each (to partition i % 2 of {@code topic}), committed when {@code commit} says so for its index, else aborted.
+     */
+    void produceInTransactions(String bootstrap, String topic, String transactionalId, List<List<String>> transactions,
+                               java.util.function.IntPredicate commit) throws Exception {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("client.id", "java-" + version + "-transactional");
+        props.put("transactional.id", transactionalId);
+        props.put("transaction.timeout.ms", "30000");
+        props.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+        props.put("value.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+        withLoader(() -> {
+            Object producer = loader.loadClass("org.apache.kafka.clients.producer.KafkaProducer")
+                    .getConstructor(Properties.class).newInstance(props);
+            try {
+                Class<?> recordClass = loader.loadClass("org.apache.kafka.clients.producer.ProducerRecord");
+                Method send = producer.getClass().getMethod("send", recordClass);
+                call(producer, "initTransactions");
+                for (int t = 0; t < transactions.size(); t++) {
+                    call(producer, "beginTransaction");
+                    List<String> values = transactions.get(t);
+                    for (int i = 0; i < values.size(); i++) {
+                        Object record = recordClass.getConstructor(String.class, Integer.class, Object.class, Object.class)
+                                .newInstance(topic, i % 2, "key-" + i, values.get(i));
+                        send.invoke(producer, record);
+                    }
+                    call(producer, commit.test(t) ? "commitTransaction" : "abortTransaction");
+                }
+            } finally {
+                producer.getClass().getMethod("close").invoke(producer);
+            }
+            return null;
+        });
+    }
+
     /** A consumed record: offset, key and value. */
     record Consumed(long offset, String key, String value) {
     }

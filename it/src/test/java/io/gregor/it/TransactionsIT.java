@@ -334,4 +334,53 @@ class TransactionsIT {
         }
         assertThat(readAll("tv2", 2, "read_committed", 4)).containsExactlyInAnyOrder("t0", "t2", "t3", "late");
     }
+
+    @Test
+    void aKafka39ProducerOfTransactionVersion1AndA42OneCommitAndAbortSideBySide() throws Exception {
+        gregor.createTopic("mixed", 2, Map.of());
+        List<List<String>> oldTransactions = new ArrayList<>();
+        List<String> committed = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            List<String> values = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                values.add("old-" + t + "-" + i);
+            }
+            oldTransactions.add(values);
+            if (t % 2 == 0) {
+                committed.addAll(values);
+            }
+        }
+        // kafka-clients 3.9.1 (no transaction version 2: AddPartitionsToTxn, AddOffsetsToTxn, EndTxn v4) in a
+        // thread of its own, while a 4.2 producer (version 2) writes to the same partitions.
+        java.util.concurrent.CompletableFuture<Void> old = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try (OldJavaClient client = OldJavaClient.of("3.9.1")) {
+                client.produceInTransactions(gregor.bootstrapServers(), "mixed", "old-tx", oldTransactions,
+                        t -> t % 2 == 0);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        try (KafkaProducer<String, String> current = transactional("new-tx")) {
+            current.initTransactions();
+            for (int t = 0; t < 4; t++) {
+                current.beginTransaction();
+                for (int i = 0; i < 5; i++) {
+                    current.send(new ProducerRecord<>("mixed", i % 2, "k", "new-" + t + "-" + i));
+                    if (t % 2 == 1) {
+                        committed.add("new-" + t + "-" + i);
+                    }
+                }
+                if (t % 2 == 1) {
+                    current.commitTransaction();
+                } else {
+                    current.abortTransaction();
+                }
+            }
+        }
+        old.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(readAll("mixed", 2, "read_committed", 20)).containsExactlyInAnyOrderElementsOf(committed);
+        var described = gregor.admin().describeTransactions(List.of("old-tx", "new-tx")).all().get();
+        assertThat(described.get("old-tx").producerEpoch()).as("version 1 keeps the epoch").isZero();
+        assertThat(described.get("new-tx").producerEpoch()).as("version 2 bumps it at every end").isEqualTo(4);
+    }
 }
