@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * same transactional id goes on after it.
  */
 class TransactionsCrashIT {
-    private static final int ROUNDS = 5;
+    private static final int ROUNDS = 10;
     private static final String TOPIC = "txn-crash";
 
     @TempDir
