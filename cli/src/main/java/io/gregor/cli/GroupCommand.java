@@ -90,12 +90,20 @@ final class GroupCommand {
      */
     static Map<TopicPartition, Long> logOffsets(Admin admin, Collection<TopicPartition> partitions, OffsetSpec spec)
             throws InterruptedException {
+        return logOffsets(admin, partitions, spec, org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED);
+    }
+
+    /** As {@link #logOffsets(Admin, Collection, OffsetSpec)} for readers of {@code isolation} (latest: the LSO). */
+    static Map<TopicPartition, Long> logOffsets(Admin admin, Collection<TopicPartition> partitions, OffsetSpec spec,
+                                                org.apache.kafka.common.IsolationLevel isolation)
+            throws InterruptedException {
         Map<TopicPartition, Long> result = new HashMap<>();
         if (partitions.isEmpty()) {
             return result;
         }
         ListOffsetsResult answer = admin.listOffsets(
-                partitions.stream().distinct().collect(Collectors.toMap(Function.identity(), tp -> spec)));
+                partitions.stream().distinct().collect(Collectors.toMap(Function.identity(), tp -> spec)),
+                new org.apache.kafka.clients.admin.ListOffsetsOptions(isolation));
         for (TopicPartition tp : partitions) {
             try {
                 result.put(tp, answer.partitionResult(tp).get().offset());

@@ -55,6 +55,12 @@ final class GroupDescribeCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     View view;
 
+    @Option(names = "--isolation", paramLabel = "LEVEL", defaultValue = "read_uncommitted",
+            description = "read_uncommitted (default, as Kafka's tool): LOG-END-OFFSET is the high watermark; "
+                    + "read_committed: it is the last stable offset, the end a read_committed consumer can reach "
+                    + "(an open transaction holds it back), so LAG is what such a group has left to read.")
+    String isolation;
+
     static final class View {
         @Option(names = {"-m", "--members"}, description = "List the members and their assigned partitions.")
         boolean members;
@@ -82,7 +88,7 @@ final class GroupDescribeCommand implements Callable<Integer> {
                         ? GroupCommand.describeOrNull(admin, name) // gone since it was listed
                         : GroupCommand.describe(admin, name);
                 if (d != null) {
-                    described.add(new Described(d, offsets ? offsetRows(admin, d) : List.of()));
+                    described.add(new Described(d, offsets ? offsetRows(admin, d, isolationLevel()) : List.of()));
                 }
             }
         }
@@ -114,8 +120,23 @@ final class GroupDescribeCommand implements Callable<Integer> {
                 .map(GroupListing::groupId).sorted().toList();
     }
 
+    private org.apache.kafka.common.IsolationLevel isolationLevel() {
+        return switch (isolation) {
+            case "read_committed" -> org.apache.kafka.common.IsolationLevel.READ_COMMITTED;
+            case "read_uncommitted" -> org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED;
+            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--isolation must be read_uncommitted or read_committed, not '" + isolation + "'");
+        };
+    }
+
     /** Kafka's rows: every assigned partition and every partition with a committed offset, once each. */
     static List<PartitionRow> offsetRows(Admin admin, ConsumerGroupDescription group) throws Exception {
+        return offsetRows(admin, group, org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED);
+    }
+
+    /** As {@link #offsetRows(Admin, ConsumerGroupDescription)}, the log ends as readers of {@code isolation} see them. */
+    static List<PartitionRow> offsetRows(Admin admin, ConsumerGroupDescription group,
+                                         org.apache.kafka.common.IsolationLevel isolation) throws Exception {
         Map<TopicPartition, Long> committed = GroupCommand.committedOffsets(admin, group.groupId());
         Map<TopicPartition, MemberDescription> owners = new HashMap<>();
         for (MemberDescription m : group.members()) {
@@ -124,7 +145,7 @@ final class GroupDescribeCommand implements Callable<Integer> {
         Set<TopicPartition> partitions = new TreeSet<>(GroupCommand.BY_TOPIC_AND_PARTITION);
         partitions.addAll(committed.keySet());
         partitions.addAll(owners.keySet());
-        Map<TopicPartition, Long> ends = GroupCommand.logOffsets(admin, partitions, OffsetSpec.latest());
+        Map<TopicPartition, Long> ends = GroupCommand.logOffsets(admin, partitions, OffsetSpec.latest(), isolation);
         List<PartitionRow> rows = new ArrayList<>();
         for (TopicPartition tp : partitions) {
             rows.add(new PartitionRow(tp, committed.get(tp), ends.get(tp), owners.get(tp)));

@@ -383,4 +383,50 @@ class TransactionsIT {
         assertThat(described.get("old-tx").producerEpoch()).as("version 1 keeps the epoch").isZero();
         assertThat(described.get("new-tx").producerEpoch()).as("version 2 bumps it at every end").isEqualTo(4);
     }
+
+    /** The LOG-END-OFFSET and LAG columns of {@code gregor group describe} for partition 0 of {@code topic}. */
+    private static List<String> describedRow(String group, String topic, String... extra) {
+        var cli = io.gregor.cli.GregorCli.commandLine();
+        java.io.StringWriter out = new java.io.StringWriter();
+        cli.setOut(new java.io.PrintWriter(out, true));
+        cli.setErr(new java.io.PrintWriter(new java.io.StringWriter(), true));
+        List<String> args = new ArrayList<>(List.of("group", "describe", group, "-b", gregor.bootstrapServers()));
+        args.addAll(List.of(extra));
+        assertThat(cli.execute(args.toArray(String[]::new))).isZero();
+        String[] row = out.toString().lines().map(l -> l.trim().split("\\s+")).filter(f -> f[0].equals(topic))
+                .findFirst().orElseThrow();
+        return List.of(row[3], row[4]);
+    }
+
+    @Test
+    void groupDescribeMeasuresReadCommittedLagAgainstTheLastStableOffset() throws Exception {
+        gregor.createTopic("lagged", 1, Map.of());
+        TopicPartition tp = new TopicPartition("lagged", 0);
+        try (KafkaProducer<String, String> producer = transactional("lagged-tx")) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int i = 0; i < 5; i++) {
+                producer.send(new ProducerRecord<>("lagged", 0, "k", "done-" + i));
+            }
+            producer.commitTransaction(); // records 0-4, its marker 5
+            Await.until("the commit complete", Duration.ofSeconds(30), () -> gregor.admin()
+                    .describeTransactions(List.of("lagged-tx")).all().get().get("lagged-tx").state()
+                    == org.apache.kafka.clients.admin.TransactionState.COMPLETE_COMMIT);
+            gregor.admin().alterConsumerGroupOffsets("lagged-group",
+                    Map.of(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(6))).all().get();
+            producer.beginTransaction();
+            for (int i = 0; i < 3; i++) {
+                producer.send(new ProducerRecord<>("lagged", 0, "k", "open-" + i));
+            }
+            producer.flush(); // 6-8, open
+            // Kafka's view: the high watermark, 3 behind. A read_committed group has nothing left to read.
+            assertThat(describedRow("lagged-group", "lagged")).containsExactly("9", "3");
+            assertThat(describedRow("lagged-group", "lagged", "--isolation", "read_committed")).containsExactly("6", "0");
+            producer.commitTransaction();
+        }
+        Await.until("the second commit complete", Duration.ofSeconds(30), () -> gregor.admin()
+                .describeTransactions(List.of("lagged-tx")).all().get().get("lagged-tx").state()
+                == org.apache.kafka.clients.admin.TransactionState.COMPLETE_COMMIT);
+        assertThat(describedRow("lagged-group", "lagged", "--isolation", "read_committed")).containsExactly("10", "4");
+    }
 }
