@@ -161,14 +161,19 @@ class ProtocolIT {
             assertThat(retry.baseOffset()).isZero();
             ProduceResponseData.PartitionProduceResponse gap = produceIdempotent(client, pid, epoch, 9, 1);
             assertThat(Errors.forCode(gap.errorCode())).isEqualTo(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
-            // KIP-360: the producer bumps its epoch and starts again at sequence 0; the old epoch is fenced.
-            InitProducerIdResponseData bumped = client.send(new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000)
-                    .setProducerId(pid).setProducerEpoch(epoch), (short) 4);
-            assertThat(bumped.producerId()).isEqualTo(pid);
-            assertThat(bumped.producerEpoch()).isEqualTo((short) (epoch + 1));
-            assertThat(produceIdempotent(client, pid, bumped.producerEpoch(), 0, 1).baseOffset()).isEqualTo(5);
-            ProduceResponseData.PartitionProduceResponse fenced = produceIdempotent(client, pid, epoch, 5, 1);
-            assertThat(Errors.forCode(fenced.errorCode())).isEqualTo(Errors.INVALID_PRODUCER_EPOCH);
+            // KIP-360: a producer that asks again with its id and epoch gets a new producer id (as from Kafka: a claimed
+            // id is not taken on trust) and starts at sequence 0.
+            InitProducerIdResponseData again = client.send(new InitProducerIdRequestData().setTransactionalId(null)
+                    .setTransactionTimeoutMs(60_000).setProducerId(pid).setProducerEpoch(epoch), (short) 4);
+            assertThat(again.errorCode()).isZero();
+            assertThat(again.producerId()).isNotEqualTo(pid);
+            assertThat(again.producerEpoch()).isZero();
+            assertThat(produceIdempotent(client, again.producerId(), again.producerEpoch(), 0, 1).baseOffset()).isEqualTo(5);
+            // Claiming an id that was never issued gets a fresh one too, not the claim.
+            InitProducerIdResponseData claimed = client.send(new InitProducerIdRequestData().setTransactionalId(null)
+                    .setTransactionTimeoutMs(60_000).setProducerId(987_654_321L).setProducerEpoch((short) 7), (short) 4);
+            assertThat(claimed.producerId()).isNotIn(987_654_321L, pid, again.producerId());
+            assertThat(claimed.producerEpoch()).isZero();
             FetchResponseData fetched = client.send(fetch("idempotent", 0, 100), (short) 12);
             assertThat(fetched.responses().get(0).partitions().get(0).highWatermark()).isEqualTo(6);
         }

@@ -48,10 +48,9 @@ public final class InitProducerIdHandler extends BrokerHandler<InitProducerIdReq
                                 .setProducerId(result.producerId()).setProducerEpoch(result.producerEpoch());
                     });
         }
-        if (request.producerId() >= 0 && request.producerEpoch() >= 0 && request.producerEpoch() < Short.MAX_VALUE - 1) {
-            return CompletableFuture.completedFuture(new InitProducerIdResponseData()
-                    .setProducerId(request.producerId()).setProducerEpoch((short) (request.producerEpoch() + 1)));
-        }
+        // An idempotent producer always gets a new producer id, as from Kafka: a claimed one (KIP-360: a producer whose
+        // epoch is exhausted, or that lost its state) is not taken on trust, so nobody can bump and fence an id that
+        // is not theirs.
         return producerIds.nextProducerId().handle((id, error) -> error != null
                 ? new InitProducerIdResponseData().setErrorCode(Errors.UNKNOWN_SERVER_ERROR.code())
                         .setProducerId(-1).setProducerEpoch((short) -1)
