@@ -631,8 +631,28 @@ public final class RaftMetadataLog implements AutoCloseable {
             RaftPeerId successor = next.voters().get(0).getId();
             Thread.ofPlatform().daemon().name("gregor-metadata-membership").start(() -> {
                 try {
-                    RaftClientReply moved = server.transferLeadershipAsync(new org.apache.ratis.protocol.TransferLeadershipRequest(
-                            clientId, peerId, groupId, callIds.incrementAndGet(), successor, 10_000)).get(15, TimeUnit.SECONDS);
+                    // Retried: Ratis can fail a transfer at once when its start-election call meets one still in
+                    // flight on the same connection ("previous is expected to be null"); a new call id goes through.
+                    RaftClientReply moved = null;
+                    for (int attempt = 1; ; attempt++) {
+                        try {
+                            moved = server.transferLeadershipAsync(new org.apache.ratis.protocol.TransferLeadershipRequest(
+                                    clientId, peerId, groupId, callIds.incrementAndGet(), successor, 10_000))
+                                    .get(15, TimeUnit.SECONDS);
+                        } catch (java.util.concurrent.ExecutionException failed) {
+                            if (attempt == 3) {
+                                throw failed;
+                            }
+                            LOG.info("Moving metadata leadership to {} failed ({}); trying again", successor,
+                                    failed.getCause());
+                            continue;
+                        }
+                        if (moved.isSuccess() || attempt == 3) {
+                            break;
+                        }
+                        LOG.info("Moving metadata leadership to {} failed ({}); trying again", successor,
+                                moved.getException() == null ? "no reason given" : moved.getException().getMessage());
+                    }
                     if (!moved.isSuccess()) {
                         throw moved.getException();
                     }

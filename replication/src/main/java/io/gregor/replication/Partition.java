@@ -70,6 +70,18 @@ public final class Partition {
         this.log = log;
         this.state = state;
         this.minInsyncReplicas = minInsyncReplicas;
+        // As after a leadership change: the ISR members get replica.lag.time.max.ms from now to show up (a partition
+        // created led by this node would otherwise find its followers lagging before they could first fetch).
+        seedFollowers(state, System.currentTimeMillis());
+    }
+
+    private void seedFollowers(State next, long nowMs) {
+        followers.clear();
+        for (int replica : next.replicas()) {
+            if (replica != next.leaderId()) {
+                followers.put(replica, new Follower(-1, next.isr().contains(replica) ? nowMs : -1, -1, -1));
+            }
+        }
     }
 
     public String topic() {
@@ -101,12 +113,7 @@ public final class Partition {
     public void updateState(State next, long nowMs) {
         State previous = this.state;
         if (next.leaderEpoch() != previous.leaderEpoch() || next.leaderId() != previous.leaderId()) {
-            followers.clear();
-            for (int replica : next.replicas()) {
-                if (replica != next.leaderId()) {
-                    followers.put(replica, new Follower(-1, next.isr().contains(replica) ? nowMs : -1, -1, -1));
-                }
-            }
+            seedFollowers(next, nowMs);
         }
         if (next.partitionEpoch() != previous.partitionEpoch()) {
             pendingIsr = null;

@@ -291,6 +291,9 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
         if (cause instanceof io.gregor.storage.InvalidTxnStateException) {
             return AppendResult.failed(Errors.INVALID_TXN_STATE, cause.getMessage());
         }
+        if (cause instanceof io.gregor.storage.TransactionCoordinatorFencedException) {
+            return AppendResult.failed(Errors.TRANSACTION_COORDINATOR_FENCED, cause.getMessage());
+        }
         if (cause instanceof KafkaStorageException) {
             log.error("Storage error appending to {}: {}", partition, cause.getMessage());
             return AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, cause.getMessage());
@@ -374,8 +377,9 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
     /**
      * Writes a transaction marker (WriteTxnMarkers): a COMMIT or ABORT control batch of producer {@code producerId}
      * at {@code producerEpoch}, committed as acks=all. Completes with NONE once it is durable (on the ISR), or with
-     * NOT_LEADER_OR_FOLLOWER, INVALID_PRODUCER_EPOCH (an epoch older than the producer's here), KAFKA_STORAGE_ERROR or
-     * the error of the wait.
+     * NOT_LEADER_OR_FOLLOWER, INVALID_PRODUCER_EPOCH (an epoch older than the producer's here),
+     * TRANSACTION_COORDINATOR_FENCED (a coordinator epoch older than the producer's last marker's here),
+     * KAFKA_STORAGE_ERROR or the error of the wait.
      */
     public CompletableFuture<Errors> appendTxnMarker(Partition partition, long producerId, short producerEpoch,
                                                     boolean commit, int coordinatorEpoch) {
@@ -742,7 +746,7 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
 
     /** A producer of a partition, as DescribeProducers shows it. */
     public record ProducerView(long producerId, short producerEpoch, int lastSequence, long lastTimestamp,
-                               long currentTxnStartOffset) {
+                               long currentTxnStartOffset, int coordinatorEpoch) {
     }
 
     /** The producers {@code partition}'s leader keeps state for; NOT_LEADER_OR_FOLLOWER on a follower. */
@@ -752,7 +756,7 @@ public final class ReplicaManager implements GroupCommitFlusher.FlushListener, A
                     + " is not the leader of " + partition);
         }
         return partition.log().activeProducers().stream().map(p -> new ProducerView(p.producerId(), p.producerEpoch(),
-                p.lastSequence(), p.lastTimestamp(), p.currentTxnStartOffset())).toList();
+                p.lastSequence(), p.lastTimestamp(), p.currentTxnStartOffset(), p.coordinatorEpoch())).toList();
     }
 
     /** What DeleteRecords answers for a partition. */

@@ -16,7 +16,7 @@ import java.nio.ByteBuffer;
  *     another type Kafka defines); -1 for a data batch or when the buffer does not hold the record
  */
 record ProducerBatch(long producerId, short epoch, int baseSequence, long baseOffset, long lastOffset,
-                     long maxTimestamp, short attributes, short controlType) {
+                     long maxTimestamp, short attributes, short controlType, int coordinatorEpoch) {
 
     private static final int TRANSACTIONAL = 1 << 4;
     private static final int CONTROL = 1 << 5;
@@ -31,7 +31,33 @@ record ProducerBatch(long producerId, short epoch, int baseSequence, long baseOf
                 buffer.getShort(start + RecordBatchHeader.PRODUCER_EPOCH),
                 buffer.getInt(start + RecordBatchHeader.BASE_SEQUENCE), baseOffset, lastOffset,
                 buffer.getLong(start + RecordBatchHeader.MAX_TIMESTAMP), attributes,
-                (attributes & CONTROL) != 0 ? controlType(buffer, start) : (short) -1);
+                (attributes & CONTROL) != 0 ? controlType(buffer, start) : (short) -1,
+                (attributes & CONTROL) != 0 ? markerCoordinatorEpoch(buffer, start) : -1);
+    }
+
+    /**
+     * The coordinator epoch in the value of the first record of the (uncompressed) control batch at {@code start}: after
+     * the key (version and type, two int16) comes the value's length (a varint), then its version (int16) and the
+     * coordinator epoch (int32). -1 when the buffer ends before it.
+     */
+    static int markerCoordinatorEpoch(ByteBuffer buffer, int start) {
+        int at = start + RecordBatchHeader.HEADER_SIZE;
+        int limit = buffer.limit();
+        try {
+            at = skipVarint(buffer, at, limit); // record length
+            at += 1; // attributes
+            at = skipVarint(buffer, at, limit); // timestamp delta
+            at = skipVarint(buffer, at, limit); // offset delta
+            at = skipVarint(buffer, at, limit); // key length
+            at += 4; // key: version, type
+            at = skipVarint(buffer, at, limit); // value length
+            if (at + 6 > limit) {
+                return -1;
+            }
+            return buffer.getInt(at + 2);
+        } catch (IndexOutOfBoundsException e) {
+            return -1;
+        }
     }
 
     /**

@@ -55,8 +55,9 @@ final class ProducerStateManager {
 
     static final int BATCHES_TO_RETAIN = 5;
     static final String SNAPSHOT_SUFFIX = ".snapshot";
-    private static final int SNAPSHOT_VERSION = 2;
-    private static final int PRODUCER_BYTES = 8 + 2 + 8 + 8 + 1;
+    /** 3: with the coordinator epoch of each producer's last marker. */
+    private static final int SNAPSHOT_VERSION = 3;
+    private static final int PRODUCER_BYTES = 8 + 2 + 8 + 8 + 4 + 1;
     private static final int BATCH_BYTES = 4 + 4 + 8 + 8 + 8;
     private static final Logger LOG = LoggerFactory.getLogger(ProducerStateManager.class);
 
@@ -72,6 +73,8 @@ final class ProducerStateManager {
         private long txnFirstOffset = -1;
         /** The offset of the producer's last transaction marker here, -1 when none (since the state was loaded). */
         private long lastMarkerOffset = -1;
+        /** The coordinator epoch of the producer's last transaction marker here, -1 when none. */
+        private int coordinatorEpoch = -1;
         private final ArrayDeque<BatchMetadata> batches = new ArrayDeque<>(BATCHES_TO_RETAIN);
 
         ProducerEntry(long producerId) {
@@ -128,6 +131,7 @@ final class ProducerStateManager {
             copy.lastTimestamp = lastTimestamp;
             copy.txnFirstOffset = txnFirstOffset;
             copy.lastMarkerOffset = lastMarkerOffset;
+            copy.coordinatorEpoch = coordinatorEpoch;
             copy.batches.addAll(batches);
             return copy;
         }
@@ -163,6 +167,7 @@ final class ProducerStateManager {
     private static TxnEvent transition(ProducerEntry entry, ProducerBatch batch) {
         if (batch.isControl()) {
             entry.lastMarkerOffset = batch.baseOffset();
+            entry.coordinatorEpoch = Math.max(entry.coordinatorEpoch, batch.coordinatorEpoch());
             if (entry.txnFirstOffset < 0 || !(batch.isAbortMarker() || batch.isCommitMarker())) {
                 return null;
             }
@@ -330,6 +335,12 @@ final class ProducerStateManager {
                     + batch.baseOffset() + " in " + dir.getFileName() + " is " + batch.epoch()
                     + ", which is smaller than the last seen epoch " + current.epoch());
         }
+        if (batch.isControl() && fromCoordinator && batch.coordinatorEpoch() < current.coordinatorEpoch) {
+            // A marker of a transaction coordinator that has been replaced (Kafka: TRANSACTION_COORDINATOR_FENCED).
+            throw new TransactionCoordinatorFencedException("The marker of producer " + batch.producerId() + " in "
+                    + dir.getFileName() + " comes from coordinator epoch " + batch.coordinatorEpoch()
+                    + ", older than the epoch " + current.coordinatorEpoch + " of its last marker here");
+        }
         if (batch.isControl() || fromCoordinator) {
             return;
         }
@@ -424,7 +435,7 @@ final class ProducerStateManager {
         buffer.putInt(SNAPSHOT_VERSION).putLong(offset).putInt(producers.size());
         for (ProducerEntry entry : producers.values()) {
             buffer.putLong(entry.producerId).putShort(entry.epoch).putLong(entry.lastTimestamp)
-                    .putLong(entry.txnFirstOffset).put((byte) entry.batches.size());
+                    .putLong(entry.txnFirstOffset).putInt(entry.coordinatorEpoch).put((byte) entry.batches.size());
             for (BatchMetadata batch : entry.batches) {
                 buffer.putInt(batch.firstSeq()).putInt(batch.lastSeq()).putLong(batch.firstOffset())
                         .putLong(batch.lastOffset()).putLong(batch.timestamp());
@@ -474,6 +485,7 @@ final class ProducerStateManager {
                 entry.epoch = buffer.getShort();
                 entry.lastTimestamp = buffer.getLong();
                 entry.txnFirstOffset = version >= 2 ? buffer.getLong() : -1;
+                entry.coordinatorEpoch = version >= 3 ? buffer.getInt() : -1;
                 int batches = buffer.get();
                 for (int b = 0; b < batches; b++) {
                     entry.batches.addLast(new BatchMetadata(buffer.getInt(), buffer.getInt(), buffer.getLong(),
@@ -559,7 +571,8 @@ final class ProducerStateManager {
     List<ActiveProducer> activeProducers() {
         List<ActiveProducer> out = new ArrayList<>();
         for (ProducerEntry e : producers.values()) {
-            out.add(new ActiveProducer(e.producerId, e.epoch, e.lastSeq(), e.lastTimestamp, e.txnFirstOffset));
+            out.add(new ActiveProducer(e.producerId, e.epoch, e.lastSeq(), e.lastTimestamp, e.txnFirstOffset,
+                    e.coordinatorEpoch));
         }
         return out;
     }

@@ -153,6 +153,31 @@ class TransactionStateTest {
         assertThat(log.ongoingTransactions()).isEqualTo(1);
     }
 
+    private ByteBuffer markerOf(int coordinatorEpoch, ControlRecordType type) {
+        return MemoryRecords.withEndTransactionMarker(time.milliseconds(), PID, (short) 0,
+                new EndTransactionMarker(type, coordinatorEpoch)).buffer();
+    }
+
+    @Test
+    void aMarkerOfAnOlderCoordinatorEpochIsRefusedAlsoAfterARestart() {
+        open(true);
+        log.append(transactional(PID, 0, 1), 0);                             // 0
+        log.append(markerOf(5, ControlRecordType.COMMIT), 0, true);          // 1, coordinator epoch 5
+        log.append(transactional(PID, 1, 1), 0);                             // 2
+        // A coordinator that was replaced (epoch 4) cannot end the transaction; the current one (5) can.
+        assertThatThrownBy(() -> log.append(markerOf(4, ControlRecordType.ABORT), 0, true))
+                .isInstanceOf(TransactionCoordinatorFencedException.class);
+        assertThat(log.ongoingTransactions()).isEqualTo(1);
+        log.close();
+        log = null;
+        open(true);
+        assertThatThrownBy(() -> log.append(markerOf(4, ControlRecordType.ABORT), 0, true))
+                .as("the epoch is in the producer state snapshot").isInstanceOf(TransactionCoordinatorFencedException.class);
+        log.append(markerOf(6, ControlRecordType.ABORT), 0, true);            // 3, a newer coordinator
+        assertThat(log.ongoingTransactions()).isZero();
+        assertThat(log.logEndOffset()).isEqualTo(4);
+    }
+
     @Test
     void withTransactionVersion2AMarkerOfThePreviousTransactionDoesNotRefuseTheNextOnesFirstBatch() {
         open(true);

@@ -50,7 +50,7 @@ public final class DescribeProducersHandler extends BrokerHandler<DescribeProduc
                         out.activeProducers().add(new DescribeProducersResponseData.ProducerState()
                                 .setProducerId(p.producerId()).setProducerEpoch(p.producerEpoch())
                                 .setLastSequence(p.lastSequence()).setLastTimestamp(p.lastTimestamp())
-                                .setCoordinatorEpoch(-1).setCurrentTxnStartOffset(p.currentTxnStartOffset()));
+                                .setCoordinatorEpoch(p.coordinatorEpoch()).setCurrentTxnStartOffset(p.currentTxnStartOffset()));
                     }
                 } catch (NotLeaderOrFollowerException e) {
                     out.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());

@@ -101,6 +101,14 @@ public final class TransactionMarkers implements TransactionMarkerWriter, AutoCl
                 : writeThere(leader, producerId, epoch, commit, coordinatorEpoch, tps)));
         CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
             for (CompletableFuture<Map<TopicPartition, Errors>> f : sent) {
+                if (f.getNow(Map.of()).containsValue(Errors.TRANSACTION_COORDINATOR_FENCED)) {
+                    // A newer coordinator wrote this producer's markers there: this one is stale and stops.
+                    log.warn("Markers of producer {} refused: a newer transaction coordinator took over", producerId);
+                    done.completeExceptionally(Errors.TRANSACTION_COORDINATOR_FENCED.exception());
+                    return;
+                }
+            }
+            for (CompletableFuture<Map<TopicPartition, Errors>> f : sent) {
                 f.getNow(Map.of()).forEach((tp, error) -> {
                     if (error == Errors.NONE) {
                         left.remove(tp);
