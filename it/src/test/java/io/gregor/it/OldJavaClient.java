@@ -54,13 +54,9 @@ final class OldJavaClient implements AutoCloseable {
 
     /** Sends {@code values} (keys "key-i") with acks=all and waits for every acknowledgement. */
     void produce(String bootstrap, String topic, String compression, List<String> values) throws Exception {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrap);
+        Properties props = producerProps(bootstrap, "producer");
         props.put("acks", "all");
-        props.put("client.id", "java-" + version + "-producer");
         props.put("compression.type", compression);
-        props.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
-        props.put("value.serializer", "org.apache.kafka.common.serialization.StringSerializer");
         withLoader(() -> {
             Object producer = loader.loadClass("org.apache.kafka.clients.producer.KafkaProducer")
                     .getConstructor(Properties.class).newInstance(props);
@@ -89,13 +85,9 @@ final class OldJavaClient implements AutoCloseable {
      */
     void produceInTransactions(String bootstrap, String topic, String transactionalId, List<List<String>> transactions,
                                java.util.function.IntPredicate commit) throws Exception {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrap);
-        props.put("client.id", "java-" + version + "-transactional");
+        Properties props = producerProps(bootstrap, "transactional");
         props.put("transactional.id", transactionalId);
         props.put("transaction.timeout.ms", "30000");
-        props.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
-        props.put("value.serializer", "org.apache.kafka.common.serialization.StringSerializer");
         withLoader(() -> {
             Object producer = loader.loadClass("org.apache.kafka.clients.producer.KafkaProducer")
                     .getConstructor(Properties.class).newInstance(props);
@@ -118,6 +110,16 @@ final class OldJavaClient implements AutoCloseable {
             }
             return null;
         });
+    }
+
+    /** A producer's settings with String keys and values and client id "java-VERSION-{@code role}". */
+    private Properties producerProps(String bootstrap, String role) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("client.id", "java-" + version + "-" + role);
+        props.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+        props.put("value.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+        return props;
     }
 
     /** A consumed record: offset, key and value. */

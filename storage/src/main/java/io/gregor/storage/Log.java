@@ -151,7 +151,7 @@ public final class Log implements AutoCloseable {
      * for retries, as in Kafka.
      */
     public LogAppendInfo append(ByteBuffer records, int leaderEpoch, boolean fromCoordinator) {
-        return append(records, leaderEpoch, fromCoordinator, -1, NO_VERIFICATION);
+        return append(records, leaderEpoch, fromCoordinator, -1, NO_VERIFICATION, false);
     }
 
     /** {@link #transactionVerificationToken}: nothing to verify. */
@@ -194,11 +194,6 @@ public final class Log implements AutoCloseable {
     public LogAppendInfo appendVerified(ByteBuffer records, int leaderEpoch, long producerId, long token,
                                         boolean epochBumpingMarkers) {
         return append(records, leaderEpoch, false, producerId, token, epochBumpingMarkers);
-    }
-
-    private LogAppendInfo append(ByteBuffer records, int leaderEpoch, boolean fromCoordinator, long verifiedProducerId,
-                                 long token) {
-        return append(records, leaderEpoch, fromCoordinator, verifiedProducerId, token, false);
     }
 
     private LogAppendInfo append(ByteBuffer records, int leaderEpoch, boolean fromCoordinator, long verifiedProducerId,

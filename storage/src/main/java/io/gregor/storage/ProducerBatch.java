@@ -41,46 +41,42 @@ record ProducerBatch(long producerId, short epoch, int baseSequence, long baseOf
      * coordinator epoch (int32). -1 when the buffer ends before it.
      */
     static int markerCoordinatorEpoch(ByteBuffer buffer, int start) {
-        int at = start + RecordBatchHeader.HEADER_SIZE;
         int limit = buffer.limit();
         try {
-            at = skipVarint(buffer, at, limit); // record length
-            at += 1; // attributes
-            at = skipVarint(buffer, at, limit); // timestamp delta
-            at = skipVarint(buffer, at, limit); // offset delta
-            at = skipVarint(buffer, at, limit); // key length
-            at += 4; // key: version, type
-            at = skipVarint(buffer, at, limit); // value length
-            if (at + 6 > limit) {
-                return -1;
-            }
-            return buffer.getInt(at + 2);
+            int at = skipVarint(buffer, firstKey(buffer, start, limit) + 4, limit); // past the key and value length
+            return at + 6 > limit ? -1 : buffer.getInt(at + 2);
         } catch (IndexOutOfBoundsException e) {
             return -1;
         }
     }
 
     /**
-     * The key type of the first record of the (uncompressed) control batch at {@code start}: the record's length,
-     * attributes, timestamp delta, offset delta and key length come first (varints), then the key's version and
+     * The key type of the first record of the (uncompressed) control batch at {@code start}: the key's version and
      * type (two int16). -1 when the buffer ends before it.
      */
     static short controlType(ByteBuffer buffer, int start) {
-        int at = start + RecordBatchHeader.HEADER_SIZE;
         int limit = buffer.limit();
         try {
-            at = skipVarint(buffer, at, limit); // record length
-            at += 1; // attributes
-            at = skipVarint(buffer, at, limit); // timestamp delta
-            at = skipVarint(buffer, at, limit); // offset delta
-            at = skipVarint(buffer, at, limit); // key length
-            if (at + 4 > limit) {
-                return -1;
-            }
-            return buffer.getShort(at + 2);
+            int at = firstKey(buffer, start, limit);
+            return at + 4 > limit ? -1 : buffer.getShort(at + 2);
         } catch (IndexOutOfBoundsException e) {
             return -1;
         }
+    }
+
+    /**
+     * Where the key of the batch's first record starts: after the record's length, attributes, timestamp delta,
+     * offset delta and key length (varints but the attributes byte).
+     *
+     * @throws IndexOutOfBoundsException when the buffer ends before it
+     */
+    private static int firstKey(ByteBuffer buffer, int start, int limit) {
+        int at = start + RecordBatchHeader.HEADER_SIZE;
+        at = skipVarint(buffer, at, limit); // record length
+        at += 1; // attributes
+        at = skipVarint(buffer, at, limit); // timestamp delta
+        at = skipVarint(buffer, at, limit); // offset delta
+        return skipVarint(buffer, at, limit); // key length
     }
 
     private static int skipVarint(ByteBuffer buffer, int at, int limit) {

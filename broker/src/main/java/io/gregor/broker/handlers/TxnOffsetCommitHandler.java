@@ -28,10 +28,6 @@ public final class TxnOffsetCommitHandler extends BrokerHandler<TxnOffsetCommitR
     private final io.gregor.broker.txn.TransactionVerifier transactions;
     private final java.util.function.IntSupplier transactionVersion;
 
-    public TxnOffsetCommitHandler(MetadataCache metadata, GroupCoordinatorService groups) {
-        this(metadata, groups, null, () -> 0);
-    }
-
     /**
      * @param transactions       reaches the transaction coordinators; at transaction.version 2 a v5 request adds the
      *                           group's partition of __consumer_offsets to the transaction first (the producer sent no
@@ -82,7 +78,7 @@ public final class TxnOffsetCommitHandler extends BrokerHandler<TxnOffsetCommitR
         String memberId = version >= 3 ? request.memberId() : "";
         String instanceId = version >= 3 ? request.groupInstanceId() : null;
         CompletableFuture<Errors> added = CompletableFuture.completedFuture(Errors.NONE);
-        if (version >= 5 && transactions != null && transactionVersion.getAsInt() >= 2 && !offsets.isEmpty()) {
+        if (version >= 5 && transactionVersion.getAsInt() >= 2 && !offsets.isEmpty()) {
             TopicPartition offsetsPartition = new TopicPartition(io.gregor.coordinator.group.GroupCoordinatorService.TOPIC,
                     groups.partitionFor(request.groupId()));
             added = transactions.verify(request.transactionalId(), request.producerId(), request.producerEpoch(),

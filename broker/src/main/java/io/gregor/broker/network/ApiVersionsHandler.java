@@ -23,10 +23,6 @@ public final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequestDa
     private final HandlerRegistry registry;
     private final java.util.function.IntSupplier transactionVersion;
 
-    public ApiVersionsHandler(HandlerRegistry registry) {
-        this(registry, () -> MAX_TRANSACTION_VERSION);
-    }
-
     /**
      * @param transactionVersion the finalized transaction.version (0-2) advertised from ApiVersions v3: 2 makes
      *                           Kafka 4.x producers use transaction version 2 (KIP-890 part 2)

@@ -41,17 +41,10 @@ public final class TransactionVerifier {
     /**
      * NONE when {@code partition} is in the open transaction of {@code transactionalId} at this producer id and
      * epoch; INVALID_TXN_STATE, PRODUCER_FENCED or INVALID_PRODUCER_ID_MAPPING when not; a coordinator error
-     * (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, ...) when it could not be asked.
-     */
-    public CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch,
-                                            TopicPartition partition) {
-        return verify(transactionalId, producerId, producerEpoch, partition, false);
-    }
-
-    /**
-     * As {@link #verify(String, long, short, TopicPartition)}; with {@code add} (transaction version 2: Produce v12
-     * and TxnOffsetCommit v5 of such producers) the coordinator adds the partition to the transaction, beginning it
-     * if none is open, instead of only checking (AddPartitionsToTxn v5 with verifyOnly false).
+     * (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, ...) when it could not be asked. With {@code add} (transaction
+     * version 2: Produce v12 and TxnOffsetCommit v5 of such producers) the coordinator adds the partition to the
+     * transaction, beginning it if none is open, instead of only checking (AddPartitionsToTxn v5 with verifyOnly
+     * false).
      */
     public CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch,
                                             TopicPartition partition, boolean add) {
