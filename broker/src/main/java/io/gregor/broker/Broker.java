@@ -261,6 +261,7 @@ public final class Broker implements AutoCloseable {
                     partitions.partitions().size(),
                     logManager.hadCleanShutdown() || partitions.partitions().isEmpty() ? "" : ", recovered after unclean shutdown");
         } catch (IOException | RuntimeException e) {
+            log.error("Gregor node {} failed to start, stopping what it had started: {}", staticConfig.nodeId(), e.toString());
             close();
             throw e;
         }
@@ -771,7 +772,8 @@ public final class Broker implements AutoCloseable {
     /** Waits until the metadata log holds the cluster id, and refuses to join a cluster other than the configured one. */
     private void awaitClusterId() {
         if (!metadata.awaitImage(image -> image.clusterId() != null, Duration.ofSeconds(30))) {
-            throw new IllegalStateException("The metadata quorum has not agreed on a cluster id within 30 s");
+            throw new IllegalStateException("The metadata quorum has not agreed on a cluster id within 30 s (" + raft.status()
+                    + ")");
         }
         String agreed = metadata.image().clusterId();
         if (staticConfig.clusterId() != null && !staticConfig.clusterId().equals(agreed)) {

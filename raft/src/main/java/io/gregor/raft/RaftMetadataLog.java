@@ -495,6 +495,11 @@ public final class RaftMetadataLog implements AutoCloseable {
                 && lastAppliedIndex() >= division.getRaftLog().getLastCommittedIndex();
     }
 
+    /** This node's view of the quorum in one line (role, term, leader, committed and applied index): for diagnostics. */
+    public String status() {
+        return describe();
+    }
+
     private String describe() {
         RaftServer.Division current = division;
         if (current == null) {

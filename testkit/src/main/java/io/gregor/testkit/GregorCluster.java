@@ -127,15 +127,27 @@ public final class GregorCluster implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            GregorCluster cluster = new GregorCluster(new HashMap<>(settings), dir, owns, probe);
-            cluster.configure(count);
-            try {
-                cluster.startAll();
-            } catch (RuntimeException e) {
-                cluster.close();
-                throw e;
+            // Ports are picked free and then released before the nodes bind them: another process may take one in
+            // between. A start that fails on a taken port is tried again on fresh ports and an empty data directory.
+            for (int attempt = 1; ; attempt++) {
+                GregorCluster cluster = new GregorCluster(new HashMap<>(settings), dir, owns, probe);
+                cluster.configure(count);
+                try {
+                    cluster.startAll();
+                    return cluster;
+                } catch (RuntimeException e) {
+                    boolean again = attempt < MAX_START_ATTEMPTS && owns && portTaken(e);
+                    cluster.close();
+                    if (!again) {
+                        throw e;
+                    }
+                    try {
+                        Files.createDirectories(dir);
+                    } catch (IOException io) {
+                        throw new UncheckedIOException(io);
+                    }
+                }
             }
-            return cluster;
         }
     }
 
@@ -225,6 +237,18 @@ public final class GregorCluster implements AutoCloseable {
     public String controllerEndpoint(int id) {
         node(id);
         return "127.0.0.1:" + controllerPorts.get(id - 1);
+    }
+
+    private static final int MAX_START_ATTEMPTS = 3;
+
+    /** Whether a start failed because a port was taken (by anything between {@link #freePort()} and the bind). */
+    private static boolean portTaken(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException || t.getMessage() != null && t.getMessage().contains("Address already in use")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int freePort() {
