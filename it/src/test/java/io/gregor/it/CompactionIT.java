@@ -138,4 +138,93 @@ class CompactionIT {
             assertThat(producer.send(new ProducerRecord<>(topic, 0, "k", "with key")).get().offset()).isZero();
         }
     }
+
+    /** The transaction markers in the segment files of partition 0 of {@code topic}: how many commits and aborts. */
+    private static int[] markersOnDisk(String topic) throws java.io.IOException {
+        int[] commitsAndAborts = new int[2];
+        java.nio.file.Path dir = gregor.dataDir().resolve(topic + "-0");
+        List<java.nio.file.Path> segments;
+        try (var files = java.nio.file.Files.list(dir)) {
+            segments = files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList();
+        }
+        for (java.nio.file.Path segment : segments) {
+            try (var records = org.apache.kafka.common.record.FileRecords.open(segment.toFile(), false)) {
+                for (var batch : records.batches()) {
+                    if (batch.isControlBatch()) {
+                        var type = org.apache.kafka.common.record.ControlRecordType.parse(batch.iterator().next().key());
+                        commitsAndAborts[type == org.apache.kafka.common.record.ControlRecordType.COMMIT ? 0 : 1]++;
+                    }
+                }
+            } catch (java.nio.file.NoSuchFileException | org.apache.kafka.common.KafkaException e) {
+                return null; // swapped by the cleaner while being read: look again
+            }
+        }
+        return commitsAndAborts;
+    }
+
+    @Test
+    @Timeout(180)
+    void transactionMarkersGoOnceNothingOfTheirTransactionIsLeftAndReadCommittedStaysRight() throws Exception {
+        String topic = "compacted-transactions";
+        createCompacted(topic, Map.of("delete.retention.ms", "0"));
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("transactional.id", "compacted-writer");
+        try (KafkaProducer<String, String> txn = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            txn.initTransactions();
+            for (int i = 0; i < 20; i++) {
+                txn.beginTransaction();
+                txn.send(new ProducerRecord<>(topic, 0, "c-" + i, (i % 2 == 0 ? "aborted-" : "committed-") + i)).get();
+                if (i % 2 == 0) {
+                    txn.abortTransaction();
+                } else {
+                    txn.commitTransaction();
+                }
+            }
+        }
+        try (KafkaProducer<String, String> producer = producer()) {
+            // Records of the first five committed transactions are superseded: their markers may go; the other five stay.
+            for (int i = 1; i < 10; i += 2) {
+                producer.send(new ProducerRecord<>(topic, 0, "c-" + i, "plain-" + i));
+            }
+            for (int round = 0; round < 30; round++) {
+                for (int k = 0; k < 10; k++) {
+                    producer.send(new ProducerRecord<>(topic, 0, "filler-" + k, "round-" + round + "-" + "v".repeat(200)));
+                }
+            }
+            producer.flush();
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        int[] markers = markersOnDisk(topic);
+        while (markers == null || markers[1] > 0 || markers[0] > 5) {
+            assertThat(System.nanoTime()).as("markers on disk: %s", markers == null ? "?" : markers[0] + " commits, "
+                    + markers[1] + " aborts").isLessThan(deadline);
+            Thread.sleep(200);
+            markers = markersOnDisk(topic);
+        }
+        assertThat(markers[0]).as("the markers of the transactions whose records are still there").isEqualTo(5);
+        // With the aborted transactions' markers gone, read_committed still sees the committed ones of the same producer.
+        Properties consumerProps = new Properties();
+        consumerProps.put("bootstrap.servers", bootstrap);
+        consumerProps.put("isolation.level", "read_committed");
+        Map<String, String> latest = new HashMap<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerProps, new StringDeserializer(), new StringDeserializer())) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            long readDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (consumer.position(tp) < end) {
+                assertThat(System.nanoTime()).as("reading %s", topic).isLessThan(readDeadline);
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> latest.put(r.key(), r.value()));
+            }
+        }
+        for (int i = 0; i < 20; i++) {
+            if (i % 2 == 0) {
+                assertThat(latest).doesNotContainKey("c-" + i);
+            } else {
+                assertThat(latest).containsEntry("c-" + i, (i < 10 ? "plain-" : "committed-") + i);
+            }
+        }
+    }
 }

@@ -198,6 +198,15 @@ final class AbortedTransactionIndex {
         rewrite(List.of());
     }
 
+    /** Drops the entries whose abort marker is at one of {@code markerOffsets} (markers the log cleaner removes). */
+    void remove(java.util.Set<Long> markerOffsets) throws IOException {
+        List<AbortedTransaction> all = entries();
+        List<AbortedTransaction> kept = all.stream().filter(t -> !markerOffsets.contains(t.lastOffset())).toList();
+        if (kept.size() != all.size()) {
+            rewrite(kept);
+        }
+    }
+
     private void rewrite(List<AbortedTransaction> kept) throws IOException {
         close();
         if (kept.isEmpty()) {

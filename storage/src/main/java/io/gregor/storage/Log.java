@@ -455,6 +455,27 @@ public final class Log implements AutoCloseable {
         return abortedTransactions.collect(fetchOffset, upperBound);
     }
 
+    /**
+     * Forgets the aborted transactions whose abort markers are at {@code markerOffsets}: the log cleaner removes those
+     * markers, after every record of their transactions, and calls this (durably) before it swaps the segments, so
+     * the index never names a transaction whose marker is gone (a reader would then drop that producer's later
+     * transactions as well).
+     */
+    void forgetAbortedTransactions(java.util.Set<Long> markerOffsets) {
+        if (markerOffsets.isEmpty()) {
+            return;
+        }
+        lock.lock();
+        try {
+            ensureOpen();
+            abortedTransactions.remove(markerOffsets);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Rewriting the aborted-transaction index of " + dir + " failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** How many transactions are open in this log. */
     public int ongoingTransactions() {
         lock.lock();

@@ -138,11 +138,15 @@ public final class LogCleaner {
                 return null;
             }
             int segmentsBefore = groups.stream().mapToInt(List::size).sum();
+            Transactions transactions = new Transactions();
             for (List<LogSegment> group : groups) {
                 if (stopping) {
                     return null;
                 }
-                Path cleaned = writeCleaned(log, group, map, mappedUpTo, nowMs, stats, aborted);
+                Path cleaned = writeCleaned(log, group, map, mappedUpTo, nowMs, stats, aborted, transactions);
+                // Before the swap: an index entry without its marker is harmless, a marker gone with its entry kept is not.
+                log.forgetAbortedTransactions(transactions.removedAbortMarkers);
+                transactions.removedAbortMarkers.clear();
                 if (!log.replaceSegments(group, cleaned)) {
                     LOG.info("{}: segments changed while being cleaned; the cleaning stops here", log.dir());
                     return null;
@@ -152,9 +156,10 @@ public final class LogCleaner {
             log.tombstoneHorizonMs(stats.earliestHorizonMs);
             Result result = new Result(range.firstDirty, mappedUpTo, segmentsBefore, groups.size(), stats.bytesRead,
                     stats.bytesWritten, stats.recordsRead, stats.recordsRetained);
-            LOG.info("{}: cleaned offsets {} to {}: {} segments into {}, {} of {} records kept ({} of {} bytes)", log.dir(),
+            LOG.info("{}: cleaned offsets {} to {}: {} segments into {}, {} of {} records kept ({} of {} bytes){}", log.dir(),
                     range.firstDirty, mappedUpTo, segmentsBefore, groups.size(), stats.recordsRetained, stats.recordsRead,
-                    stats.bytesWritten, stats.bytesRead);
+                    stats.bytesWritten, stats.bytesRead,
+                    stats.markersRemoved == 0 ? "" : ", " + stats.markersRemoved + " transaction markers removed");
             return result;
         } catch (Stopped e) {
             LOG.info("{}: cleaning stopped: the node is shutting down", log.dir());
@@ -266,11 +271,11 @@ public final class LogCleaner {
 
     /** Writes what is kept of {@code group} to a fsynced {@code .cleaned} file. */
     private Path writeCleaned(Log log, List<LogSegment> group, OffsetMap map, long mappedUpTo, long nowMs, Stats stats,
-                              Aborted aborted) throws IOException {
+                              Aborted aborted, Transactions transactions) throws IOException {
         Path cleaned = SegmentFiles.cleanedFile(log.dir(), group.get(0).baseOffset());
         Files.deleteIfExists(cleaned);
         Retention retention = new Retention(map, mappedUpTo, nowMs, log.config().compaction().deleteRetentionMs(), stats,
-                aborted);
+                aborted, transactions);
         ByteBuffer out = ByteBuffer.allocate(READ_CHUNK_BYTES);
         try (FileChannel channel = FileChannel.open(cleaned, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (LogSegment segment : group) {
@@ -303,33 +308,103 @@ public final class LogCleaner {
         return cleaned;
     }
 
+    /**
+     * The transactions a cleaning passes through, in offset order across all the groups it rewrites: per producer,
+     * whether a batch of the transaction it has under way is kept. A marker (commit or abort) whose transaction keeps
+     * nothing is, as in Kafka, kept for {@code delete.retention.ms} more (its batch gets a delete horizon, so a reader
+     * that has seen the transaction's records still finds the marker) and removed by the first cleaning after that.
+     * Removing it earlier would leave records without their decision; keeping it forever would keep every
+     * transaction's marker in a compacted topic forever.
+     */
+    private static final class Transactions {
+        private final java.util.Map<Long, Boolean> dataKept = new java.util.HashMap<>();
+        /** Abort markers removed by the group being written: their aborted-transaction index entries go with them. */
+        final java.util.Set<Long> removedAbortMarkers = new java.util.HashSet<>();
+
+        void kept(RecordBatch batch) {
+            if (batch.isTransactional() && !batch.isControlBatch()) {
+                dataKept.put(batch.producerId(), Boolean.TRUE);
+            }
+        }
+
+        void seen(RecordBatch batch) {
+            if (batch.isTransactional() && !batch.isControlBatch()) {
+                dataKept.putIfAbsent(batch.producerId(), Boolean.FALSE);
+            }
+        }
+
+        /** The marker ends its producer's transaction; whether a batch of that transaction is kept. */
+        boolean end(RecordBatch marker) {
+            return Boolean.TRUE.equals(dataKept.remove(marker.producerId()));
+        }
+    }
+
     /** Which records a cleaning keeps. */
     private static final class Retention extends MemoryRecords.RecordFilter {
         private final OffsetMap map;
         private final long mappedUpTo;
         private final Stats stats;
         private final Aborted aborted;
+        private final Transactions transactions;
 
-        Retention(OffsetMap map, long mappedUpTo, long nowMs, long deleteRetentionMs, Stats stats, Aborted aborted) {
+        Retention(OffsetMap map, long mappedUpTo, long nowMs, long deleteRetentionMs, Stats stats, Aborted aborted,
+                  Transactions transactions) {
             super(nowMs, deleteRetentionMs);
             this.map = map;
             this.mappedUpTo = mappedUpTo;
             this.stats = stats;
             this.aborted = aborted;
+            this.transactions = transactions;
         }
 
         @Override
         protected BatchRetentionResult checkBatchRetention(RecordBatch batch) {
+            if (batch.isControlBatch()) {
+                return markerRetention(batch);
+            }
             if (batch.lastOffset() < mappedUpTo && aborted.contains(batch)) {
+                transactions.seen(batch);
                 return new BatchRetentionResult(BatchRetention.DELETE, false); // an aborted transaction's records
             }
-            // Control batches (transaction markers) stay; removing them once no data of theirs is left is still to do.
-            return new BatchRetentionResult(batch.isControlBatch() ? BatchRetention.RETAIN_EMPTY : BatchRetention.DELETE_EMPTY,
-                    false);
+            transactions.seen(batch);
+            return new BatchRetentionResult(BatchRetention.DELETE_EMPTY, false);
+        }
+
+        private BatchRetentionResult markerRetention(RecordBatch marker) {
+            boolean dataKept = transactions.end(marker);
+            if (dataKept || marker.lastOffset() >= mappedUpTo) {
+                return new BatchRetentionResult(BatchRetention.RETAIN_EMPTY, false);
+            }
+            if (marker.deleteHorizonMs().isPresent() && marker.deleteHorizonMs().getAsLong() <= currentTime) {
+                stats.markersRemoved++;
+                if (isAbort(marker)) {
+                    transactions.removedAbortMarkers.add(marker.lastOffset());
+                }
+                return new BatchRetentionResult(BatchRetention.DELETE, false);
+            }
+            long horizon = marker.deleteHorizonMs().isPresent() ? marker.deleteHorizonMs().getAsLong()
+                    : currentTime + deleteRetentionMs;
+            stats.earliestHorizonMs = stats.earliestHorizonMs < 0 ? horizon : Math.min(stats.earliestHorizonMs, horizon);
+            // true: the batch is written again with its delete horizon set, if it had none.
+            return new BatchRetentionResult(BatchRetention.RETAIN_EMPTY, true);
+        }
+
+        private static boolean isAbort(RecordBatch marker) {
+            var records = marker.iterator();
+            return records.hasNext() && org.apache.kafka.common.record.ControlRecordType.parse(records.next().key())
+                    == org.apache.kafka.common.record.ControlRecordType.ABORT;
         }
 
         @Override
         protected boolean shouldRetainRecord(RecordBatch batch, Record record) {
+            boolean keep = retain(batch, record);
+            if (keep) {
+                transactions.kept(batch);
+            }
+            return keep;
+        }
+
+        private boolean retain(RecordBatch batch, Record record) {
             if (batch.isControlBatch() || record.offset() >= mappedUpTo || !record.hasKey()) {
                 return true;
             }
@@ -458,6 +533,7 @@ public final class LogCleaner {
         long recordsRead;
         long recordsRetained;
         long earliestHorizonMs = -1;
+        long markersRemoved;
     }
 
     /** Limits the bytes per second the cleaner reads. */

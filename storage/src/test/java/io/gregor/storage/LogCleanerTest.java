@@ -182,6 +182,73 @@ class LogCleanerTest {
                 .doesNotContain("other=aborted-too");
     }
 
+    /** The transaction markers left in the log: offset -> producerId:COMMIT|ABORT, with "+horizon" once one is set. */
+    private Map<Long, String> markers() throws IOException {
+        Map<Long, String> found = new LinkedHashMap<>();
+        FetchSlice slice = log.read(log.logStartOffset(), Integer.MAX_VALUE, Long.MAX_VALUE, true);
+        ByteBuffer bytes = ByteBuffer.allocate(slice.size());
+        while (bytes.hasRemaining()) {
+            slice.channel().read(bytes, slice.position() + bytes.position());
+        }
+        for (RecordBatch batch : MemoryRecords.readableRecords(bytes.flip()).batches()) {
+            if (batch.isControlBatch()) {
+                batch.ensureValid();
+                var type = org.apache.kafka.common.record.ControlRecordType.parse(batch.iterator().next().key());
+                found.put(batch.lastOffset(), batch.producerId() + ":" + type + (batch.deleteHorizonMs().isPresent() ? "+horizon" : ""));
+            }
+        }
+        return found;
+    }
+
+    @Test
+    void testMarkersStayForDeleteRetentionAfterTheirTransactionsRecordsAreGoneThenGo() throws IOException {
+        open(CONFIG);
+        transactional(1, 0, "account", "v1");
+        marker(1, true);                          // its record is superseded below: nothing of it stays
+        transactional(2, 0, "account", "aborted");
+        marker(2, false);                         // aborted: its record goes at the first cleaning
+        transactional(3, 0, "x", "1");
+        marker(3, true);
+        append("none", "x", "2");                 // supersedes the record of producer 3's transaction
+        transactional(1, 1, "account", "v2");
+        marker(1, true);                          // its record is the latest of its key: the marker stays
+        updates("none", 30);
+        long abortOffset = markers().entrySet().stream().filter(e -> e.getValue().equals("2:ABORT")).findFirst()
+                .orElseThrow().getKey();
+        assertThat(log.abortedTransactions(0, Long.MAX_VALUE)).extracting(AbortedTransaction::producerId).containsExactly(2L);
+        Map<Long, String> before = markers();
+        assertThat(before).hasSize(4);
+
+        assertThat(cleaner.maybeClean(log)).isNotNull();
+        // The first cleaning removes the records and sets a delete horizon on the markers left without any.
+        assertThat(markers().values()).containsExactly("1:COMMIT+horizon", "2:ABORT+horizon", "3:COMMIT+horizon", "1:COMMIT");
+        assertThat(markers().keySet()).containsExactlyElementsOf(before.keySet());
+        assertThat(contents().values()).contains("account=v2", "x=2").doesNotContain("account=v1", "account=aborted", "x=1");
+        assertThat(log.abortedTransactions(0, Long.MAX_VALUE)).extracting(AbortedTransaction::lastOffset)
+                .containsExactly(abortOffset);
+
+        time.advance(30_000);
+        assertThat(cleaner.maybeClean(log)).as("nothing dirty, no horizon reached").isNull();
+        time.advance(30_001);
+        // delete.retention.ms (60 s) after that: the horizon alone brings a cleaning, which removes those markers.
+        assertThat(cleaner.maybeClean(log)).isNotNull();
+        assertThat(markers().values()).containsExactly("1:COMMIT");
+        assertThat(log.abortedTransactions(0, Long.MAX_VALUE)).as("the index entry goes with its marker").isEmpty();
+        assertThat(contents().values()).contains("account=v2", "x=2");
+        assertThat(cleaner.maybeClean(log)).isNull();
+
+        // Reopened after a crash, the log holds no transaction without its decision.
+        long end = log.logEndOffset();
+        log.close();
+        log = Log.open(root.resolve("compacted-0"), CONFIG, time, FailureProbe.NONE, false);
+        assertThat(log.logEndOffset()).isEqualTo(end);
+        log.updateHighWatermark(end);
+        assertThat(log.ongoingTransactions()).isZero();
+        assertThat(log.lastStableOffset()).isEqualTo(end);
+        assertThat(log.abortedTransactions(0, Long.MAX_VALUE)).isEmpty();
+        assertThat(markers().values()).containsExactly("1:COMMIT");
+    }
+
     @Test
     void testNothingOfAnOpenTransactionIsCleaned() throws IOException {
         open(CONFIG);
