@@ -853,6 +853,23 @@ public final class Log implements AutoCloseable {
         }
     }
 
+    /** The last offset of every producer's last batch here: the cleaner keeps that batch (maybe empty), as Kafka. */
+    java.util.Map<Long, Long> lastBatchOffsets() {
+        lock.lock();
+        try {
+            java.util.Map<Long, Long> last = new java.util.HashMap<>();
+            for (var entries = producerState.entries(); entries.hasNext(); ) {
+                ProducerStateManager.ProducerEntry entry = entries.next();
+                if (entry.lastBatchOffset() >= 0) {
+                    last.put(entry.producerId(), entry.lastBatchOffset());
+                }
+            }
+            return last;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     ProducerStateManager.ProducerEntry producerEntry(long producerId) {
         lock.lock();
         try {

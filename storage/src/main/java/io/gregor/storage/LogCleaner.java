@@ -138,7 +138,7 @@ public final class LogCleaner {
                 return null;
             }
             int segmentsBefore = groups.stream().mapToInt(List::size).sum();
-            Transactions transactions = new Transactions();
+            Transactions transactions = new Transactions(log.lastBatchOffsets());
             for (List<LogSegment> group : groups) {
                 if (stopping) {
                     return null;
@@ -318,6 +318,16 @@ public final class LogCleaner {
      */
     private static final class Transactions {
         private final java.util.Map<Long, Boolean> dataKept = new java.util.HashMap<>();
+        /** Per producer, the last offset of its last batch: that batch is kept, maybe empty, for its sequence. */
+        private final java.util.Map<Long, Long> lastBatchOffsets;
+
+        Transactions(java.util.Map<Long, Long> lastBatchOffsets) {
+            this.lastBatchOffsets = lastBatchOffsets;
+        }
+
+        boolean lastOfItsProducer(RecordBatch batch) {
+            return batch.hasProducerId() && Long.valueOf(batch.lastOffset()).equals(lastBatchOffsets.get(batch.producerId()));
+        }
         /** Abort markers removed by the group being written: their aborted-transaction index entries go with them. */
         final java.util.Set<Long> removedAbortMarkers = new java.util.HashSet<>();
 
@@ -346,6 +356,8 @@ public final class LogCleaner {
         private final Stats stats;
         private final Aborted aborted;
         private final Transactions transactions;
+        /** The batch being filtered is kept only for its producer's sequence: none of its records stays. */
+        private boolean discardRecords;
 
         Retention(OffsetMap map, long mappedUpTo, long nowMs, long deleteRetentionMs, Stats stats, Aborted aborted,
                   Transactions transactions) {
@@ -362,15 +374,20 @@ public final class LogCleaner {
             if (batch.isControlBatch()) {
                 return markerRetention(batch);
             }
-            if (batch.lastOffset() < mappedUpTo && aborted.contains(batch)) {
-                transactions.seen(batch);
-                return new BatchRetentionResult(BatchRetention.DELETE, false); // an aborted transaction's records
-            }
             transactions.seen(batch);
-            return new BatchRetentionResult(BatchRetention.DELETE_EMPTY, false);
+            // An aborted transaction's records all go.
+            discardRecords = batch.lastOffset() < mappedUpTo && aborted.contains(batch);
+            if (transactions.lastOfItsProducer(batch)) {
+                // Kept even when empty, so a restart that rebuilds the producer state from the log still knows its
+                // last sequence (a kept transactional batch keeps its transaction's marker too).
+                transactions.kept(batch);
+                return new BatchRetentionResult(BatchRetention.RETAIN_EMPTY, false);
+            }
+            return new BatchRetentionResult(discardRecords ? BatchRetention.DELETE : BatchRetention.DELETE_EMPTY, false);
         }
 
         private BatchRetentionResult markerRetention(RecordBatch marker) {
+            discardRecords = false;
             boolean dataKept = transactions.end(marker);
             if (dataKept || marker.lastOffset() >= mappedUpTo) {
                 return new BatchRetentionResult(BatchRetention.RETAIN_EMPTY, false);
@@ -405,6 +422,9 @@ public final class LogCleaner {
         }
 
         private boolean retain(RecordBatch batch, Record record) {
+            if (discardRecords) {
+                return false;
+            }
             if (batch.isControlBatch() || record.offset() >= mappedUpTo || !record.hasKey()) {
                 return true;
             }

@@ -85,6 +85,15 @@ final class ProducerStateManager {
             return epoch;
         }
 
+        long producerId() {
+            return producerId;
+        }
+
+        /** The last offset of the producer's last data batch here, -1 when none is kept. */
+        long lastBatchOffset() {
+            return batches.isEmpty() ? -1 : batches.peekLast().lastOffset();
+        }
+
         long txnFirstOffset() {
             return txnFirstOffset;
         }

@@ -212,28 +212,38 @@ class LogCleanerTest {
         append("none", "x", "2");                 // supersedes the record of producer 3's transaction
         transactional(1, 1, "account", "v2");
         marker(1, true);                          // its record is the latest of its key: the marker stays
+        transactional(2, 1, "p2", "last");
+        marker(2, true);
+        transactional(3, 1, "p3", "last");
+        marker(3, true);
+        // A producer's last batch is kept (empty if need be) for its sequence, as Kafka does, and with it its marker.
+        transactional(4, 0, "x", "aborted-last");
+        marker(4, false);
         updates("none", 30);
         long abortOffset = markers().entrySet().stream().filter(e -> e.getValue().equals("2:ABORT")).findFirst()
                 .orElseThrow().getKey();
-        assertThat(log.abortedTransactions(0, Long.MAX_VALUE)).extracting(AbortedTransaction::producerId).containsExactly(2L);
+        assertThat(log.abortedTransactions(0, Long.MAX_VALUE)).extracting(AbortedTransaction::producerId).containsExactly(2L, 4L);
         Map<Long, String> before = markers();
-        assertThat(before).hasSize(4);
+        assertThat(before).hasSize(7);
 
         assertThat(cleaner.maybeClean(log)).isNotNull();
         // The first cleaning removes the records and sets a delete horizon on the markers left without any.
-        assertThat(markers().values()).containsExactly("1:COMMIT+horizon", "2:ABORT+horizon", "3:COMMIT+horizon", "1:COMMIT");
+        assertThat(markers().values()).containsExactly("1:COMMIT+horizon", "2:ABORT+horizon", "3:COMMIT+horizon", "1:COMMIT",
+                "2:COMMIT", "3:COMMIT", "4:ABORT");
         assertThat(markers().keySet()).containsExactlyElementsOf(before.keySet());
-        assertThat(contents().values()).contains("account=v2", "x=2").doesNotContain("account=v1", "account=aborted", "x=1");
+        assertThat(contents().values()).contains("account=v2", "x=2").doesNotContain("account=v1", "account=aborted", "x=1",
+                "x=aborted-last");
         assertThat(log.abortedTransactions(0, Long.MAX_VALUE)).extracting(AbortedTransaction::lastOffset)
-                .containsExactly(abortOffset);
+                .contains(abortOffset).hasSize(2);
 
         time.advance(30_000);
         assertThat(cleaner.maybeClean(log)).as("nothing dirty, no horizon reached").isNull();
         time.advance(30_001);
         // delete.retention.ms (60 s) after that: the horizon alone brings a cleaning, which removes those markers.
         assertThat(cleaner.maybeClean(log)).isNotNull();
-        assertThat(markers().values()).containsExactly("1:COMMIT");
-        assertThat(log.abortedTransactions(0, Long.MAX_VALUE)).as("the index entry goes with its marker").isEmpty();
+        assertThat(markers().values()).containsExactly("1:COMMIT", "2:COMMIT", "3:COMMIT", "4:ABORT");
+        assertThat(log.abortedTransactions(0, Long.MAX_VALUE)).as("the index entry goes with its marker")
+                .extracting(AbortedTransaction::producerId).containsExactly(4L);
         assertThat(contents().values()).contains("account=v2", "x=2");
         assertThat(cleaner.maybeClean(log)).isNull();
 
@@ -245,8 +255,9 @@ class LogCleanerTest {
         log.updateHighWatermark(end);
         assertThat(log.ongoingTransactions()).isZero();
         assertThat(log.lastStableOffset()).isEqualTo(end);
-        assertThat(log.abortedTransactions(0, Long.MAX_VALUE)).isEmpty();
-        assertThat(markers().values()).containsExactly("1:COMMIT");
+        assertThat(log.abortedTransactions(0, Long.MAX_VALUE)).extracting(AbortedTransaction::producerId).containsExactly(4L);
+        assertThat(markers().values()).containsExactly("1:COMMIT", "2:COMMIT", "3:COMMIT", "4:ABORT");
+        assertThat(contents().values()).contains("account=v2", "x=2", "p2=last", "p3=last").doesNotContain("x=aborted-last");
     }
 
     @Test
