@@ -25,4 +25,17 @@ final class BenchmarkBatches {
         buffer.putInt(17, (int) crc.getValue());
         return buffer;
     }
+
+    /**
+     * Gives {@code batch} a producer id, epoch and base sequence (an idempotent producer's batch) and its CRC again;
+     * {@code producerId} -1 leaves it a plain batch and only recomputes the CRC, the same work.
+     */
+    static void stamp(ByteBuffer batch, long producerId, short epoch, int baseSequence) {
+        if (producerId >= 0) {
+            batch.putLong(43, producerId).putShort(51, epoch).putInt(53, baseSequence);
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(batch.slice(21, batch.limit() - 21));
+        batch.putInt(17, (int) crc.getValue());
+    }
 }

@@ -25,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The produce path of the storage layer: validate (CRC32C), stamp and write one batch, no fsync.
- * Segments roll at 64 MiB so rolling is part of the measurement.
+ * Segments roll at 64 MiB so rolling is part of the measurement. With {@code idempotent}, every batch is an
+ * idempotent producer's next one (its sequence checked against the producer state and kept); without, a plain
+ * batch. Both recompute the batch's CRC before each append, so the difference is the producer-state work.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -41,6 +43,11 @@ public class LogAppendBenchmark {
     @Param({"1", "10"})
     int recordsPerBatch;
 
+    @Param({"false", "true"})
+    boolean idempotent;
+
+    private int sequence;
+
     private Path dir;
     private Log log;
     private ByteBuffer batch;
@@ -54,6 +61,8 @@ public class LogAppendBenchmark {
 
     @Benchmark
     public long append() {
+        BenchmarkBatches.stamp(batch, idempotent ? 1000L : -1L, (short) 0, sequence);
+        sequence = sequence > Integer.MAX_VALUE - recordsPerBatch ? 0 : sequence + recordsPerBatch;
         return log.append(batch.duplicate(), 0).lastOffset();
     }
 

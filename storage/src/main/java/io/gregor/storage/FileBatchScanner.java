@@ -12,6 +12,12 @@ import java.nio.channels.FileChannel;
 final class FileBatchScanner {
 
     private static final int WINDOW_BYTES = 16 * 1024;
+    /**
+     * Batches this large or larger are walked by reading their headers alone (and a little more, for a control
+     * record's type): filling the whole window for each one would copy every byte of a fetch through the heap.
+     */
+    private static final int LARGE_BATCH_BYTES = 2 * 1024;
+    private static final int HEADER_READ_BYTES = 128;
 
     /** One batch as seen in the file. */
     record Entry(int position, int size, long baseOffset, long lastOffset, long maxTimestamp) {
@@ -27,6 +33,7 @@ final class FileBatchScanner {
     private int position;
     /** Where the header of the batch {@link #next()} returned last starts in the window. */
     private int lastHeader = -1;
+    private int lastSize;
 
     /** Scans from {@code start} up to (excluding) {@code end}, which must be a committed size. */
     FileBatchScanner(FileChannel channel, int start, int end) {
@@ -60,14 +67,15 @@ final class FileBatchScanner {
                 RecordBatchHeader.maxTimestamp(window, offsetInWindow));
         position += size;
         lastHeader = offsetInWindow;
+        lastSize = size;
         return entry;
     }
 
     /** The producer fields of {@code entry}, the batch {@link #next()} returned last. */
     ProducerBatch producerBatch(Entry entry) throws IOException {
         ProducerBatch batch = ProducerBatch.read(window, lastHeader, entry.baseOffset(), entry.lastOffset());
-        if (batch.isControl() && batch.controlType() < 0) {
-            // The window ends before the control record: read the (small) batch whole.
+        if (batch.isControl() && (batch.controlType() < 0 || batch.coordinatorEpoch() < 0)) {
+            // The window ends before (the end of) the control record: read the (small) batch whole.
             batch = ProducerBatch.read(readBatch(channel, entry), 0, entry.baseOffset(), entry.lastOffset());
         }
         return batch;
@@ -79,7 +87,7 @@ final class FileBatchScanner {
             return (int) (at - windowStart);
         }
         window.clear();
-        window.limit(Math.min(WINDOW_BYTES, end - at));
+        window.limit(Math.min(lastSize >= LARGE_BATCH_BYTES ? HEADER_READ_BYTES : WINDOW_BYTES, end - at));
         long readAt = at;
         while (window.hasRemaining()) {
             int n = channel.read(window, readAt);

@@ -186,6 +186,18 @@ final class LogSegment {
         }
         long total = first.size();
         FileBatchScanner.Entry last = first;
+        int resume = offsetIndex.resumePosition(first.position(), Math.min((long) first.position() + maxBytes, size),
+                maxOffsetExclusive);
+        if (resume > first.position()) {
+            // Every batch up to and including the one at resume is in the read: skip their headers.
+            FileBatchScanner skipped = new FileBatchScanner(channel, resume, size);
+            FileBatchScanner.Entry at = skipped.next();
+            if (at != null) {
+                scanner = skipped;
+                last = at;
+                total = at.end() - first.position();
+            }
+        }
         FileBatchScanner.Entry entry;
         while ((entry = scanner.next()) != null && entry.baseOffset() < maxOffsetExclusive && total + entry.size() <= maxBytes) {
             total += entry.size();

@@ -52,6 +52,36 @@ final class OffsetIndex extends MappedIndex {
         return slot < 0 ? 0 : positionAt(buffer, slot);
     }
 
+    /**
+     * Where a read that must end by byte {@code endPosition} and below offset {@code maxOffsetExclusive} can resume
+     * its walk of the batch headers after the batch at {@code from}: the position of an indexed batch every batch
+     * before which (and itself) ends by {@code endPosition} and starts below {@code maxOffsetExclusive}; {@code from}
+     * when the index knows none past it. Saves reading each batch header of a large read.
+     */
+    int resumePosition(int from, long endPosition, long maxOffsetExclusive) {
+        MappedByteBuffer buffer = buffer();
+        int byOffset = floorSlot(maxOffsetExclusive - baseOffset(), false);
+        int low = 0;
+        int high = entries() - 1;
+        int byPosition = -1;
+        while (low <= high) {
+            int mid = (low + high) >>> 1;
+            if (positionAt(buffer, mid) <= endPosition) {
+                byPosition = mid;
+                low = mid + 1;
+            } else {
+                high = mid - 1;
+            }
+        }
+        // The batch before the one at either bound ends before that one starts, and starts at a smaller offset.
+        int slot = Math.min(byOffset, byPosition) - 1;
+        if (slot < 0) {
+            return from;
+        }
+        int position = positionAt(buffer, slot);
+        return Math.max(position, from);
+    }
+
     /** Removes entries for batches at or after file position {@code position}. */
     void truncateToPosition(int position) {
         MappedByteBuffer buffer = buffer();

@@ -117,6 +117,56 @@ class LogTest {
     }
 
     @Test
+    void shouldCutReadsAtWholeBatchesWhereverTheIndexLetsThemSkipHeaders() throws IOException {
+        // Batches of mixed sizes and record counts in one segment with an entry about every 100 bytes: every read
+        // (start offset, byte limit, offset limit) returns exactly the whole batches a walk of every header would.
+        open(LogConfig.defaults().withIndexIntervalBytes(100));
+        java.util.Random random = new java.util.Random(11);
+        List<long[]> batches = new ArrayList<>(); // base offset, last offset, size
+        for (int i = 0; i < 300; i++) {
+            int records = 1 + random.nextInt(4);
+            ByteBuffer batch = TestBatches.batch(records, 20 + random.nextInt(400), START_MS);
+            int size = batch.remaining();
+            LogAppendInfo info = log.append(batch, 0);
+            batches.add(new long[] {info.firstOffset(), info.lastOffset(), size});
+        }
+        assertThat(log.numberOfSegments()).isEqualTo(1);
+        for (int trial = 0; trial < 3000; trial++) {
+            int from = random.nextInt(batches.size());
+            long start = batches.get(from)[0] + random.nextInt((int) (batches.get(from)[1] - batches.get(from)[0] + 1));
+            int maxBytes = 1 + random.nextInt(20_000);
+            long maxOffset = random.nextInt(4) == 0 ? Long.MAX_VALUE : start + random.nextInt(600);
+            long expectedLast = -1;
+            long bytes = 0;
+            List<Long> expectedBases = new ArrayList<>();
+            for (int i = from; i < batches.size(); i++) {
+                long[] b = batches.get(i);
+                boolean first = i == from;
+                if (!first && (b[0] >= maxOffset || bytes + b[2] > maxBytes)) {
+                    break;
+                }
+                if (first && (b[0] >= maxOffset)) {
+                    break;
+                }
+                bytes += b[2];
+                expectedLast = b[1];
+                expectedBases.add(b[0]);
+            }
+            FetchSlice slice = log.read(start, maxBytes, maxOffset, true);
+            if (expectedLast < 0) {
+                assertThat(slice.isEmpty()).as("trial %d", trial).isTrue();
+                continue;
+            }
+            assertThat(slice.size()).as("trial %d: bytes from %d, %d bytes, below %d", trial, start, maxBytes, maxOffset)
+                    .isEqualTo((int) bytes);
+            assertThat(slice.firstOffset()).isEqualTo(batches.get(from)[0]);
+            assertThat(slice.lastOffset()).isEqualTo(expectedLast);
+            assertThat(TestBatches.baseOffsets(TestBatches.bytesOf(slice))).as("trial %d", trial)
+                    .containsExactlyElementsOf(expectedBases);
+        }
+    }
+
+    @Test
     void shouldRejectOffsetsOutOfRange() {
         // Reading beyond the log end offset fails; reading at it returns nothing.
         open(LogConfig.defaults());

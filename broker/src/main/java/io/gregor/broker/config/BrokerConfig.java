@@ -423,6 +423,16 @@ public final class BrokerConfig {
         return intValue(SOCKET_REQUEST_MAX_BYTES);
     }
 
+    /** SO_SNDBUF of accepted connections, -1 for the system's default. */
+    public int socketSendBufferBytes() {
+        return intValue(SOCKET_SEND_BUFFER_BYTES);
+    }
+
+    /** SO_RCVBUF of accepted connections, -1 for the system's default. */
+    public int socketReceiveBufferBytes() {
+        return intValue(SOCKET_RECEIVE_BUFFER_BYTES);
+    }
+
     public int maxConnections() {
         return intValue(MAX_CONNECTIONS);
     }

@@ -27,6 +27,8 @@ public final class BrokerConfigs {
     public static final String DELETE_TOPIC_ENABLE = "delete.topic.enable";
     public static final String MESSAGE_MAX_BYTES = "message.max.bytes";
     public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
+    public static final String SOCKET_SEND_BUFFER_BYTES = "socket.send.buffer.bytes";
+    public static final String SOCKET_RECEIVE_BUFFER_BYTES = "socket.receive.buffer.bytes";
     public static final String MAX_CONNECTIONS = "max.connections";
     public static final String QUEUED_MAX_REQUESTS = "queued.max.requests";
     public static final String NUM_NETWORK_THREADS = "num.network.threads";
@@ -133,6 +135,10 @@ public final class BrokerConfigs {
         add(ConfigKey.of(DELETE_TOPIC_ENABLE, BOOLEAN, "true", "Allow DeleteTopics."));
         add(ConfigKey.atLeast(MESSAGE_MAX_BYTES, INT, "1048588", 0, "Largest record batch size the broker accepts (topic: max.message.bytes)."));
         add(ConfigKey.atLeast(SOCKET_REQUEST_MAX_BYTES, INT, "104857600", 1, "Largest request frame the broker reads; larger frames close the connection."));
+        add(ConfigKey.atLeast(SOCKET_SEND_BUFFER_BYTES, INT, "102400", -1, "SO_SNDBUF of client and inter-node connections the broker"
+                + " accepts (-1: the operating system's default and auto-tuning), as in Kafka."));
+        add(ConfigKey.atLeast(SOCKET_RECEIVE_BUFFER_BYTES, INT, "102400", -1, "SO_RCVBUF of the connections the broker accepts (-1: the"
+                + " operating system's default and auto-tuning), as in Kafka."));
         add(ConfigKey.atLeast(MAX_CONNECTIONS, INT, String.valueOf(Integer.MAX_VALUE), 0, "Maximum number of open client connections."));
         add(ConfigKey.atLeast(QUEUED_MAX_REQUESTS, INT, "500", 1, "Requests in progress per connection before the broker stops reading from it."));
         add(ConfigKey.atLeast(NUM_NETWORK_THREADS, INT, "0", 0, "Network event-loop threads (0 = one per core)."));

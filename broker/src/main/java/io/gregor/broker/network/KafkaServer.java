@@ -63,6 +63,13 @@ public final class KafkaServer implements AutoCloseable {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
                     .childHandler(initializer(endpoint.listenerName()));
+            if (config.socketSendBufferBytes() > 0) {
+                bootstrap.childOption(ChannelOption.SO_SNDBUF, config.socketSendBufferBytes());
+            }
+            if (config.socketReceiveBufferBytes() > 0) {
+                // Set on the listening socket so that it applies from the handshake (the TCP window scale).
+                bootstrap.option(ChannelOption.SO_RCVBUF, config.socketReceiveBufferBytes());
+            }
             try {
                 Channel channel = bootstrap.bind(endpoint.host(), endpoint.port()).sync().channel();
                 serverChannels.add(channel);
