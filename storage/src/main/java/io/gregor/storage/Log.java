@@ -214,9 +214,9 @@ public final class Log implements AutoCloseable {
         lock.lock();
         try {
             ensureOpen();
-            return appendValidated(buffer, start, end, sizes, leaderEpoch, current, token == NO_VERIFICATION
+            return appendValidated(buffer, start, end, sizes, leaderEpoch, current, (token == NO_VERIFICATION
                     ? producerState.beginAppend(fromCoordinator) : producerState.beginVerifiedAppend(verifiedProducerId, token,
-                    epochBumpingMarkers));
+                    epochBumpingMarkers)).onEmptyLog(logEndOffset() == 0));
         } finally {
             lock.unlock();
         }

@@ -246,6 +246,7 @@ final class ProducerStateManager {
         private final long verifiedProducerId;
         private final long verificationToken;
         private final boolean epochBumpingMarkers;
+        private boolean emptyLog;
 
         ProducedAppend(boolean fromCoordinator) {
             this(fromCoordinator, -1, NO_VERIFICATION, false);
@@ -257,6 +258,18 @@ final class ProducerStateManager {
             this.verifiedProducerId = verifiedProducerId;
             this.verificationToken = verificationToken;
             this.epochBumpingMarkers = epochBumpingMarkers;
+        }
+
+        /**
+         * The log holds nothing yet (its end offset is 0): a producer's first batch here must then start at sequence
+         * 0. Kafka accepts any sequence from a producer it has no state for, because retention or DeleteRecords may
+         * have removed its records; in a log nothing was ever written to, that cannot be, and a later batch arriving
+         * first means an earlier one failed (for example while the partition was being created): refused with
+         * OUT_OF_ORDER_SEQUENCE_NUMBER, the producer sends it again after the earlier one, in order.
+         */
+        ProducedAppend onEmptyLog(boolean empty) {
+            this.emptyLog = empty;
+            return this;
         }
 
         /**
@@ -278,6 +291,11 @@ final class ProducerStateManager {
             }
             ProducerEntry current = changed.get(batch.producerId());
             if (current == null) {
+                if (stored == null && emptyLog && !fromCoordinator && !batch.isControl() && batch.baseSequence() != 0) {
+                    throw new OutOfOrderSequenceException("Out of order sequence number for producer " + batch.producerId()
+                            + " in " + dir.getFileName() + ": its first batch in this empty partition has sequence "
+                            + batch.baseSequence() + ", expected 0");
+                }
                 current = stored == null ? new ProducerEntry(batch.producerId()) : stored.copy();
             }
             validate(current, batch, fromCoordinator);

@@ -120,9 +120,22 @@ class ProducerStateTest {
     @Test
     void sequencesWrapAroundAfterIntegerMax() {
         open();
+        log.append(batch(PID + 1, 0, 0, 1), 0); // the log is not empty: a producer unknown here may start anywhere
         log.append(batch(PID, 0, Integer.MAX_VALUE - 1, 2), 0);
-        assertThat(log.append(batch(PID, 0, 0, 1), 0).firstOffset()).isEqualTo(2);
-        assertThat(log.append(batch(PID, 0, Integer.MAX_VALUE - 1, 2), 0).firstOffset()).as("still a duplicate").isZero();
+        assertThat(log.append(batch(PID, 0, 0, 1), 0).firstOffset()).isEqualTo(3);
+        assertThat(log.append(batch(PID, 0, Integer.MAX_VALUE - 1, 2), 0).firstOffset()).as("still a duplicate").isEqualTo(1);
+    }
+
+    @Test
+    void inAnEmptyLogAProducersFirstBatchMustStartAtSequenceZero() {
+        // A later batch that arrives first (the earlier one failed, say while the partition was being created) is
+        // refused, so the producer sends it again after the earlier one: offsets keep the producer's order.
+        open();
+        assertThatThrownBy(() -> log.append(batch(PID, 0, 920, 5), 0)).isInstanceOf(OutOfOrderSequenceException.class)
+                .hasMessageContaining("expected 0");
+        assertThat(log.logEndOffset()).isZero();
+        assertThat(log.append(batch(PID, 0, 0, 920), 0).firstOffset()).isZero();
+        assertThat(log.append(batch(PID, 0, 920, 5), 0).firstOffset()).isEqualTo(920);
     }
 
     @Test
