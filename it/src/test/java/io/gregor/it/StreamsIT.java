@@ -200,7 +200,8 @@ class StreamsIT {
         p.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
-        p.put(StreamsConfig.topicPrefix("segment.bytes"), "8192");
+        // Small enough that the active segment (never cleaned) holds under a tenth of the updates on its own.
+        p.put(StreamsConfig.topicPrefix("segment.bytes"), "4096");
         p.put(StreamsConfig.topicPrefix("min.cleanable.dirty.ratio"), "0.01");
         return p;
     }
