@@ -99,8 +99,21 @@ final class RawKafkaClient implements AutoCloseable {
      * (for versions the codec no longer knows), without reading anything back. Returns the correlation id.
      */
     int write(ApiMessage request, short claimedVersion, short bodyVersion) throws IOException {
-        ApiKeys key = ApiKeys.forId(request.apiKey());
         int correlationId = nextCorrelationId++;
+        sendRaw(encode(request, claimedVersion, bodyVersion, correlationId));
+        return correlationId;
+    }
+
+    /** The bytes of the request header {@link #encode} writes for {@code key} at {@code version}. */
+    static int headerSize(ApiKeys key, short version) {
+        RequestHeaderData header = new RequestHeaderData().setRequestApiKey(key.id).setRequestApiVersion(version)
+                .setCorrelationId(1).setClientId(CLIENT_ID);
+        return header.size(new ObjectSerializationCache(), requestHeaderVersion(key, version));
+    }
+
+    /** The frame (length prefix, header, body) of {@code request}, without sending it. */
+    static byte[] encode(ApiMessage request, short claimedVersion, short bodyVersion, int correlationId) {
+        ApiKeys key = ApiKeys.forId(request.apiKey());
         RequestHeaderData header = new RequestHeaderData()
                 .setRequestApiKey(key.id)
                 .setRequestApiVersion(claimedVersion)
@@ -118,8 +131,7 @@ final class RawKafkaClient implements AutoCloseable {
         if (buffer.hasRemaining()) {
             throw new IllegalStateException("encoded " + buffer.position() + " of " + buffer.capacity() + " bytes");
         }
-        sendRaw(buffer.array());
-        return correlationId;
+        return buffer.array();
     }
 
     /**
