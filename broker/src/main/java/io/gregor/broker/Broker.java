@@ -168,7 +168,8 @@ public final class Broker implements AutoCloseable {
             fetchSessions = new io.gregor.broker.handlers.FetchSessionCache(config.maxIncrementalFetchSessionCacheSlots(),
                     System::currentTimeMillis);
             HandlerRegistry registry = Handlers.registry(new Handlers.Components(() -> config, node, metadata, topics,
-                    new BrokerConfigOperations(metadata, () -> config), replicas,
+                    new BrokerConfigOperations(metadata, () -> config),
+                    new io.gregor.broker.controller.FeatureOperations(metadata, () -> config), replicas,
                     new ProducerIdManager(metadata, controller), groups, controller, cluster,
                     new ReassignmentOperations(metadata), this::quorumState,
                     staticConfig.controllerListener().map(Endpoint::listenerName).orElse("CONTROLLER"),

@@ -20,7 +20,7 @@ import org.apache.kafka.common.Uuid;
  */
 public final class MetadataImage {
     public static final MetadataImage EMPTY = new MetadataImage(Map.of(), Map.of(), Map.of(), 0, null, -1, Map.of(),
-            Map.of());
+            Map.of(), Map.of());
 
     private final Map<String, TopicImage> byName;
     private final Map<Uuid, TopicImage> byId;
@@ -30,10 +30,17 @@ public final class MetadataImage {
     private final long offset;
     private final Map<Integer, BrokerRegistration> brokers;
     private final Map<Integer, Map<String, String>> nodeConfigs;
+    /** Finalized feature levels set through UpdateFeatures, with the log offset that set each (its epoch). */
+    private final Map<String, FeatureLevel> features;
+
+    /** A finalized feature level and the metadata offset of the record that set it. */
+    public record FeatureLevel(short level, long epoch) {
+    }
 
     private MetadataImage(Map<String, TopicImage> byName, Map<Uuid, TopicImage> byId, Map<String, String> brokerConfigs,
                           long nextProducerIdBlock, String clusterId, long offset, Map<Integer, BrokerRegistration> brokers,
-                          Map<Integer, Map<String, String>> nodeConfigs) {
+                          Map<Integer, Map<String, String>> nodeConfigs, Map<String, FeatureLevel> features) {
+        this.features = features;
         this.brokers = brokers;
         this.nodeConfigs = nodeConfigs;
         this.byName = byName;
@@ -82,6 +89,11 @@ public final class MetadataImage {
         return brokers.get(id);
     }
 
+    /** The level of {@code feature} set through UpdateFeatures, or null when it was never set (the configured one applies). */
+    public FeatureLevel feature(String feature) {
+        return features.get(feature);
+    }
+
     /** Index of the last metadata log entry applied. */
     public long offset() {
         return offset;
@@ -96,6 +108,7 @@ public final class MetadataImage {
         String cluster = clusterId;
         Map<Integer, BrokerRegistration> nodes = brokers;
         Map<Integer, Map<String, String>> perNode = nodeConfigs;
+        Map<String, FeatureLevel> levels = features;
         // Partition registrations of this entry, by topic, put into their topics at once: an entry that registers
         // every partition of a large topic copies its map of registrations once, not once per partition.
         Map<Uuid, Map<Integer, PartitionRegistration>> registered = new java.util.LinkedHashMap<>();
@@ -131,6 +144,16 @@ public final class MetadataImage {
                 }
                 case ProducerIdsAllocated p -> producerIds = Math.max(producerIds, p.nextBlockStart());
                 case ClusterIdSet c -> cluster = cluster == null ? c.clusterId() : cluster;
+                case MetadataRecord.FeatureLevelSet f -> {
+                    Map<String, FeatureLevel> next = new HashMap<>(levels);
+                    // In a snapshot the record stands for the entry that set it: keep the earlier epoch if it had one.
+                    FeatureLevel previous = levels.get(f.feature());
+                    next.put(f.feature(), new FeatureLevel(f.level(), newOffset));
+                    if (previous != null && previous.level() == f.level()) {
+                        next.put(f.feature(), previous);
+                    }
+                    levels = Map.copyOf(next);
+                }
                 case MetadataRecord.BrokerRegistered b -> {
                     Map<Integer, BrokerRegistration> next = new HashMap<>(nodes);
                     next.put(b.nodeId(), new BrokerRegistration(b.nodeId(), b.incarnationId(),
@@ -155,7 +178,7 @@ public final class MetadataImage {
         }
         putRegistrations(names, ids, registered);
         return new MetadataImage(Map.copyOf(names), Map.copyOf(ids), broker, producerIds, cluster, newOffset, nodes,
-                perNode);
+                perNode, levels);
     }
 
     private static void putRegistrations(Map<String, TopicImage> names, Map<Uuid, TopicImage> ids,
@@ -192,6 +215,7 @@ public final class MetadataImage {
             records.add(new BrokerConfigsSet(brokerConfigs));
         }
         nodeConfigs.forEach((id, configs) -> records.add(new MetadataRecord.NodeConfigsSet(id, configs)));
+        features.forEach((name, level) -> records.add(new MetadataRecord.FeatureLevelSet(name, level.level())));
         records.add(new ProducerIdsAllocated(nextProducerIdBlock));
         return records;
     }

@@ -48,6 +48,13 @@ public sealed interface MetadataRecord {
     }
 
     /**
+     * A feature's finalized level (KIP-584: UpdateFeatures, {@code kafka-features.sh}), replacing the level the nodes'
+     * configuration gives until the first such record; level 0 finalizes the feature as off.
+     */
+    record FeatureLevelSet(String feature, short level) implements MetadataRecord {
+    }
+
+    /**
      * A node registered (or registered again after a restart, with a new incarnation id). Its broker epoch is the index
      * of the entry holding this record ({@code epoch} -1), or, in a snapshot, the epoch it was given then.
      */

@@ -63,6 +63,10 @@ final class MetadataRecordSchemas {
     private static final Schema CLUSTER_ID_SET_V0 = new Schema(
             new Field("cluster_id", Type.STRING, "cluster id"));
 
+    private static final Schema FEATURE_LEVEL_SET_V0 = new Schema(
+            new Field("feature", Type.STRING, "feature name"),
+            new Field("level", Type.INT16, "finalized level"));
+
     private static final Schema ENDPOINT = new Schema(
             new Field("name", Type.STRING, "listener name"),
             new Field("host", Type.STRING, "host"),
@@ -115,7 +119,8 @@ final class MetadataRecordSchemas {
         BROKER_REGISTERED(8, BROKER_REGISTERED_V0),
         PARTITION_STATE(9, PARTITION_STATE_V0, PARTITION_STATE_V1),
         BROKER_FENCE_CHANGED(10, BROKER_FENCE_CHANGED_V0),
-        NODE_CONFIGS_SET(11, NODE_CONFIGS_SET_V0);
+        NODE_CONFIGS_SET(11, NODE_CONFIGS_SET_V0),
+        FEATURE_LEVEL_SET(12, FEATURE_LEVEL_SET_V0);
 
         final short id;
         final Schema[] versions;
@@ -152,6 +157,7 @@ final class MetadataRecordSchemas {
                 case PartitionState p -> PARTITION_STATE;
                 case MetadataRecord.BrokerFenceChanged f -> BROKER_FENCE_CHANGED;
                 case MetadataRecord.NodeConfigsSet n -> NODE_CONFIGS_SET;
+                case MetadataRecord.FeatureLevelSet f -> FEATURE_LEVEL_SET;
             };
         }
     }
@@ -212,6 +218,7 @@ final class MetadataRecordSchemas {
             case MetadataRecord.NodeConfigsSet n -> s.set("node_id", n.nodeId()).set("configs", configs(s, n.configs()));
             case ProducerIdsAllocated p -> s.set("next_block_start", p.nextBlockStart());
             case ClusterIdSet c -> s.set("cluster_id", c.clusterId());
+            case MetadataRecord.FeatureLevelSet f -> s.set("feature", f.feature()).set("level", f.level());
             case BrokerRegistered b -> {
                 Object[] endpoints = new Object[b.endpoints().size()];
                 for (int i = 0; i < endpoints.length; i++) {
@@ -246,6 +253,7 @@ final class MetadataRecordSchemas {
             case NODE_CONFIGS_SET -> new MetadataRecord.NodeConfigsSet(s.getInt("node_id"), configs(s.getArray("configs")));
             case PRODUCER_IDS_ALLOCATED -> new ProducerIdsAllocated(s.getLong("next_block_start"));
             case CLUSTER_ID_SET -> new ClusterIdSet(s.getString("cluster_id"));
+            case FEATURE_LEVEL_SET -> new MetadataRecord.FeatureLevelSet(s.getString("feature"), s.getShort("level"));
             case BROKER_REGISTERED -> {
                 List<BrokerRegistration.Endpoint> endpoints = new ArrayList<>();
                 for (Object o : s.getArray("endpoints")) {

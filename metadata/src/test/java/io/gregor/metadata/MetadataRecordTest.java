@@ -35,6 +35,7 @@ class MetadataRecordTest {
                         "rack-a"),
                 new MetadataRecord.BrokerRegistered(3, ID, List.of(), null, 17, true),
                 new MetadataRecord.BrokerFenceChanged(3, 17, false),
+                new MetadataRecord.FeatureLevelSet("transaction.version", (short) 1),
                 new MetadataRecord.PartitionState(ID, 2, new PartitionRegistration(List.of(2, 3, 1), List.of(2, 1), 2, 4, 9)),
                 new MetadataRecord.PartitionState(ID, 3, new PartitionRegistration(List.of(4, 2, 1), List.of(2, 1), 2, 4, 9,
                         List.of(4), List.of(1))));
@@ -52,6 +53,18 @@ class MetadataRecordTest {
         assertThat(read).isEqualTo(new PartitionRegistration(List.of(1, 2), List.of(1), 1, 3, 5));
         assertThat(read.reassigning()).isFalse();
         assertThat(read.targetReplicas()).containsExactly(1, 2);
+    }
+
+    @Test
+    void aFeatureLevelReplacesTheLastOneAndSurvivesASnapshot() {
+        MetadataImage image = MetadataImage.EMPTY.apply(4, List.of(new MetadataRecord.FeatureLevelSet("transaction.version",
+                (short) 1)));
+        assertThat(image.feature("transaction.version")).isEqualTo(new MetadataImage.FeatureLevel((short) 1, 4));
+        assertThat(image.feature("other")).isNull();
+        image = image.apply(9, List.of(new MetadataRecord.FeatureLevelSet("transaction.version", (short) 0)));
+        assertThat(image.feature("transaction.version")).isEqualTo(new MetadataImage.FeatureLevel((short) 0, 9));
+        MetadataImage restored = MetadataImage.EMPTY.apply(9, MetadataRecord.decode(MetadataRecord.encode(image.toRecords())));
+        assertThat(restored.feature("transaction.version").level()).isZero();
     }
 
     @Test

@@ -229,11 +229,11 @@ public final class BrokerConfigs {
                         + "that was aborted cannot open a transaction nobody ends. The first batch of each transaction "
                         + "in a partition costs one round trip to the coordinator."));
         add(new ConfigKey(TRANSACTION_VERSION, INT, "2",
-                "The transaction.version feature level this node advertises as finalized in ApiVersions (Kafka sets it "
-                        + "with kafka-features.sh; here it is a node setting, the same on every node): 2 makes Kafka 4.x "
-                        + "producers use transaction version 2 (KIP-890 part 2: the epoch is bumped at every commit and "
-                        + "abort, partitions join the transaction through Produce and TxnOffsetCommit); 0 or 1 keep them "
-                        + "on version 1. Older clients use version 1 whatever it is.",
+                "The transaction.version feature level the cluster starts with (finalized in ApiVersions) until "
+                        + "kafka-features.sh upgrade / downgrade --feature transaction.version=N sets it in the metadata "
+                        + "log, for every node: 2 makes Kafka 4.x producers use transaction version 2 (KIP-890 part 2: the "
+                        + "epoch is bumped at every commit and abort, partitions join the transaction through Produce and "
+                        + "TxnOffsetCommit); 0 or 1 keep them on version 1. Older clients use version 1 whatever it is.",
                 v -> ((Number) v).intValue() >= 0 && ((Number) v).intValue() <= 2, "Value must be 0, 1 or 2"));
         add(ConfigKey.atLeast(TRANSACTIONAL_ID_EXPIRATION_MS, INT, "604800000", 1,
                 "A transactional id with no transaction open or completing that has not changed for this long is "

@@ -23,7 +23,7 @@ public final class Handlers {
      * @param config the effective broker config (static config plus dynamic broker configs)
      */
     public record Components(Supplier<BrokerConfig> config, LocalNode node, MetadataCache metadata, TopicOperations topics,
-                             BrokerConfigOperations brokerConfigs,
+                             BrokerConfigOperations brokerConfigs, io.gregor.broker.controller.FeatureOperations features,
                              ReplicaManager replicas, ProducerIdManager producerIds, GroupCoordinatorService groups,
                              ControllerChannel controller, ClusterOperations cluster,
                              io.gregor.broker.controller.ReassignmentOperations reassignments,
@@ -38,11 +38,13 @@ public final class Handlers {
 
     public static HandlerRegistry registry(Components c) {
         HandlerRegistry registry = new HandlerRegistry(c.config().get().legacyProtocolEnable());
-        registry.register(new ApiVersionsHandler(registry, () -> c.config().get().transactionVersion()))
+        java.util.function.IntSupplier transactionVersion = () -> io.gregor.broker.controller.FeatureOperations
+                .transactionVersion(c.metadata().image(), c.config().get());
+        registry.register(new ApiVersionsHandler(registry, transactionVersion,
+                        () -> io.gregor.broker.controller.FeatureOperations.epoch(c.metadata().image())))
                 .register(new MetadataHandler(c.config(), c.node(), c.metadata(), c.topics(), c.replicas(), c.controller()))
                 .register(new ProduceHandler(c.metadata(), c.replicas(), c.verifier(),
-                        () -> c.config().get().transactionPartitionVerificationEnable(),
-                        () -> c.config().get().transactionVersion()))
+                        () -> c.config().get().transactionPartitionVerificationEnable(), transactionVersion))
                 .register(new FetchHandler(c.config(), c.metadata(), c.replicas(), c.fetchSessions()))
                 .register(new ListOffsetsHandler(c.metadata(), c.replicas()))
                 .register(new ForwardingHandler<>(new CreateTopicsHandler(c.config(), c.metadata(), c.topics()), c.controller()))
@@ -51,7 +53,8 @@ public final class Handlers {
                 .register(new TransactionHandlers.AddOffsets(c.transactions(), c.groups()))
                 .register(new TransactionHandlers.End(c.transactions(), c.producerIds()::nextProducerId))
                 .register(new WriteTxnMarkersHandler(c.markers()))
-                .register(new TxnOffsetCommitHandler(c.metadata(), c.groups(), c.verifier(), () -> c.config().get().transactionVersion()))
+                .register(new TxnOffsetCommitHandler(c.metadata(), c.groups(), c.verifier(), transactionVersion))
+                .register(new ForwardingHandler<>(new UpdateFeaturesHandler(c.features()), c.controller()))
                 .register(new TransactionAdminHandlers.Describe(c.transactions()))
                 .register(new TransactionAdminHandlers.Listing(c.transactions()))
                 .register(new DescribeProducersHandler(c.metadata(), c.replicas()))

@@ -22,14 +22,18 @@ public final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequestDa
     public static final short MAX_TRANSACTION_VERSION = 2;
     private final HandlerRegistry registry;
     private final java.util.function.IntSupplier transactionVersion;
+    private final java.util.function.LongSupplier featuresEpoch;
 
     /**
      * @param transactionVersion the finalized transaction.version (0-2) advertised from ApiVersions v3: 2 makes
      *                           Kafka 4.x producers use transaction version 2 (KIP-890 part 2)
+     * @param featuresEpoch      the epoch of the finalized features (it grows with every change)
      */
-    public ApiVersionsHandler(HandlerRegistry registry, java.util.function.IntSupplier transactionVersion) {
+    public ApiVersionsHandler(HandlerRegistry registry, java.util.function.IntSupplier transactionVersion,
+                              java.util.function.LongSupplier featuresEpoch) {
         this.registry = registry;
         this.transactionVersion = transactionVersion;
+        this.featuresEpoch = featuresEpoch;
     }
 
     @Override
@@ -64,7 +68,7 @@ public final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequestDa
                 finalized.add(new ApiVersionsResponseData.FinalizedFeatureKey().setName(TRANSACTION_VERSION_FEATURE)
                         .setMinVersionLevel(level).setMaxVersionLevel(level));
             }
-            response.setFinalizedFeatures(finalized).setFinalizedFeaturesEpoch(1);
+            response.setFinalizedFeatures(finalized).setFinalizedFeaturesEpoch(featuresEpoch.getAsLong());
         }
         if (context.apiVersion() >= 3 && !(valid(request.clientSoftwareName()) && valid(request.clientSoftwareVersion()))) {
             response.setErrorCode(Errors.INVALID_REQUEST.code());
