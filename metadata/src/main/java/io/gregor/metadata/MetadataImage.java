@@ -148,10 +148,8 @@ public final class MetadataImage {
                     Map<String, FeatureLevel> next = new HashMap<>(levels);
                     // In a snapshot the record stands for the entry that set it: keep the earlier epoch if it had one.
                     FeatureLevel previous = levels.get(f.feature());
-                    next.put(f.feature(), new FeatureLevel(f.level(), newOffset));
-                    if (previous != null && previous.level() == f.level()) {
-                        next.put(f.feature(), previous);
-                    }
+                    next.put(f.feature(), previous != null && previous.level() == f.level() ? previous
+                            : new FeatureLevel(f.level(), newOffset));
                     levels = Map.copyOf(next);
                 }
                 case MetadataRecord.BrokerRegistered b -> {

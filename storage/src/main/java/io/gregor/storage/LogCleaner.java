@@ -317,9 +317,12 @@ public final class LogCleaner {
      * transaction's marker in a compacted topic forever.
      */
     private static final class Transactions {
-        private final java.util.Map<Long, Boolean> dataKept = new java.util.HashMap<>();
+        /** Producers whose transaction under way has a batch this cleaning keeps. */
+        private final java.util.Set<Long> dataKept = new java.util.HashSet<>();
         /** Per producer, the last offset of its last batch: that batch is kept, maybe empty, for its sequence. */
         private final java.util.Map<Long, Long> lastBatchOffsets;
+        /** Abort markers removed by the group being written: their aborted-transaction index entries go with them. */
+        final java.util.Set<Long> removedAbortMarkers = new java.util.HashSet<>();
 
         Transactions(java.util.Map<Long, Long> lastBatchOffsets) {
             this.lastBatchOffsets = lastBatchOffsets;
@@ -328,24 +331,16 @@ public final class LogCleaner {
         boolean lastOfItsProducer(RecordBatch batch) {
             return batch.hasProducerId() && Long.valueOf(batch.lastOffset()).equals(lastBatchOffsets.get(batch.producerId()));
         }
-        /** Abort markers removed by the group being written: their aborted-transaction index entries go with them. */
-        final java.util.Set<Long> removedAbortMarkers = new java.util.HashSet<>();
 
         void kept(RecordBatch batch) {
             if (batch.isTransactional() && !batch.isControlBatch()) {
-                dataKept.put(batch.producerId(), Boolean.TRUE);
-            }
-        }
-
-        void seen(RecordBatch batch) {
-            if (batch.isTransactional() && !batch.isControlBatch()) {
-                dataKept.putIfAbsent(batch.producerId(), Boolean.FALSE);
+                dataKept.add(batch.producerId());
             }
         }
 
         /** The marker ends its producer's transaction; whether a batch of that transaction is kept. */
         boolean end(RecordBatch marker) {
-            return Boolean.TRUE.equals(dataKept.remove(marker.producerId()));
+            return dataKept.remove(marker.producerId());
         }
     }
 
@@ -374,7 +369,6 @@ public final class LogCleaner {
             if (batch.isControlBatch()) {
                 return markerRetention(batch);
             }
-            transactions.seen(batch);
             // An aborted transaction's records all go.
             discardRecords = batch.lastOffset() < mappedUpTo && aborted.contains(batch);
             if (transactions.lastOfItsProducer(batch)) {

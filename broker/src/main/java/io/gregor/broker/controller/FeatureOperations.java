@@ -64,11 +64,12 @@ public final class FeatureOperations {
                     return ControllerResult.noChange(ApiError.of(Errors.INVALID_REQUEST, "Feature " + u.feature()
                             + " appears more than once in the request"));
                 }
-                ApiError invalid = check(u, transactionVersion(image, current));
+                short level = transactionVersion(image, current);
+                ApiError invalid = check(u, level);
                 if (!invalid.isSuccess()) {
                     return ControllerResult.noChange(invalid);
                 }
-                if (u.level() != transactionVersion(image, current) || image.feature(TRANSACTION_VERSION) == null) {
+                if (u.level() != level || image.feature(TRANSACTION_VERSION) == null) {
                     records.add(new MetadataRecord.FeatureLevelSet(u.feature(), (short) Math.max(0, u.level())));
                 }
             }

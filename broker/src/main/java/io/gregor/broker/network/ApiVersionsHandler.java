@@ -1,5 +1,6 @@
 package io.gregor.broker.network;
 
+import io.gregor.broker.controller.FeatureOperations;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
@@ -16,10 +17,6 @@ import org.apache.kafka.common.protocol.Errors;
  * (v3+ with an invalid client software name or version).
  */
 public final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequestData> {
-    /** The feature clients read to choose the transaction protocol (Kafka 4.x: transaction.version). */
-    public static final String TRANSACTION_VERSION_FEATURE = "transaction.version";
-    /** The highest transaction version this broker serves. */
-    public static final short MAX_TRANSACTION_VERSION = 2;
     private final HandlerRegistry registry;
     private final java.util.function.IntSupplier transactionVersion;
     private final java.util.function.LongSupplier featuresEpoch;
@@ -58,14 +55,14 @@ public final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequestDa
             // Features (KIP-584), as Kafka 4.x answers them: what this broker supports and what is finalized.
             ApiVersionsResponseData.SupportedFeatureKeyCollection supported =
                     new ApiVersionsResponseData.SupportedFeatureKeyCollection();
-            supported.add(new ApiVersionsResponseData.SupportedFeatureKey().setName(TRANSACTION_VERSION_FEATURE)
-                    .setMinVersion((short) 0).setMaxVersion(MAX_TRANSACTION_VERSION));
+            supported.add(new ApiVersionsResponseData.SupportedFeatureKey().setName(FeatureOperations.TRANSACTION_VERSION)
+                    .setMinVersion((short) 0).setMaxVersion(FeatureOperations.MAX_TRANSACTION_VERSION));
             response.setSupportedFeatures(supported);
             ApiVersionsResponseData.FinalizedFeatureKeyCollection finalized =
                     new ApiVersionsResponseData.FinalizedFeatureKeyCollection();
             short level = (short) transactionVersion.getAsInt();
             if (level > 0) {
-                finalized.add(new ApiVersionsResponseData.FinalizedFeatureKey().setName(TRANSACTION_VERSION_FEATURE)
+                finalized.add(new ApiVersionsResponseData.FinalizedFeatureKey().setName(FeatureOperations.TRANSACTION_VERSION)
                         .setMinVersionLevel(level).setMaxVersionLevel(level));
             }
             response.setFinalizedFeatures(finalized).setFinalizedFeaturesEpoch(featuresEpoch.getAsLong());
